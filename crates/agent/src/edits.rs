@@ -1,0 +1,442 @@
+//! Edits parsed from plain model text and applied leniently but safely.
+//!
+//! Small models drift from any format: paths land in odd places, closing markers go missing, indentation inside
+//! SEARCH gets dropped. Parsing accepts all of that; applying refuses anything ambiguous or outside the workspace.
+
+use std::path::{Component, Path, PathBuf};
+
+/// One change the model asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Edit {
+    /// Replace `search` with `replace` in `path` (an empty `search` creates a new file).
+    Replace { path: String, search: String, replace: String },
+    /// The complete new contents of `path`.
+    WholeFile { path: String, content: String },
+}
+
+impl Edit {
+    pub fn path(&self) -> &str {
+        match self {
+            Edit::Replace { path, .. } | Edit::WholeFile { path, .. } => path,
+        }
+    }
+}
+
+fn marker(line: &str, ch: char) -> bool {
+    let t = line.trim();
+    let n = t.chars().take_while(|&c| c == ch).count();
+    (5..=9).contains(&n)
+}
+
+fn is_search_start(line: &str) -> bool {
+    marker(line, '<') && line.to_ascii_uppercase().contains("SEARCH")
+}
+
+fn is_divider(line: &str) -> bool {
+    let t = line.trim();
+    marker(t, '=') && t.chars().all(|c| c == '=')
+}
+
+fn is_replace_end(line: &str) -> bool {
+    marker(line, '>')
+}
+
+fn is_fence(line: &str) -> bool {
+    line.trim_start().starts_with("```")
+}
+
+/// Extracts a file path from a line such as `path/to/x.py`, `**x.py**`, `File: x.py`, `# x.py`, or a fence info
+/// string like ```` ```python x.py ````.
+pub fn path_in_line(line: &str) -> Option<String> {
+    let mut t = line.trim();
+    t = t.trim_start_matches("```").trim();
+    for prefix in ["#", "//", "File:", "file:", "Path:", "path:", "Filename:", "filename:"] {
+        t = t.strip_prefix(prefix).unwrap_or(t).trim();
+    }
+    let candidate = t.split_whitespace().rev().find(|w| looks_like_path(clean_token(w)))?;
+    Some(clean_token(candidate).to_owned())
+}
+
+fn clean_token(word: &str) -> &str {
+    word.trim_matches(|c: char| matches!(c, '*' | '`' | '"' | '\'' | ':' | ',' | '(' | ')' | '[' | ']'))
+}
+
+fn looks_like_path(word: &str) -> bool {
+    let Some((stem, ext)) = word.rsplit_once('.') else { return false };
+    !stem.is_empty()
+        && !ext.is_empty()
+        && ext.len() <= 6
+        && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        && !word.ends_with('.')
+}
+
+/// Parses SEARCH/REPLACE blocks, or whole-file fenced blocks when there are none. `known_files` lets a fenced
+/// block without any path be matched to the shown file it resembles most.
+pub fn parse_edits(reply: &str, known_files: &[(String, String)]) -> Vec<Edit> {
+    let text = reply.replace("\r\n", "\n");
+    let lines: Vec<&str> = text.lines().collect();
+    let replaces = parse_search_replace(&lines);
+    if !replaces.is_empty() {
+        return replaces;
+    }
+    parse_whole_files(&lines, known_files)
+}
+
+fn parse_search_replace(lines: &[&str]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut last_path: Option<String> = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if !is_search_start(line) {
+            // A path on a short line names the file for the blocks that follow; long prose only mentions files.
+            if line.split_whitespace().count() <= 8
+                && let Some(p) = path_in_line(line)
+            {
+                last_path = Some(p);
+            }
+            i += 1;
+            continue;
+        }
+        i += 1;
+        let mut search = Vec::new();
+        while i < lines.len() && !is_divider(lines[i]) && !is_replace_end(lines[i]) {
+            search.push(lines[i]);
+            i += 1;
+        }
+        if i < lines.len() && is_divider(lines[i]) {
+            i += 1;
+        }
+        let mut replace = Vec::new();
+        while i < lines.len() && !is_replace_end(lines[i]) && !is_search_start(lines[i]) {
+            // An unterminated block often ends at the closing fence.
+            if is_fence(lines[i]) && lines[i + 1..].iter().all(|l| !is_replace_end(l)) {
+                break;
+            }
+            replace.push(lines[i]);
+            i += 1;
+        }
+        if i < lines.len() && is_replace_end(lines[i]) {
+            i += 1;
+        }
+        if let Some(path) = &last_path {
+            edits.push(Edit::Replace { path: path.clone(), search: join(&search), replace: join(&replace) });
+        }
+    }
+    edits
+}
+
+fn join(lines: &[&str]) -> String {
+    if lines.is_empty() { String::new() } else { format!("{}\n", lines.join("\n")) }
+}
+
+fn parse_whole_files(lines: &[&str], known_files: &[(String, String)]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if !is_fence(lines[i]) {
+            i += 1;
+            continue;
+        }
+        let info_path = path_in_line(lines[i]);
+        let before_path =
+            lines[..i].iter().rev().find(|l| !l.trim().is_empty()).and_then(|l| path_in_line(l)).filter(|p| {
+                // Prose ending in a file name ("... in stats.py:") counts; a sentence that merely mentions one far
+                // above does not, since we only look at the line right before the fence.
+                !p.is_empty()
+            });
+        i += 1;
+        let start = i;
+        while i < lines.len() && !is_fence(lines[i]) {
+            i += 1;
+        }
+        let mut body: Vec<&str> = lines[start..i.min(lines.len())].to_vec();
+        i += 1;
+        let mut path = info_path.or(before_path);
+        if path.is_none()
+            && let Some(first) = body.first()
+            && (first.trim_start().starts_with('#') || first.trim_start().starts_with("//"))
+            && let Some(p) = path_in_line(first)
+        {
+            path = Some(p);
+            body.remove(0);
+        }
+        let content = join(&body);
+        let path = path.or_else(|| most_similar_file(&content, known_files));
+        if let Some(path) = path
+            && !content.trim().is_empty()
+        {
+            edits.push(Edit::WholeFile { path, content });
+        }
+    }
+    edits
+}
+
+/// The known file sharing the most non-blank lines with `content`, if it shares a meaningful number.
+fn most_similar_file(content: &str, known_files: &[(String, String)]) -> Option<String> {
+    let lines: std::collections::HashSet<&str> = content.lines().map(str::trim).filter(|l| l.len() > 3).collect();
+    known_files
+        .iter()
+        .map(|(path, text)| {
+            let shared = text.lines().map(str::trim).filter(|l| l.len() > 3 && lines.contains(l)).count();
+            (shared, path)
+        })
+        .filter(|(shared, _)| *shared >= 3)
+        .max_by_key(|(shared, _)| *shared)
+        .map(|(_, path)| path.clone())
+}
+
+/// Why an edit was not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Checks that `path` stays inside `root` (no absolute paths, `..`, `.git` or escaping symlinks).
+pub fn safe_path(root: &Path, path: &str) -> Result<PathBuf, String> {
+    let relative = Path::new(path);
+    if path.is_empty() || relative.is_absolute() {
+        return Err("the path must be relative to the repository".into());
+    }
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) if part == ".git" => return Err("files under .git cannot be edited".into()),
+            Component::Normal(_) | Component::CurDir => {}
+            _ => return Err("the path must stay inside the repository".into()),
+        }
+    }
+    let full = root.join(relative);
+    // Resolve the deepest existing ancestor so a symlink cannot point the write elsewhere.
+    let mut existing = full.as_path();
+    while !existing.exists() {
+        existing = existing.parent().unwrap_or(root);
+    }
+    let resolved = existing.canonicalize().map_err(|e| format!("cannot resolve the path: {e}"))?;
+    let root = root.canonicalize().map_err(|e| format!("cannot resolve the repository: {e}"))?;
+    if !resolved.starts_with(&root) {
+        return Err("the path leaves the repository through a symlink".into());
+    }
+    Ok(full)
+}
+
+/// Applies one edit under `root`; returns the edited path.
+pub fn apply_edit(root: &Path, edit: &Edit) -> Result<String, Rejection> {
+    let reject = |reason: String| Rejection { path: edit.path().to_owned(), reason };
+    let full = safe_path(root, edit.path()).map_err(reject)?;
+    let existing = match std::fs::read(&full) {
+        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| reject("the file is not UTF-8 text".into()))?),
+        Err(_) => None,
+    };
+    let new_content = match (edit, existing) {
+        (Edit::WholeFile { content, .. }, Some(old)) => {
+            let old_lines = old.lines().count();
+            let new_lines = content.lines().count();
+            let placeholder = ["...", "rest of", "unchanged", "remains the same"].iter().any(|p| content.contains(p))
+                && !["...", "rest of", "unchanged", "remains the same"].iter().any(|p| old.contains(p));
+            if old_lines >= 8 && new_lines * 2 < old_lines && placeholder {
+                return Err(reject(format!(
+                    "the whole-file reply has {new_lines} of {old_lines} lines and a placeholder; send the complete file"
+                )));
+            }
+            content.clone()
+        }
+        (Edit::WholeFile { content, .. }, None) => content.clone(),
+        (Edit::Replace { search, replace, .. }, None) => {
+            if search.trim().is_empty() {
+                replace.clone()
+            } else {
+                return Err(reject("the file does not exist (use an empty SEARCH to create it)".into()));
+            }
+        }
+        (Edit::Replace { search, replace, .. }, Some(old)) => {
+            if search.trim().is_empty() {
+                return Err(reject(
+                    "an empty SEARCH would overwrite an existing file; quote the lines to change".into(),
+                ));
+            }
+            replace_lenient(&old, search, replace).map_err(reject)?
+        }
+    };
+    if let Some(parent) = full.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| reject(format!("cannot create the directory: {e}")))?;
+    }
+    std::fs::write(&full, new_content).map_err(|e| reject(format!("cannot write: {e}")))?;
+    Ok(edit.path().to_owned())
+}
+
+fn indent_of(line: &str) -> &str {
+    &line[..line.len() - line.trim_start().len()]
+}
+
+/// Replaces `search` in `content`: exactly when possible, else line by line ignoring surrounding whitespace,
+/// re-indenting the replacement to where the match was found. Several matches are refused, never guessed.
+pub fn replace_lenient(content: &str, search: &str, replace: &str) -> Result<String, String> {
+    let content_n = content.replace("\r\n", "\n");
+    let exact_count = content_n.matches(search).count();
+    if exact_count == 1 {
+        return Ok(content_n.replacen(search, replace, 1));
+    }
+    if exact_count > 1 {
+        return Err(format!("the SEARCH text occurs {exact_count} times; include more lines so it is unique"));
+    }
+    let search_lines: Vec<&str> = search.lines().collect();
+    let first = search_lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(0);
+    let last = search_lines.iter().rposition(|l| !l.trim().is_empty()).map_or(0, |p| p + 1);
+    let search_lines = &search_lines[first..last.max(first)];
+    if search_lines.is_empty() {
+        return Err("the SEARCH block is empty".into());
+    }
+    let file_lines: Vec<&str> = content_n.lines().collect();
+    let matches: Vec<usize> = (0..file_lines.len().saturating_sub(search_lines.len() - 1))
+        .filter(|&start| search_lines.iter().enumerate().all(|(k, s)| file_lines[start + k].trim() == s.trim()))
+        .collect();
+    let start = match matches.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(format!(
+                "the SEARCH lines were not found (first line: `{}`); copy them exactly from the file",
+                search_lines[0].trim()
+            ));
+        }
+        many => return Err(format!("the SEARCH lines match {} places; include more lines", many.len())),
+    };
+    let target_indent = indent_of(file_lines[start]);
+    let search_indent = indent_of(search_lines[0]);
+    let replace_lines: Vec<&str> = replace.lines().collect();
+    let replace_indent = replace_lines.iter().find(|l| !l.trim().is_empty()).map_or("", |l| indent_of(l));
+    // Shift the replacement by however far the SEARCH was off, unless the model already indented it right.
+    let shifted: Vec<String> = replace_lines
+        .iter()
+        .map(|line| {
+            if line.trim().is_empty() || replace_indent == target_indent {
+                (*line).to_owned()
+            } else if let Some(rest) = line.strip_prefix(search_indent) {
+                format!("{target_indent}{rest}")
+            } else {
+                format!("{target_indent}{}", line.trim_start())
+            }
+        })
+        .collect();
+    let mut out: Vec<String> = file_lines[..start].iter().map(|l| (*l).to_owned()).collect();
+    out.extend(shifted);
+    out.extend(file_lines[start + search_lines.len()..].iter().map(|l| (*l).to_owned()));
+    let mut text = out.join("\n");
+    if content_n.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "def median(values):\n    ordered = sorted(values)\n    middle = len(ordered) // 2\n    return ordered[middle]\n";
+
+    fn known() -> Vec<(String, String)> {
+        vec![("stats.py".into(), FILE.into()), ("test_stats.py".into(), "import unittest\n".into())]
+    }
+
+    #[test]
+    fn search_replace_with_path_line() {
+        let reply = "Here is the fix:\n\nstats.py\n<<<<<<< SEARCH\n    return ordered[middle]\n=======\n    return 1\n>>>>>>> REPLACE\n";
+        let edits = parse_edits(reply, &known());
+        assert_eq!(
+            edits,
+            vec![Edit::Replace {
+                path: "stats.py".into(),
+                search: "    return ordered[middle]\n".into(),
+                replace: "    return 1\n".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn path_in_fence_info_crlf_and_unterminated_block() {
+        let reply = "```python src/stats.py\r\n<<<<<<< SEARCH\r\nx = 1\r\n=======\r\nx = 2\r\n```";
+        let edits = parse_edits(reply, &[]);
+        assert_eq!(
+            edits,
+            vec![Edit::Replace { path: "src/stats.py".into(), search: "x = 1\n".into(), replace: "x = 2\n".into() }]
+        );
+    }
+
+    #[test]
+    fn markdown_decorated_paths_and_long_markers() {
+        let reply = "**File: `pkg/a.py`**\n```python\n<<<<<<<<< SEARCH\na\n=========\nb\n>>>>>>>>> REPLACE\n```\n\n### pkg/b.py\n<<<<<<< SEARCH\nc\n=======\nd\n>>>>>>> REPLACE";
+        let paths: Vec<String> = parse_edits(reply, &[]).iter().map(|e| e.path().to_owned()).collect();
+        assert_eq!(paths, vec!["pkg/a.py", "pkg/b.py"]);
+    }
+
+    #[test]
+    fn a_fenced_whole_file_without_any_path_is_matched_to_the_shown_file() {
+        let reply = format!("```python\n{}    # fixed\n```\n", FILE);
+        let edits = parse_edits(&reply, &known());
+        assert!(matches!(&edits[..], [Edit::WholeFile { path, .. }] if path == "stats.py"), "{edits:?}");
+    }
+
+    #[test]
+    fn whole_file_with_path_before_the_fence_or_in_a_comment() {
+        let edits = parse_edits("stats.py:\n```python\nx = 1\n```", &[]);
+        assert_eq!(edits, vec![Edit::WholeFile { path: "stats.py".into(), content: "x = 1\n".into() }]);
+        let edits = parse_edits("```\n# lib/util.py\ny = 2\n```", &[]);
+        assert_eq!(edits, vec![Edit::WholeFile { path: "lib/util.py".into(), content: "y = 2\n".into() }]);
+    }
+
+    #[test]
+    fn prose_only_gives_no_edits() {
+        assert!(parse_edits("I think the problem is in the median function. You should fix it.", &known()).is_empty());
+    }
+
+    #[test]
+    fn dropped_indentation_in_search_is_matched_and_the_replacement_reindented() {
+        let out = replace_lenient(FILE, "middle = len(ordered) // 2\nreturn ordered[middle]\n", "middle = len(ordered) // 2\nif len(ordered) % 2 == 0:\n    return (ordered[middle - 1] + ordered[middle]) / 2\nreturn ordered[middle]\n").unwrap();
+        assert!(out.contains("\n    if len(ordered) % 2 == 0:\n        return (ordered[middle - 1]"), "{out}");
+        assert!(out.ends_with("    return ordered[middle]\n"));
+    }
+
+    #[test]
+    fn trailing_whitespace_and_a_correctly_indented_replacement() {
+        let out = replace_lenient(FILE, "  return ordered[middle]   \n", "    return ordered[middle - 1]\n").unwrap();
+        assert!(out.ends_with("    return ordered[middle - 1]\n"), "{out}");
+    }
+
+    #[test]
+    fn ambiguous_and_missing_matches_are_refused() {
+        let text = "x = 1\ny = 2\nx = 1\n";
+        assert!(replace_lenient(text, "x = 1\n", "x = 3\n").unwrap_err().contains("2 times"));
+        assert!(replace_lenient(text, "  x = 1  \n", "x = 3\n").unwrap_err().contains("2 places"));
+        assert!(replace_lenient(text, "z = 9\n", "").unwrap_err().contains("not found"));
+    }
+
+    #[test]
+    fn unsafe_paths_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["/etc/passwd", "../outside.py", "a/../../x", ".git/config", ""] {
+            let edit = Edit::WholeFile { path: bad.into(), content: "x".into() };
+            assert!(apply_edit(dir.path(), &edit).is_err(), "{bad} must be refused");
+        }
+        #[cfg(unix)]
+        {
+            let outside = tempfile::tempdir().unwrap();
+            std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+            let edit = Edit::WholeFile { path: "link/evil.py".into(), content: "x".into() };
+            assert!(apply_edit(dir.path(), &edit).unwrap_err().reason.contains("symlink"));
+        }
+    }
+
+    #[test]
+    fn truncated_whole_files_are_refused_and_new_files_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let long: String = (0..20).map(|i| format!("line_{i} = {i}\n")).collect();
+        std::fs::write(dir.path().join("big.py"), &long).unwrap();
+        let edit =
+            Edit::WholeFile { path: "big.py".into(), content: "line_0 = 0\n# ... rest of the file unchanged\n".into() };
+        assert!(apply_edit(dir.path(), &edit).is_err());
+        let create = Edit::Replace { path: "new/mod.py".into(), search: String::new(), replace: "z = 1\n".into() };
+        apply_edit(dir.path(), &create).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("new/mod.py")).unwrap(), "z = 1\n");
+    }
+}

@@ -1,0 +1,461 @@
+//! `codingworker`: turns labelled issues into pull requests with a local model.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use codingworker_llm::LlmClient;
+use codingworker_protocol::{Overrides, TaskMessage, local_task_message};
+use codingworker_queue::Queue;
+use codingworker_store::{Store, TaskDetail};
+use codingworker_worker::tasklog::TaskLogLayer;
+use codingworker_worker::{Config, DataPaths, RunMode, Worker, build_services, open_queue, open_store};
+use tracing_subscriber::prelude::*;
+
+const AFTER_HELP: &str = "\
+Quick start (no accounts needed):
+  codingworker run --repo ./my-project --issue-file issue.md
+      clones the repository, lets the local model fix the issue, runs the tests,
+      pushes a branch codingworker/issue-N-... and records a pull request.
+  codingworker doctor
+      checks the model server, the model, git, disk and the config.
+
+Configuration: a TOML file (--config, default ~/.config/codingworker/config.toml); every key can be
+overridden by an environment variable, e.g. llm.base_url by CODINGWORKER_LLM_BASE_URL. List them all
+with `codingworker config`.";
+
+#[derive(Parser)]
+#[command(name = "codingworker", version, about = "Turns GitHub issues into pull requests with a local LLM.")]
+#[command(after_help = AFTER_HELP)]
+struct Cli {
+    /// Config file (TOML). Default: the platform config directory's codingworker/config.toml.
+    #[arg(long, global = true, env = "CODINGWORKER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format on stderr: `text` for people, `json` for log shippers. Overrides log.format.
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one task in the foreground: enqueue it and work until it is done, showing progress.
+    Run(TaskArgs),
+    /// Enqueue a task for a running `codingworker worker`; prints the task id.
+    Submit(TaskArgs),
+    /// Serve the queue: take tasks one at a time until stopped (Ctrl-C or SIGTERM finish cleanly).
+    Worker {
+        /// Handle one task, then exit.
+        #[arg(long, conflicts_with = "until_idle")]
+        once: bool,
+        /// Exit when the queue is empty.
+        #[arg(long)]
+        until_idle: bool,
+    },
+    /// Recent tasks, queue depth and dead letters.
+    Status {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One task: its attempts, events, pull-request record and log file.
+    Show {
+        /// Task id or a unique prefix of it (at least 4 characters).
+        task: String,
+        #[arg(long)]
+        json: bool,
+        /// Also print the task's log file.
+        #[arg(long)]
+        log: bool,
+    },
+    /// Check the model server, the model, git, disk space and the config.
+    Doctor,
+    /// Print the effective configuration and the environment variable of every key.
+    Config,
+}
+
+#[derive(Args, Clone)]
+struct TaskArgs {
+    /// Repository to work on: a local path or a clone URL (https://, file://).
+    #[arg(long)]
+    repo: String,
+    /// Repository name as owner/name. Default: local/<directory name>.
+    #[arg(long)]
+    name: Option<String>,
+    /// Markdown file with the issue: the first line is the title, the rest the body.
+    #[arg(long, conflicts_with = "title")]
+    issue_file: Option<PathBuf>,
+    /// Issue title (instead of --issue-file).
+    #[arg(long, requires = "body")]
+    title: Option<String>,
+    /// Issue body (with --title).
+    #[arg(long)]
+    body: Option<String>,
+    /// Issue number, used in the branch name and commit message.
+    #[arg(long, default_value_t = 1)]
+    issue: u64,
+    /// Base branch. Default: the repository's default branch.
+    #[arg(long)]
+    base: Option<String>,
+    /// Model for this task only.
+    #[arg(long)]
+    model: Option<String>,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(format) = &cli.log_format {
+        config.log.format = format.clone();
+    }
+    let paths = DataPaths::new(&config)?;
+    init_logging(&config, &paths)?;
+    match cli.command {
+        Command::Run(args) => {
+            let store = open_store(&paths)?;
+            let queue = open_queue(&config, &paths)?;
+            let task_id = submit(queue.as_ref(), &store, &args).await?;
+            eprintln!("task {task_id} queued; working on it now");
+            let services = Arc::new(build_services(config, &paths, Arc::clone(&store))?);
+            let worker = Worker::new(services, queue);
+            worker.run(RunMode::UntilTaskDone(task_id.clone()), shutdown_signal()).await?;
+            print_detail(&store, &task_id, false)?;
+            let succeeded = matches!(
+                store.task_detail(&task_id)?.map(|d| d.task.state),
+                Some(codingworker_store::TaskState::Succeeded)
+            );
+            Ok(if succeeded { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
+        }
+        Command::Submit(args) => {
+            let store = open_store(&paths)?;
+            let queue = open_queue(&config, &paths)?;
+            let task_id = submit(queue.as_ref(), &store, &args).await?;
+            println!("{task_id}");
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Worker { once, until_idle } => {
+            let store = open_store(&paths)?;
+            let queue = open_queue(&config, &paths)?;
+            let services = Arc::new(build_services(config, &paths, store)?);
+            let mode = if once {
+                RunMode::Once
+            } else if until_idle {
+                RunMode::UntilIdle
+            } else {
+                RunMode::Forever
+            };
+            let stats = Worker::new(services, queue).run(mode, shutdown_signal()).await?;
+            eprintln!(
+                "worker finished: {} handled, {} done, {} retried, {} dead-lettered",
+                stats.handled, stats.done, stats.retried, stats.parked
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Status { limit, json } => {
+            let store = open_store(&paths)?;
+            let queue = open_queue(&config, &paths)?;
+            status(&store, queue.as_ref(), limit, json).await?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Show { task, json, log } => {
+            let store = open_store(&paths)?;
+            print_detail(&store, &task, json)?;
+            if log && let Some(detail) = store.task_detail(&task)? {
+                let path = paths.logs.join(format!("{}.log", detail.task.task_id));
+                let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                println!("\n--- {} ---\n{text}", path.display());
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Doctor => doctor(&config, &paths).await,
+        Command::Config => {
+            println!("# effective configuration\n{}", toml::to_string_pretty(&config)?);
+            println!("# environment overrides");
+            for (var, key) in Config::keys() {
+                println!("# {var:<44} {key}");
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn init_logging(config: &Config, paths: &DataPaths) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .with_context(|| format!("config key `log.level`: `{}` is not a valid filter", config.log.level))?;
+    // The task log keeps the model transcript too; the console stays readable.
+    let task_filter = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::INFO)
+        .with_target("codingworker::transcript", tracing::Level::DEBUG);
+    let task_log = TaskLogLayer::new(paths.logs.clone()).with_filter(task_filter);
+    let registry = tracing_subscriber::registry().with(task_log);
+    if config.log.format == "json" {
+        registry
+            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter))
+            .try_init()?;
+    } else {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_target(false)
+                    .compact()
+                    .with_filter(filter),
+            )
+            .try_init()?;
+    }
+    Ok(())
+}
+
+/// Turns true on Ctrl-C or SIGTERM, so the worker can hand its message back before exiting.
+fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (sender, receiver) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::warn!("cannot listen for SIGTERM: {e}");
+                    let _ = ctrl_c.await;
+                    let _ = sender.send(true);
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down: the current task's message goes back to the queue");
+        let _ = sender.send(true);
+    });
+    receiver
+}
+
+async fn submit(queue: &dyn Queue, store: &Store, args: &TaskArgs) -> Result<String> {
+    let (title, body) = match (&args.issue_file, &args.title) {
+        (Some(file), _) => read_issue_file(file)?,
+        (None, Some(title)) => (title.clone(), args.body.clone().unwrap_or_default()),
+        (None, None) => bail!("say what to do: pass --issue-file FILE, or --title TEXT --body TEXT"),
+    };
+    let clone_url = resolve_repo(&args.repo)?;
+    let full_name = match &args.name {
+        Some(name) => name.clone(),
+        None => format!("local/{}", repo_dir_name(&clone_url)),
+    };
+    let (owner, name) = full_name.split_once('/').context("--name must look like owner/name")?;
+    let overrides = Overrides { base_branch: args.base.clone(), agent: None, model: args.model.clone() };
+    let message = local_task_message(owner, name, &clone_url, args.issue, &title, &body, overrides)
+        .context("the task is not valid")?;
+    let body = message.to_json()?;
+    // Parse our own output once: what we enqueue must be what a worker accepts.
+    TaskMessage::parse(&body)?;
+    queue.send(&body).await?;
+    store.upsert_task(&codingworker_store::NewTask {
+        task_id: message.task_id.clone(),
+        repository: message.repository_full_name(),
+        issue_number: message.issue.number,
+        title: message.issue.title.clone(),
+        message_json: body,
+    })?;
+    Ok(message.task_id)
+}
+
+fn read_issue_file(path: &Path) -> Result<(String, String)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the issue file {}", path.display()))?;
+    let mut lines = text.lines();
+    let title = lines.next().unwrap_or_default().trim().trim_start_matches('#').trim().to_owned();
+    if title.is_empty() {
+        bail!("{}: the first line must be the issue title", path.display());
+    }
+    Ok((title, lines.collect::<Vec<_>>().join("\n").trim().to_owned()))
+}
+
+fn resolve_repo(repo: &str) -> Result<String> {
+    if repo.contains("://") {
+        return Ok(repo.to_owned());
+    }
+    let path = std::fs::canonicalize(repo)
+        .with_context(|| format!("--repo {repo}: no such directory (pass a local path or a clone URL)"))?;
+    path.to_str().map(str::to_owned).context("the repository path is not valid UTF-8")
+}
+
+fn repo_dir_name(clone_url: &str) -> String {
+    let last = clone_url.trim_end_matches('/').rsplit('/').next().unwrap_or("repo");
+    let name: String =
+        last.trim_end_matches(".git").chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+    if name.is_empty() || name.starts_with('.') { "repo".into() } else { name }
+}
+
+async fn status(store: &Store, queue: &dyn Queue, limit: usize, json: bool) -> Result<()> {
+    let tasks = store.list_tasks(limit)?;
+    let depth = queue.depth().await?;
+    let dead = queue.dead_letters(limit).await?;
+    if json {
+        let value = serde_json::json!({
+            "queue": {"describe": queue.describe(), "visible": depth.visible, "in_flight": depth.in_flight, "dead": depth.dead},
+            "tasks": tasks,
+            "dead_letters": dead.iter().map(|d| serde_json::json!({
+                "message_id": d.message_id, "receive_count": d.receive_count, "reason": d.reason, "dead_at": d.dead_at,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "queue {}: {} waiting, {} in flight, {} dead-lettered",
+        queue.describe(),
+        depth.visible,
+        depth.in_flight,
+        depth.dead
+    );
+    if tasks.is_empty() {
+        println!("no tasks yet: try `codingworker run --help`");
+    }
+    for t in &tasks {
+        println!(
+            "{:<12} {:<13} {:>2} attempt(s)  {} #{} {}",
+            short_id(&t.task_id),
+            t.state.as_str(),
+            t.attempts,
+            t.repository,
+            t.issue_number,
+            t.title
+        );
+    }
+    for d in &dead {
+        println!("dead letter {} after {} receive(s): {}", d.message_id, d.receive_count, d.reason);
+    }
+    Ok(())
+}
+
+fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn print_detail(store: &Store, task: &str, json: bool) -> Result<()> {
+    let Some(detail) = store.task_detail(task)? else {
+        bail!("no task matches `{task}`; `codingworker status` lists them");
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&detail)?);
+        return Ok(());
+    }
+    print_human(&detail);
+    Ok(())
+}
+
+fn print_human(detail: &TaskDetail) {
+    let t = &detail.task;
+    println!("task {}  [{}]", t.task_id, t.state.as_str());
+    println!("  {} #{}: {}", t.repository, t.issue_number, t.title);
+    if let Some(error) = &t.last_error {
+        println!("  last error: {error}");
+    }
+    for a in &detail.attempts {
+        println!(
+            "  attempt {} {:?}: {} LLM call(s), {} prompt + {} completion tokens{}",
+            a.number,
+            a.status,
+            a.llm_calls,
+            a.prompt_tokens,
+            a.completion_tokens,
+            a.error.as_ref().map(|e| format!("; {e}")).unwrap_or_default()
+        );
+        if let Some(log) = &a.log_path {
+            println!("    log: {log}");
+        }
+    }
+    println!("  events:");
+    for e in &detail.events {
+        println!("    {} {:<16} {}", e.at.format("%H:%M:%S"), e.kind, e.detail);
+    }
+    if let Some(pr) = &detail.pull_request {
+        println!(
+            "  pull request #{} ({}): {}\n    {} -> {} at {}",
+            pr.number,
+            if pr.verified { "verified" } else { "unverified" },
+            pr.title,
+            pr.head_branch,
+            pr.base_branch,
+            short_id(&pr.head_commit)
+        );
+        for line in pr.body.lines() {
+            println!("    | {line}");
+        }
+    }
+}
+
+async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::ExitCode> {
+    let mut failures = 0;
+    let mut check = |ok: bool, what: &str, detail: String| {
+        println!("{} {what}: {detail}", if ok { "ok  " } else { "FAIL" });
+        if !ok {
+            failures += 1;
+        }
+    };
+    check(true, "config", "valid".into());
+    check(true, "data directory", paths.root.display().to_string());
+    match std::process::Command::new("git").arg("--version").output() {
+        Ok(out) if out.status.success() => check(true, "git", String::from_utf8_lossy(&out.stdout).trim().to_owned()),
+        _ => check(false, "git", "not found on PATH; install git".into()),
+    }
+    match free_disk_mib(&paths.root) {
+        Some(mib) => check(mib >= 1024, "disk", format!("{mib} MiB free under {}", paths.root.display())),
+        None => check(false, "disk", "could not read free space (df failed)".into()),
+    }
+    match Store::open(&paths.store) {
+        Ok(_) => check(true, "task store", paths.store.display().to_string()),
+        Err(e) => check(false, "task store", e.to_string()),
+    }
+    let llm_config = config.llm_config()?;
+    let endpoint = format!("{} ({:?})", llm_config.base_url, llm_config.protocol);
+    match LlmClient::new(llm_config) {
+        Ok(client) => match client.check_model().await {
+            Ok(found) => check(true, "model", format!("{} served at {endpoint}", found.model)),
+            Err(e) => check(false, "model", e.to_string()),
+        },
+        Err(e) => check(false, "model client", e.to_string()),
+    }
+    if failures == 0 {
+        println!("all checks passed");
+        Ok(std::process::ExitCode::SUCCESS)
+    } else {
+        println!("{failures} check(s) failed");
+        Ok(std::process::ExitCode::FAILURE)
+    }
+}
+
+fn free_disk_mib(path: &Path) -> Option<u64> {
+    let out = std::process::Command::new("df").arg("-Pk").arg(path).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kib: u64 = text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()?;
+    Some(kib / 1024)
+}

@@ -1,0 +1,165 @@
+//! Shared set-up for the binary's tests: a bare "remote" holding the demo repository, an isolated data
+//! directory and config, and a `codingworker` command wired to a given model server.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use codingworker_store::{Store, TaskDetail};
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub remote: PathBuf,
+    pub data_dir: PathBuf,
+    pub config: PathBuf,
+}
+
+/// The fix a good model gives for the demo bug, as a SEARCH/REPLACE block.
+pub const DEMO_FIX: &str = "stats.py\n<<<<<<< SEARCH\n    middle = len(ordered) // 2\n    return ordered[middle]\n=======\n    middle = len(ordered) // 2\n    if len(ordered) % 2 == 0:\n        return (ordered[middle - 1] + ordered[middle]) / 2\n    return ordered[middle]\n>>>>>>> REPLACE\n";
+
+pub fn demo_repo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/repo")
+}
+
+pub fn demo_issue() -> (String, String) {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/issue.md"))
+        .expect("demo issue");
+    let (title, body) = text.split_once('\n').expect("title line");
+    (title.trim().to_owned(), body.trim().to_owned())
+}
+
+impl TestEnv {
+    pub async fn new() -> TestEnv {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(demo_repo_dir()).expect("demo repo") {
+            let entry = entry.expect("entry");
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let content = std::fs::read_to_string(entry.path()).expect("demo file");
+            files.push((name, content));
+        }
+        let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), c.as_str())).collect();
+        let remote = codingworker_git::testing::bare_remote_with(dir.path(), &borrowed).await.expect("remote");
+        let data_dir = dir.path().join("data");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "# isolated from the user's config\n").expect("config");
+        TestEnv { remote, data_dir, config, dir }
+    }
+
+    /// A `codingworker` command with this environment's data dir and config, talking to `llm_url` via `protocol`,
+    /// with short queue timings so retries happen within seconds.
+    pub fn command(&self, llm_url: &str, protocol: &str) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_codingworker"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("CODINGWORKER_") {
+                command.env_remove(name);
+            }
+        }
+        command
+            .env("CODINGWORKER_CONFIG", &self.config)
+            .env("CODINGWORKER_DATA_DIR", &self.data_dir)
+            .env("CODINGWORKER_LLM_PROTOCOL", protocol)
+            .env("CODINGWORKER_LLM_BASE_URL", llm_url)
+            .env("CODINGWORKER_LLM_MAX_RETRIES", "0")
+            .env("CODINGWORKER_LLM_RETRY_BASE_DELAY_MS", "10")
+            .env("CODINGWORKER_QUEUE_VISIBILITY_TIMEOUT_SECS", "2")
+            .env("CODINGWORKER_QUEUE_WAIT_SECS", "4")
+            .env("CODINGWORKER_QUEUE_RETRY_DELAY_SECS", "0")
+            .env("CODINGWORKER_AGENT_TEST_COMMAND", "[\"python3\", \"-m\", \"unittest\"]")
+            .env("RUST_LOG", "info")
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Enqueues the demo issue through the `submit` command and returns the task id.
+    pub async fn submit_demo(&self, llm_url: &str) -> String {
+        let (title, body) = demo_issue();
+        let out = self
+            .command(llm_url, "openai")
+            .args(["submit", "--repo"])
+            .arg(&self.remote)
+            .args(["--name", "demo/stats", "--issue", "1", "--title", &title, "--body", &body])
+            .output()
+            .await
+            .expect("submit runs");
+        assert!(out.status.success(), "submit failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+    }
+
+    pub fn store(&self) -> Store {
+        Store::open(&self.data_dir.join("store.db")).expect("store")
+    }
+
+    pub fn detail(&self, task_id: &str) -> TaskDetail {
+        self.store().task_detail(task_id).expect("store read").expect("task recorded")
+    }
+
+    pub fn queue(&self) -> codingworker_queue::SqliteQueue {
+        codingworker_queue::SqliteQueue::open(
+            &self.data_dir.join("queue.db"),
+            codingworker_queue::SqliteQueueOptions { visibility_timeout: Duration::from_secs(2), ..Default::default() },
+        )
+        .expect("queue")
+    }
+
+    /// Runs `worker --until-idle` to completion and returns its stderr.
+    pub async fn work_until_idle(&self, llm_url: &str) -> String {
+        let out = tokio::time::timeout(
+            Duration::from_secs(300),
+            self.command(llm_url, "openai").args(["worker", "--until-idle"]).output(),
+        )
+        .await
+        .expect("worker finishes within 5 minutes")
+        .expect("worker runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "worker failed: {stderr}");
+        stderr
+    }
+
+    /// The codingworker branch pushed to the remote, if any.
+    pub async fn pushed_branch(&self) -> Option<String> {
+        let refs = codingworker_git::testing::git(
+            &self.remote,
+            &["for-each-ref", "--format=%(refname:short)", "refs/heads/codingworker/"],
+        )
+        .await
+        .ok()?;
+        refs.lines().next().map(str::to_owned)
+    }
+
+    /// Checks out the pushed branch and runs the demo's tests there.
+    pub async fn pushed_branch_passes_tests(&self) -> bool {
+        let Some(branch) = self.pushed_branch().await else { return false };
+        let checkout = self.dir.path().join("check");
+        let status = tokio::process::Command::new("git")
+            .args(["clone", "--quiet", "--branch", &branch])
+            .arg(&self.remote)
+            .arg(&checkout)
+            .status()
+            .await
+            .expect("git");
+        if !status.success() {
+            return false;
+        }
+        let out = tokio::process::Command::new("python3")
+            .args(["-m", "unittest"])
+            .current_dir(&checkout)
+            .output()
+            .await
+            .expect("python3");
+        out.status.success()
+    }
+}
+
+/// An OpenAI-compatible chat completion body with `content`.
+pub fn completion(content: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "qwen2.5-coder:1.5b",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366}
+    })
+}

@@ -1,0 +1,467 @@
+//! Git workspaces: a cached mirror per repository, a fresh worktree per attempt, commit and push.
+//!
+//! Everything goes through the `git` command line: it is what users already have configured and debugged, it
+//! speaks every transport, and its errors are the ones they can search for. Worktrees are detached, so the
+//! mirror's refs only ever mirror the remote and a fetch can never clobber work in progress.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::Command;
+
+/// Paths git should never commit for the agent: caches produced by running tests.
+const EXCLUDES: &str = "# added by codingworker: test caches must not end up in a pull request\n\
+__pycache__/\n*.pyc\n.pytest_cache/\nnode_modules/\n.mypy_cache/\n.ruff_cache/\n";
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("`git` was not found on PATH; install git (2.30 or newer) and retry")]
+    GitMissing,
+    #[error("`git {command}` failed ({status}): {stderr}")]
+    Command { command: String, status: String, stderr: String },
+    #[error("`git {command}` did not finish within {after:?}")]
+    Timeout { command: String, after: Duration },
+    #[error("base branch `{branch}` does not exist in {repository}")]
+    BaseBranchMissing { repository: String, branch: String },
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+}
+
+impl GitError {
+    /// Network trouble and timeouts may pass; a missing branch or a rejected command will not.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            GitError::Timeout { .. } => true,
+            GitError::Command { stderr, .. } => {
+                let s = stderr.to_ascii_lowercase();
+                [
+                    "could not resolve",
+                    "connection",
+                    "timed out",
+                    "early eof",
+                    "the remote end hung up",
+                    "502",
+                    "503",
+                    "504",
+                    "unable to access",
+                    "index.lock",
+                ]
+                .iter()
+                .any(|needle| s.contains(needle))
+            }
+            GitError::Io { .. } => true,
+            GitError::GitMissing | GitError::BaseBranchMissing { .. } => false,
+        }
+    }
+}
+
+/// Who commits: the configured bot identity, never the user's global git config.
+#[derive(Debug, Clone)]
+pub struct Author {
+    pub name: String,
+    pub email: String,
+}
+
+/// Manages mirrors and worktrees under one directory.
+#[derive(Debug, Clone)]
+pub struct GitWorkspaces {
+    mirrors: PathBuf,
+    worktrees: PathBuf,
+    author: Author,
+    network_timeout: Duration,
+}
+
+/// One attempt's checkout.
+#[derive(Debug)]
+pub struct Workspace {
+    pub path: PathBuf,
+    pub mirror: PathBuf,
+    pub branch: String,
+    pub base_branch: String,
+    pub base_commit: String,
+    author: Author,
+    network_timeout: Duration,
+}
+
+/// What a commit contains.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub sha: String,
+    pub files: Vec<String>,
+    /// `git diff --stat` of the commit against the base.
+    pub diff_stat: String,
+    /// The full patch, for records and pull-request bodies.
+    pub patch: String,
+}
+
+impl GitWorkspaces {
+    pub fn new(root: &Path, author: Author) -> Self {
+        Self {
+            mirrors: root.join("mirrors"),
+            worktrees: root.join("worktrees"),
+            author,
+            network_timeout: Duration::from_secs(600),
+        }
+    }
+
+    /// Fetches (or first clones) the mirror of `clone_url` and checks out a fresh detached worktree at the base.
+    pub async fn prepare(
+        &self,
+        repository: &str,
+        clone_url: &str,
+        base_branch: Option<&str>,
+        branch: &str,
+        worktree_name: &str,
+    ) -> Result<Workspace, GitError> {
+        let mirror = self.mirrors.join(format!("{}.git", repository.replace('/', "__")));
+        if mirror.join("HEAD").exists() {
+            run_git(Some(&mirror), &["remote", "update", "--prune"], self.network_timeout).await?;
+        } else {
+            create_dir(&self.mirrors).await?;
+            let target = path_str(&mirror)?;
+            // A half-finished clone from a killed process would make every later fetch fail.
+            if mirror.exists() {
+                remove_dir(&mirror).await?;
+            }
+            run_git(None, &["clone", "--mirror", "--", clone_url, &target], self.network_timeout).await?;
+        }
+        tokio::fs::write(mirror.join("info").join("exclude"), EXCLUDES)
+            .await
+            .map_err(|source| GitError::Io { context: "writing the mirror's info/exclude".into(), source })?;
+
+        let base_branch = match base_branch {
+            Some(b) => b.to_owned(),
+            None => {
+                let head = run_git(Some(&mirror), &["symbolic-ref", "--short", "HEAD"], LOCAL_TIMEOUT).await?;
+                head.trim().to_owned()
+            }
+        };
+        let base_ref = format!("refs/heads/{base_branch}^{{commit}}");
+        let base_commit =
+            match run_git(Some(&mirror), &["rev-parse", "--verify", "--quiet", &base_ref], LOCAL_TIMEOUT).await {
+                Ok(sha) => sha.trim().to_owned(),
+                Err(GitError::Command { .. }) => {
+                    return Err(GitError::BaseBranchMissing { repository: repository.into(), branch: base_branch });
+                }
+                Err(e) => return Err(e),
+            };
+
+        create_dir(&self.worktrees).await?;
+        let path = self.worktrees.join(worktree_name);
+        if path.exists() {
+            remove_dir(&path).await?;
+        }
+        // Forget worktrees whose directories are gone (a previous attempt was killed).
+        run_git(Some(&mirror), &["worktree", "prune"], LOCAL_TIMEOUT).await?;
+        let target = path_str(&path)?;
+        run_git(Some(&mirror), &["worktree", "add", "--detach", "--force", &target, &base_commit], LOCAL_TIMEOUT)
+            .await?;
+        Ok(Workspace {
+            path,
+            mirror,
+            branch: branch.to_owned(),
+            base_branch,
+            base_commit,
+            author: self.author.clone(),
+            network_timeout: self.network_timeout,
+        })
+    }
+}
+
+impl Workspace {
+    /// Paths that differ from the base, including untracked ones (excludes applied).
+    pub async fn changed_files(&self) -> Result<Vec<String>, GitError> {
+        let out =
+            run_git(Some(&self.path), &["status", "--porcelain", "-z", "--untracked-files=all"], LOCAL_TIMEOUT).await?;
+        Ok(out.split('\0').filter(|e| e.len() > 3).map(|e| e[3..].to_owned()).collect())
+    }
+
+    /// Stages everything and commits as the configured author. `None` when there is nothing to commit.
+    pub async fn commit(&self, message: &str) -> Result<Option<CommitInfo>, GitError> {
+        run_git(Some(&self.path), &["add", "--all"], LOCAL_TIMEOUT).await?;
+        let staged = run_git(Some(&self.path), &["diff", "--cached", "--name-only", "-z"], LOCAL_TIMEOUT).await?;
+        let files: Vec<String> = staged.split('\0').filter(|f| !f.is_empty()).map(str::to_owned).collect();
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let message_file = self.path.join(".git-codingworker-message");
+        // The message goes through a file: issue titles are untrusted and must never meet a shell or argv parser.
+        tokio::fs::write(&message_file, message)
+            .await
+            .map_err(|source| GitError::Io { context: "writing the commit message".into(), source })?;
+        let name = format!("user.name={}", self.author.name);
+        let email = format!("user.email={}", self.author.email);
+        let message_path = path_str(&message_file)?;
+        let result = run_git(
+            Some(&self.path),
+            &["-c", &name, "-c", &email, "commit", "--quiet", "--no-verify", "-F", &message_path],
+            LOCAL_TIMEOUT,
+        )
+        .await;
+        let _ = tokio::fs::remove_file(&message_file).await;
+        result?;
+        let sha = run_git(Some(&self.path), &["rev-parse", "HEAD"], LOCAL_TIMEOUT).await?.trim().to_owned();
+        let range = format!("{}..{}", self.base_commit, sha);
+        let diff_stat = run_git(Some(&self.path), &["diff", "--stat", &range], LOCAL_TIMEOUT).await?;
+        let patch = run_git(Some(&self.path), &["diff", &range], LOCAL_TIMEOUT).await?;
+        Ok(Some(CommitInfo { sha, files, diff_stat: diff_stat.trim_end().to_owned(), patch }))
+    }
+
+    /// Force-pushes the commit to `branch` on `remote_url`: each attempt starts from the base again, so the
+    /// branch is replaced, not appended to. `extra_env` carries credentials so they never touch a config file.
+    pub async fn push(&self, remote_url: &str, extra_env: &[(String, String)]) -> Result<(), GitError> {
+        let refspec = format!("+HEAD:refs/heads/{}", self.branch);
+        run_git_env(
+            Some(&self.path),
+            &["push", "--quiet", "--", remote_url, &refspec],
+            self.network_timeout,
+            extra_env,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Removes the worktree; failures only leave a directory that the next `prepare` cleans up.
+    pub async fn remove(self) {
+        let target = self.path.to_string_lossy().into_owned();
+        if run_git(Some(&self.mirror), &["worktree", "remove", "--force", &target], LOCAL_TIMEOUT).await.is_err() {
+            let _ = tokio::fs::remove_dir_all(&self.path).await;
+        }
+    }
+}
+
+/// `codingworker/issue-42-fix-median-for-even-lists`: readable, stable across retries, safe for git.
+pub fn branch_name(issue_number: u64, title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+        if slug.len() >= 40 {
+            break;
+        }
+    }
+    let slug = slug.trim_matches('-');
+    if slug.is_empty() {
+        format!("codingworker/issue-{issue_number}")
+    } else {
+        format!("codingworker/issue-{issue_number}-{slug}")
+    }
+}
+
+/// Hides credentials in URLs before they reach a log or an error message.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}***{}", &url[..scheme_end + 3], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+const LOCAL_TIMEOUT: Duration = Duration::from_secs(120);
+
+async fn run_git(dir: Option<&Path>, args: &[&str], timeout: Duration) -> Result<String, GitError> {
+    run_git_env(dir, args, timeout, &[]).await
+}
+
+async fn run_git_env(
+    dir: Option<&Path>,
+    args: &[&str],
+    timeout: Duration,
+    extra_env: &[(String, String)],
+) -> Result<String, GitError> {
+    let mut command = Command::new("git");
+    if let Some(dir) = dir {
+        command.arg("-C").arg(dir);
+    }
+    // Repositories are untrusted: no hooks, no command-running transports, never wait for a password prompt.
+    command
+        .args(["-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never", "-c", "core.autocrlf=false"])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_ASKPASS", "true")
+        .envs(extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let shown = args.iter().map(|a| redact_url(a)).collect::<Vec<_>>().join(" ");
+    let child = command.spawn().map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            GitError::GitMissing
+        } else {
+            GitError::Io { context: format!("starting `git {shown}`"), source }
+        }
+    })?;
+    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(result) => result.map_err(|source| GitError::Io { context: format!("running `git {shown}`"), source })?,
+        Err(_) => return Err(GitError::Timeout { command: shown, after: timeout }),
+    };
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr: String = stderr.lines().map(redact_url).collect::<Vec<_>>().join("\n");
+        Err(GitError::Command { command: shown, status: output.status.to_string(), stderr: truncate(&stderr, 2000) })
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+fn path_str(path: &Path) -> Result<String, GitError> {
+    path.to_str().map(str::to_owned).ok_or_else(|| GitError::Io {
+        context: format!("path {} is not valid UTF-8", path.display()),
+        source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+    })
+}
+
+async fn create_dir(path: &Path) -> Result<(), GitError> {
+    tokio::fs::create_dir_all(path)
+        .await
+        .map_err(|source| GitError::Io { context: format!("creating {}", path.display()), source })
+}
+
+async fn remove_dir(path: &Path) -> Result<(), GitError> {
+    tokio::fs::remove_dir_all(path)
+        .await
+        .map_err(|source| GitError::Io { context: format!("removing {}", path.display()), source })
+}
+
+/// Helpers for tests in this and other crates: a bare "remote" with one commit.
+pub mod testing {
+    use super::*;
+
+    /// Creates `dir/remote.git` (bare) from the files in `files`, on branch `main`. Returns its path.
+    pub async fn bare_remote_with(dir: &Path, files: &[(&str, &str)]) -> Result<PathBuf, GitError> {
+        let seed = dir.join("seed");
+        create_dir(&seed).await?;
+        for (name, content) in files {
+            let path = seed.join(name);
+            if let Some(parent) = path.parent() {
+                create_dir(parent).await?;
+            }
+            tokio::fs::write(&path, content)
+                .await
+                .map_err(|source| GitError::Io { context: "writing seed file".into(), source })?;
+        }
+        run_git(Some(&seed), &["init", "--quiet", "--initial-branch=main"], LOCAL_TIMEOUT).await?;
+        run_git(Some(&seed), &["add", "--all"], LOCAL_TIMEOUT).await?;
+        run_git(
+            Some(&seed),
+            &["-c", "user.name=Seed", "-c", "user.email=seed@example.invalid", "commit", "--quiet", "-m", "seed"],
+            LOCAL_TIMEOUT,
+        )
+        .await?;
+        let remote = dir.join("remote.git");
+        let remote_str = path_str(&remote)?;
+        let seed_str = path_str(&seed)?;
+        run_git(None, &["clone", "--quiet", "--bare", &seed_str, &remote_str], LOCAL_TIMEOUT).await?;
+        Ok(remote)
+    }
+
+    /// Runs git for assertions in tests.
+    pub async fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+        run_git(Some(dir), args, LOCAL_TIMEOUT).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{bare_remote_with, git};
+    use super::*;
+
+    fn author() -> Author {
+        Author { name: "CodingWorker".into(), email: "bot@codingworker.invalid".into() }
+    }
+
+    #[test]
+    fn branch_names_are_slugged() {
+        assert_eq!(branch_name(42, "Fix median() for EVEN lists!"), "codingworker/issue-42-fix-median-for-even-lists");
+        assert_eq!(branch_name(3, "   ***  "), "codingworker/issue-3");
+        assert_eq!(branch_name(5, "--upload-pack=x ../.."), "codingworker/issue-5-upload-pack-x");
+        assert!(branch_name(1, &"long word ".repeat(30)).len() < 70);
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("https://x-access-token:ghs_secret@github.com/o/r.git"),
+            "https://***@github.com/o/r.git"
+        );
+        assert_eq!(redact_url("/tmp/remote.git"), "/tmp/remote.git");
+    }
+
+    #[tokio::test]
+    async fn prepare_commit_push_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = bare_remote_with(dir.path(), &[("app.py", "x = 1\n")]).await.unwrap();
+        let remote_url = remote.to_str().unwrap();
+        let workspaces = GitWorkspaces::new(&dir.path().join("data"), author());
+        let ws = workspaces.prepare("o/r", remote_url, None, "codingworker/issue-1-x", "t1-a1").await.unwrap();
+        assert_eq!(ws.base_branch, "main");
+        assert!(ws.changed_files().await.unwrap().is_empty());
+        assert!(ws.commit("nothing").await.unwrap().is_none());
+
+        std::fs::write(ws.path.join("app.py"), "x = 2\n").unwrap();
+        std::fs::create_dir_all(ws.path.join("__pycache__")).unwrap();
+        std::fs::write(ws.path.join("__pycache__/app.cpython-311.pyc"), "junk").unwrap();
+        assert_eq!(ws.changed_files().await.unwrap(), vec!["app.py".to_string()]);
+        let commit = ws.commit("Fix #1: x\n\nRefs #1").await.unwrap().unwrap();
+        assert_eq!(commit.files, vec!["app.py".to_string()]);
+        assert!(commit.diff_stat.contains("app.py"));
+        assert!(commit.patch.contains("+x = 2"));
+        ws.push(remote_url, &[]).await.unwrap();
+
+        let log = git(&remote, &["log", "-1", "--format=%an <%ae>|%s", "codingworker/issue-1-x"]).await.unwrap();
+        assert_eq!(log.trim(), "CodingWorker <bot@codingworker.invalid>|Fix #1: x");
+        assert!(!ws.path.join(".git-codingworker-message").exists());
+
+        // A second attempt starts from the base again and replaces the branch.
+        let path = ws.path.clone();
+        ws.remove().await;
+        assert!(!path.exists());
+        let ws2 = workspaces.prepare("o/r", remote_url, None, "codingworker/issue-1-x", "t1-a2").await.unwrap();
+        assert_eq!(std::fs::read_to_string(ws2.path.join("app.py")).unwrap(), "x = 1\n");
+        std::fs::write(ws2.path.join("app.py"), "x = 3\n").unwrap();
+        ws2.commit("again").await.unwrap().unwrap();
+        ws2.push(remote_url, &[]).await.unwrap();
+        let shown = git(&remote, &["show", "codingworker/issue-1-x:app.py"]).await.unwrap();
+        assert_eq!(shown, "x = 3\n");
+    }
+
+    #[tokio::test]
+    async fn missing_base_branch_and_missing_repo_are_permanent() {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = bare_remote_with(dir.path(), &[("a", "a")]).await.unwrap();
+        let workspaces = GitWorkspaces::new(&dir.path().join("data"), author());
+        let err =
+            workspaces.prepare("o/r", remote.to_str().unwrap(), Some("nope"), "b", "w").await.expect_err("no branch");
+        assert!(matches!(err, GitError::BaseBranchMissing { .. }), "{err}");
+        assert!(!err.is_retryable());
+        let missing = dir.path().join("missing.git");
+        let err = workspaces.prepare("o/x", missing.to_str().unwrap(), None, "b", "w").await.expect_err("no repo");
+        assert!(!err.is_retryable(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_killed_clone_is_recovered() {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = bare_remote_with(dir.path(), &[("a", "a")]).await.unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("mirrors/o__r.git")).unwrap();
+        let workspaces = GitWorkspaces::new(&data, author());
+        let ws = workspaces.prepare("o/r", remote.to_str().unwrap(), None, "b", "w").await.unwrap();
+        assert!(ws.path.join("a").exists());
+    }
+}

@@ -1,0 +1,422 @@
+//! Configuration: a TOML file plus `CODINGWORKER_*` environment overrides, validated once at start-up.
+//!
+//! Every key has an environment variable named after its path: `llm.base_url` is `CODINGWORKER_LLM_BASE_URL`.
+//! Values are read as JSON when they parse as JSON (numbers, booleans, arrays) and as strings otherwise.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use codingworker_llm::{LlmConfig, Protocol};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of every environment override.
+pub const ENV_PREFIX: &str = "CODINGWORKER_";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the queue, the store, mirrors, worktrees and task logs live. Default: the platform data directory.
+    pub data_dir: Option<PathBuf>,
+    pub queue: QueueConfig,
+    pub llm: LlmSection,
+    pub agent: AgentSection,
+    pub git: GitSection,
+    pub log: LogSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// `sqlite` (embedded).
+    pub backend: String,
+    /// How long a received task stays hidden from other workers; a heartbeat extends it while work goes on.
+    pub visibility_timeout_secs: u64,
+    /// Receives before a task is parked in the dead-letter store.
+    pub max_receives: u32,
+    /// Long-poll wait per receive.
+    pub wait_secs: u64,
+    /// Delay before a failed task becomes visible again, multiplied by the attempt number.
+    pub retry_delay_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSection {
+    /// `ollama` (native /api/chat) or `openai` (any OpenAI-compatible /v1/chat/completions server).
+    pub protocol: String,
+    pub base_url: String,
+    pub model: String,
+    pub context_tokens: u32,
+    pub max_output_tokens: u32,
+    pub request_timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+    pub keep_alive: String,
+    pub max_retries: usize,
+    pub retry_base_delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentSection {
+    /// `builtin`.
+    pub backend: String,
+    pub max_rounds: u32,
+    /// Test command as argv, e.g. `["python3", "-m", "pytest", "-q"]`; empty means detect.
+    pub test_command: Vec<String>,
+    pub test_timeout_secs: u64,
+    /// Sampling temperature of the first attempt; retries add `retry_temperature_step` per attempt so a retry
+    /// does not repeat the same mistake.
+    pub temperature: f32,
+    pub retry_temperature_step: f32,
+    pub repo_map_tokens: u32,
+    pub context_file_tokens: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GitSection {
+    pub author_name: String,
+    pub author_email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSection {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `codingworker=debug,info`.
+    pub level: String,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            backend: "sqlite".into(),
+            visibility_timeout_secs: 900,
+            max_receives: 3,
+            wait_secs: 20,
+            retry_delay_secs: 30,
+        }
+    }
+}
+
+impl Default for LlmSection {
+    fn default() -> Self {
+        Self {
+            protocol: "ollama".into(),
+            base_url: "http://127.0.0.1:11434".into(),
+            model: "qwen2.5-coder:1.5b".into(),
+            context_tokens: 8192,
+            max_output_tokens: 1024,
+            request_timeout_secs: 600,
+            connect_timeout_secs: 5,
+            keep_alive: "30m".into(),
+            max_retries: 3,
+            retry_base_delay_ms: 2000,
+        }
+    }
+}
+
+impl Default for AgentSection {
+    fn default() -> Self {
+        Self {
+            backend: "builtin".into(),
+            max_rounds: 3,
+            test_command: Vec::new(),
+            test_timeout_secs: 300,
+            temperature: 0.0,
+            retry_temperature_step: 0.3,
+            repo_map_tokens: 500,
+            context_file_tokens: 1500,
+        }
+    }
+}
+
+impl Default for GitSection {
+    fn default() -> Self {
+        Self { author_name: "CodingWorker".into(), author_email: "codingworker@localhost".into() }
+    }
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        Self { format: "text".into(), level: "info".into() }
+    }
+}
+
+/// A configuration problem, named by key, found at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is not valid TOML: {detail}")]
+    Toml { path: PathBuf, detail: String },
+    #[error("config key `{key}`{origin}: {reason}")]
+    Invalid { key: String, origin: String, reason: String },
+    #[error("no data directory: set `data_dir` in the config or CODINGWORKER_DATA_DIR")]
+    NoDataDir,
+}
+
+impl ConfigError {
+    fn invalid(key: &str, reason: impl Into<String>) -> Self {
+        Self::Invalid { key: key.into(), origin: origin_of(key), reason: reason.into() }
+    }
+}
+
+/// " (from CODINGWORKER_X)" when the value came from the environment, so users know where to look.
+fn origin_of(key: &str) -> String {
+    let var = env_var_name(key);
+    if std::env::var_os(&var).is_some() { format!(" (from {var})") } else { String::new() }
+}
+
+/// `llm.base_url` -> `CODINGWORKER_LLM_BASE_URL`.
+pub fn env_var_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+impl Config {
+    /// The platform's default config file, e.g. `~/.config/codingworker/config.toml`.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("dev", "codingworker", "codingworker")
+            .map(|d| d.config_dir().join("config.toml"))
+    }
+
+    /// Loads `path` (a missing default file is fine; a missing explicit file is an error), applies the
+    /// environment and validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let vars: Vec<(String, String)> = std::env::vars().filter(|(name, _)| name.starts_with(ENV_PREFIX)).collect();
+        let (file, required) = match path {
+            Some(p) => (Some(p.to_path_buf()), true),
+            None => (Self::default_path(), false),
+        };
+        let text = match &file {
+            Some(p) => match std::fs::read_to_string(p) {
+                Ok(text) => Some((p.clone(), text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => None,
+                Err(source) => return Err(ConfigError::Read { path: p.clone(), source }),
+            },
+            None => None,
+        };
+        Self::from_sources(text.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), &vars)
+    }
+
+    /// Builds the config from file text and environment pairs (separate from `load` so tests need no process
+    /// environment).
+    pub fn from_sources(file: Option<(&Path, &str)>, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let mut tree = match file {
+            Some((path, text)) => {
+                let value: toml::Table = toml::from_str(text)
+                    .map_err(|e| ConfigError::Toml { path: path.to_path_buf(), detail: e.to_string() })?;
+                serde_json::to_value(value)
+                    .map_err(|e| ConfigError::Toml { path: path.to_path_buf(), detail: e.to_string() })?
+            }
+            None => serde_json::Value::Object(serde_json::Map::new()),
+        };
+        let defaults =
+            serde_json::to_value(Config::default()).map_err(|e| ConfigError::invalid("(defaults)", e.to_string()))?;
+        let mut keys = Vec::new();
+        leaf_keys(&defaults, "", &mut keys);
+        for key in keys {
+            let var = env_var_name(&key);
+            if let Some((_, raw)) = env.iter().find(|(name, _)| *name == var) {
+                let value = serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.clone()));
+                set_path(&mut tree, &key, value);
+            }
+        }
+        let config: Config = serde_path_to_error::deserialize(tree).map_err(|e| {
+            let key = e.path().to_string();
+            let reason = e.into_inner().to_string();
+            let key = if key == "." { "(top level)".to_owned() } else { key };
+            ConfigError::Invalid { origin: origin_of(&key), key, reason }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.queue.backend != "sqlite" {
+            return Err(ConfigError::invalid(
+                "queue.backend",
+                format!("`{}` is not a backend; use `sqlite`", self.queue.backend),
+            ));
+        }
+        if !(1..=50).contains(&self.queue.max_receives) {
+            return Err(ConfigError::invalid("queue.max_receives", "must be between 1 and 50"));
+        }
+        if self.queue.visibility_timeout_secs == 0 || self.queue.visibility_timeout_secs > 43_200 {
+            // 12 hours is SQS's ceiling; keep the embedded queue honest about it.
+            return Err(ConfigError::invalid("queue.visibility_timeout_secs", "must be between 1 and 43200"));
+        }
+        if self.queue.wait_secs > 20 {
+            return Err(ConfigError::invalid("queue.wait_secs", "must be at most 20 (the SQS long-poll limit)"));
+        }
+        self.llm_config()?;
+        if self.agent.backend != "builtin" {
+            return Err(ConfigError::invalid(
+                "agent.backend",
+                format!("`{}` is not available; use `builtin`", self.agent.backend),
+            ));
+        }
+        if !(1..=10).contains(&self.agent.max_rounds) {
+            return Err(ConfigError::invalid("agent.max_rounds", "must be between 1 and 10"));
+        }
+        if !(0.0..=2.0).contains(&self.agent.temperature) {
+            return Err(ConfigError::invalid("agent.temperature", "must be between 0.0 and 2.0"));
+        }
+        if self.agent.test_timeout_secs == 0 {
+            return Err(ConfigError::invalid("agent.test_timeout_secs", "must be positive"));
+        }
+        if self.git.author_name.trim().is_empty() {
+            return Err(ConfigError::invalid("git.author_name", "must not be empty"));
+        }
+        if !self.git.author_email.contains('@') {
+            return Err(ConfigError::invalid("git.author_email", "must be an email address"));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError::invalid("log.format", "must be `text` or `json`"));
+        }
+        Ok(())
+    }
+
+    /// The LLM client configuration, checked.
+    pub fn llm_config(&self) -> Result<LlmConfig, ConfigError> {
+        let llm = &self.llm;
+        let protocol: Protocol = llm.protocol.parse().map_err(|e| ConfigError::invalid("llm.protocol", e))?;
+        if !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://")) {
+            return Err(ConfigError::invalid("llm.base_url", "must be an http:// or https:// URL"));
+        }
+        if llm.model.trim().is_empty() {
+            return Err(ConfigError::invalid("llm.model", "must not be empty"));
+        }
+        if llm.context_tokens < 1024 {
+            return Err(ConfigError::invalid("llm.context_tokens", "must be at least 1024"));
+        }
+        if llm.max_output_tokens == 0 || llm.max_output_tokens >= llm.context_tokens {
+            return Err(ConfigError::invalid("llm.max_output_tokens", "must be positive and below llm.context_tokens"));
+        }
+        if llm.request_timeout_secs == 0 || llm.connect_timeout_secs == 0 {
+            return Err(ConfigError::invalid("llm.request_timeout_secs", "timeouts must be positive"));
+        }
+        Ok(LlmConfig {
+            protocol,
+            base_url: llm.base_url.trim_end_matches('/').to_owned(),
+            model: llm.model.clone(),
+            context_tokens: llm.context_tokens,
+            max_output_tokens: llm.max_output_tokens,
+            connect_timeout: Duration::from_secs(llm.connect_timeout_secs),
+            request_timeout: Duration::from_secs(llm.request_timeout_secs),
+            keep_alive: llm.keep_alive.clone(),
+            max_retries: llm.max_retries,
+            retry_base_delay: Duration::from_millis(llm.retry_base_delay_ms),
+            api_key: std::env::var("CODINGWORKER_LLM_API_KEY").ok().filter(|k| !k.is_empty()),
+        })
+    }
+
+    /// The data directory, created if needed.
+    pub fn data_dir(&self) -> Result<PathBuf, ConfigError> {
+        let dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => directories::ProjectDirs::from("dev", "codingworker", "codingworker")
+                .map(|d| d.data_dir().to_path_buf())
+                .ok_or(ConfigError::NoDataDir)?,
+        };
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ConfigError::invalid("data_dir", format!("cannot create {}: {e}", dir.display())))?;
+        Ok(dir)
+    }
+
+    /// Every key with its environment variable, for `--help`-style listings.
+    pub fn keys() -> Vec<(String, String)> {
+        let mut keys = Vec::new();
+        if let Ok(defaults) = serde_json::to_value(Config::default()) {
+            leaf_keys(&defaults, "", &mut keys);
+        }
+        keys.into_iter().map(|k| (env_var_name(&k), k)).collect()
+    }
+}
+
+fn leaf_keys(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (name, child) in map {
+                let key = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                leaf_keys(child, &key, out);
+            }
+        }
+        _ => out.push(prefix.to_owned()),
+    }
+}
+
+fn set_path(tree: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    let mut node = tree;
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !node.is_object() {
+            *node = serde_json::Value::Object(serde_json::Map::new());
+        }
+        let serde_json::Value::Object(map) = node else { return };
+        if i + 1 == parts.len() {
+            map.insert((*part).to_owned(), value);
+            return;
+        }
+        node = map.entry((*part).to_owned()).or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = Config::from_sources(None, &[]).unwrap();
+        assert_eq!(config.llm.model, "qwen2.5-coder:1.5b");
+        assert_eq!(config.queue.max_receives, 3);
+    }
+
+    #[test]
+    fn file_then_environment_override() {
+        let file = "[llm]\nprotocol = \"openai\"\nbase_url = \"http://127.0.0.1:8089\"\n[agent]\nmax_rounds = 2\n";
+        let config = Config::from_sources(
+            Some((Path::new("c.toml"), file)),
+            &env(&[
+                ("CODINGWORKER_AGENT_MAX_ROUNDS", "4"),
+                ("CODINGWORKER_AGENT_TEST_COMMAND", "[\"python3\",\"-m\",\"pytest\"]"),
+                ("CODINGWORKER_LLM_MODEL", "qwen2.5-coder:7b"),
+                ("CODINGWORKER_DATA_DIR", "/tmp/cw"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.llm.protocol, "openai");
+        assert_eq!(config.agent.max_rounds, 4);
+        assert_eq!(config.agent.test_command, vec!["python3", "-m", "pytest"]);
+        assert_eq!(config.llm.model, "qwen2.5-coder:7b");
+        assert_eq!(config.data_dir, Some(PathBuf::from("/tmp/cw")));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = Config::from_sources(Some((Path::new("c.toml"), "[llm]\nmodle = \"x\"\n")), &[]).unwrap_err();
+        assert!(err.to_string().contains("modle"), "{err}");
+        let err = Config::from_sources(None, &env(&[("CODINGWORKER_QUEUE_MAX_RECEIVES", "many")])).unwrap_err();
+        assert!(err.to_string().contains("queue.max_receives"), "{err}");
+        let err = Config::from_sources(None, &env(&[("CODINGWORKER_LLM_PROTOCOL", "grpc")])).unwrap_err();
+        assert!(err.to_string().contains("llm.protocol"), "{err}");
+        let err = Config::from_sources(None, &env(&[("CODINGWORKER_LLM_BASE_URL", "localhost:11434")])).unwrap_err();
+        assert!(err.to_string().contains("llm.base_url"), "{err}");
+        let err = Config::from_sources(Some((Path::new("c.toml"), "[llm\n")), &[]).unwrap_err();
+        assert!(err.to_string().contains("c.toml"), "{err}");
+    }
+
+    #[test]
+    fn every_key_has_an_env_var() {
+        let keys = Config::keys();
+        assert!(keys.iter().any(|(var, key)| var == "CODINGWORKER_LLM_BASE_URL" && key == "llm.base_url"));
+        assert!(keys.iter().any(|(var, _)| var == "CODINGWORKER_DATA_DIR"));
+    }
+}

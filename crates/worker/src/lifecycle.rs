@@ -1,0 +1,494 @@
+//! The life of one task, start to finish, in one place.
+//!
+//! `received -> validated -> workspace_ready -> agent_running -> verified | unverified -> pushed -> pr_opened`,
+//! then the worker loop acknowledges. Every transition is an event in the store. Any failure ends in a
+//! [`Disposition`]: retry (the queue brings the message back, and parks it after the last attempt) or park now
+//! (it can never succeed). Whether a failure is worth retrying is decided by each crate's error type, nowhere else.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use codingworker_agent::{Agent, AgentEvent, AgentOutcome, AgentSettings, AgentTask, Verification};
+use codingworker_forge::{Forge, PullRequestDraft};
+use codingworker_git::{CommitInfo, GitWorkspaces, Workspace, branch_name};
+use codingworker_llm::LlmClient;
+use codingworker_protocol::{AgentKind, TaskMessage};
+use codingworker_queue::ReceivedMessage;
+use codingworker_sandbox::HostExecutor;
+use codingworker_store::{AttemptFinish, AttemptId, AttemptStatus, NewTask, Store, TaskState};
+use tracing::Instrument;
+
+use crate::config::Config;
+
+/// Everything a task needs, built once at start-up.
+pub struct Services {
+    pub config: Config,
+    pub store: Arc<Store>,
+    pub forge: Arc<dyn Forge>,
+    pub git: GitWorkspaces,
+    pub executor: HostExecutor,
+    pub llm: LlmClient,
+    /// Directory of the per-task log files.
+    pub logs_dir: std::path::PathBuf,
+}
+
+/// What the worker loop should do with the message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Disposition {
+    /// Finished (a pull request is open, verified or clearly marked unverified): acknowledge.
+    Done { task_id: String, summary: String },
+    /// Failed in a way another attempt may fix.
+    Retry { task_id: String, reason: String },
+    /// Can never succeed: park in the dead-letter store now.
+    Park { task_id: String, reason: String },
+}
+
+/// A failed step: its user-facing reason and whether another attempt may help.
+struct StepError {
+    reason: String,
+    retryable: bool,
+}
+
+impl StepError {
+    fn new(context: &str, error: impl std::fmt::Display, retryable: bool) -> Self {
+        Self { reason: format!("{context}: {error}"), retryable }
+    }
+}
+
+/// Runs one received message through the whole lifecycle.
+pub async fn process_message(services: &Services, message: &ReceivedMessage) -> Disposition {
+    let task = match TaskMessage::parse(&message.body) {
+        Ok(task) => task,
+        Err(error) => return reject(services, message, &error.to_string()),
+    };
+    let span = tracing::info_span!("task", task_id = %task.task_id, attempt = message.receive_count);
+    process_task(services, message, task).instrument(span).await
+}
+
+/// A message that is not a valid task is recorded under its queue id and parked with the reason.
+fn reject(services: &Services, message: &ReceivedMessage, reason: &str) -> Disposition {
+    let task_id = format!("rejected-{}", message.message_id);
+    tracing::warn!(message_id = %message.message_id, "rejected message: {reason}");
+    let recorded = services
+        .store
+        .upsert_task(&NewTask {
+            task_id: task_id.clone(),
+            repository: "(unknown)".into(),
+            issue_number: 0,
+            title: "(rejected message)".into(),
+            // Enough to recognise the message; the full body stays in the dead-letter store.
+            message_json: message.body.chars().take(4096).collect(),
+        })
+        .and_then(|()| services.store.add_event(&task_id, None, "rejected", reason))
+        .and_then(|()| services.store.set_task_state(&task_id, TaskState::Rejected, Some(reason)));
+    if let Err(e) = recorded {
+        tracing::error!("could not record the rejected message in the store: {e}");
+    }
+    Disposition::Park { task_id, reason: format!("invalid task message: {reason}") }
+}
+
+/// Writes each transition to the store and the log.
+struct Recorder<'a> {
+    store: &'a Store,
+    task_id: &'a str,
+    attempt: AttemptId,
+}
+
+impl Recorder<'_> {
+    fn event(&self, kind: &str, detail: &str) {
+        tracing::info!(event = kind, "{detail}");
+        if let Err(e) = self.store.add_event(self.task_id, Some(self.attempt), kind, detail) {
+            tracing::warn!("could not record event {kind}: {e}");
+        }
+    }
+}
+
+async fn process_task(services: &Services, message: &ReceivedMessage, task: TaskMessage) -> Disposition {
+    let store = services.store.as_ref();
+    let task_id = task.task_id.clone();
+    let log_path = services.logs_dir.join(format!("{task_id}.log"));
+    let registered = store
+        .upsert_task(&NewTask {
+            task_id: task_id.clone(),
+            repository: task.repository_full_name(),
+            issue_number: task.issue.number,
+            title: task.issue.title.clone(),
+            message_json: message.body.clone(),
+        })
+        .and_then(|()| store.start_attempt(&task_id, Some(&log_path.to_string_lossy())));
+    let attempt = match registered {
+        Ok(attempt) => attempt,
+        // Without the store there is no history; the message comes back and a later attempt may have it.
+        Err(e) => return Disposition::Retry { task_id, reason: format!("task store unavailable: {e}") },
+    };
+    let recorder = Recorder { store, task_id: &task_id, attempt };
+    let max_receives = services.config.queue.max_receives;
+    recorder.event(
+        "received",
+        &format!(
+            "issue #{} of {} (attempt {} of {max_receives})",
+            task.issue.number,
+            task.repository_full_name(),
+            message.receive_count
+        ),
+    );
+    recorder.event("validated", "task message v1 is valid");
+
+    let started = Instant::now();
+    let mut usage = Usage::default();
+    let result = run_stages(services, &recorder, &task, message.receive_count, &mut usage).await;
+    let (disposition, finish) = match result {
+        Ok(done) => {
+            let status = if done.verified { AttemptStatus::Succeeded } else { AttemptStatus::Unverified };
+            let state = if done.verified { TaskState::Succeeded } else { TaskState::Failed };
+            if let Err(e) = store.set_task_state(&task_id, state, None) {
+                tracing::warn!("could not record the task state: {e}");
+            }
+            let finish = AttemptFinish {
+                status,
+                summary: done.summary.clone(),
+                error: None,
+                llm_calls: usage.llm_calls,
+                prompt_tokens: usage.prompt_tokens,
+                completion_tokens: usage.completion_tokens,
+                branch: Some(done.branch),
+                commit: Some(done.commit),
+            };
+            (Disposition::Done { task_id: task_id.clone(), summary: done.summary }, finish)
+        }
+        Err(error) => {
+            recorder.event(if error.retryable { "failed_transient" } else { "failed_permanent" }, &error.reason);
+            let finish = AttemptFinish {
+                status: AttemptStatus::Failed,
+                summary: String::new(),
+                error: Some(error.reason.clone()),
+                llm_calls: usage.llm_calls,
+                prompt_tokens: usage.prompt_tokens,
+                completion_tokens: usage.completion_tokens,
+                branch: None,
+                commit: None,
+            };
+            let disposition = if error.retryable {
+                Disposition::Retry { task_id: task_id.clone(), reason: error.reason }
+            } else {
+                Disposition::Park { task_id: task_id.clone(), reason: error.reason }
+            };
+            (disposition, finish)
+        }
+    };
+    if let Err(e) = store.finish_attempt(attempt, &finish) {
+        tracing::warn!("could not record the attempt's end: {e}");
+    }
+    tracing::info!(
+        elapsed_secs = started.elapsed().as_secs_f64(),
+        llm_calls = usage.llm_calls,
+        prompt_tokens = usage.prompt_tokens,
+        completion_tokens = usage.completion_tokens,
+        "attempt finished"
+    );
+    disposition
+}
+
+#[derive(Default)]
+struct Usage {
+    llm_calls: u32,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+}
+
+struct Completed {
+    verified: bool,
+    summary: String,
+    branch: String,
+    commit: String,
+}
+
+async fn run_stages(
+    services: &Services,
+    recorder: &Recorder<'_>,
+    task: &TaskMessage,
+    receive_count: u32,
+    usage: &mut Usage,
+) -> Result<Completed, StepError> {
+    let config = &services.config;
+    let last_attempt = receive_count >= config.queue.max_receives;
+    if task.overrides.agent == Some(AgentKind::Openhands) {
+        return Err(StepError {
+            reason: "agent `openhands` was requested but this worker only runs the built-in agent".into(),
+            retryable: false,
+        });
+    }
+
+    let branch = branch_name(task.issue.number, &task.issue.title);
+    let worktree_name = format!("{}-attempt-{receive_count}", task.task_id);
+    let workspace = services
+        .git
+        .prepare(
+            &task.repository_full_name(),
+            &task.repository.clone_url,
+            task.overrides.base_branch.as_deref(),
+            &branch,
+            &worktree_name,
+        )
+        .await
+        .map_err(|e| {
+            let retryable = e.is_retryable();
+            StepError::new("preparing the git workspace", e, retryable)
+        })?;
+    recorder.event(
+        "workspace_ready",
+        &format!("{} at {} ({})", workspace.base_branch, short(&workspace.base_commit), workspace.path.display()),
+    );
+
+    let result = run_agent_and_publish(services, recorder, task, &workspace, receive_count, last_attempt, usage).await;
+    workspace.remove().await;
+    result
+}
+
+async fn run_agent_and_publish(
+    services: &Services,
+    recorder: &Recorder<'_>,
+    task: &TaskMessage,
+    workspace: &Workspace,
+    receive_count: u32,
+    last_attempt: bool,
+    usage: &mut Usage,
+) -> Result<Completed, StepError> {
+    let outcome = run_agent(services, recorder, task, workspace, receive_count).await;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err((error, partial)) => {
+            *usage = partial;
+            return Err(error);
+        }
+    };
+    usage.llm_calls = outcome.llm_calls;
+    usage.prompt_tokens = outcome.prompt_tokens;
+    usage.completion_tokens = outcome.completion_tokens;
+
+    let changed =
+        workspace.changed_files().await.map_err(|e| StepError::new("reading the workspace", &e, e.is_retryable()))?;
+    if changed.is_empty() {
+        return Err(StepError { reason: "the agent made no change to the repository".into(), retryable: true });
+    }
+    let verified = match &outcome.verification {
+        Verification::Passed => {
+            recorder.event("verified", &format!("`{}` passed", outcome.test_command.as_deref().unwrap_or("tests")));
+            true
+        }
+        Verification::Failed if !last_attempt => {
+            return Err(StepError {
+                reason: format!(
+                    "tests still fail after {} round(s): {}",
+                    outcome.rounds,
+                    last_lines(&outcome.test_output_tail, 3)
+                ),
+                retryable: true,
+            });
+        }
+        Verification::Failed => {
+            recorder.event("unverified", "tests still fail on the last attempt; opening a draft for a human to finish");
+            false
+        }
+        Verification::NotRun { reason } => {
+            recorder.event("unverified", &format!("tests did not run: {reason}"));
+            false
+        }
+    };
+
+    let commit_message = format!(
+        "Fix #{}: {}\n\n{}\n\nRefs #{}\nGenerated by CodingWorker (built-in agent, model {}).\n",
+        task.issue.number,
+        task.issue.title.trim(),
+        outcome.summary.trim(),
+        task.issue.number,
+        services.llm.config().model
+    );
+    let commit = match workspace.commit(&commit_message).await {
+        Ok(Some(commit)) => commit,
+        Ok(None) => {
+            return Err(StepError { reason: "the agent's changes were all ignored files".into(), retryable: true });
+        }
+        Err(e) => return Err(StepError::new("committing", &e, e.is_retryable())),
+    };
+    let target = services
+        .forge
+        .push_target(&task.repository_full_name(), &task.repository.clone_url)
+        .await
+        .map_err(|e| StepError::new("finding where to push", &e, e.is_retryable()))?;
+    workspace
+        .push(&target.url, &target.env)
+        .await
+        .map_err(|e| StepError::new("pushing the branch", &e, e.is_retryable()))?;
+    recorder.event("pushed", &format!("{} at {} to {}", workspace.branch, short(&commit.sha), target.url));
+
+    let draft = PullRequestDraft {
+        task_id: task.task_id.clone(),
+        repository: task.repository_full_name(),
+        issue_number: task.issue.number,
+        title: pull_request_title(task, verified),
+        body: pull_request_body(services, task, &outcome, &commit, verified, receive_count),
+        head_branch: workspace.branch.clone(),
+        base_branch: workspace.base_branch.clone(),
+        head_commit: commit.sha.clone(),
+        verified,
+    };
+    let record = services
+        .forge
+        .open_pull_request(&draft)
+        .await
+        .map_err(|e| StepError::new("opening the pull request", &e, e.is_retryable()))?;
+    recorder.event(
+        "pr_opened",
+        &format!("#{} {}{}", record.number, record.title, record.url.map(|u| format!(" {u}")).unwrap_or_default()),
+    );
+    Ok(Completed { verified, summary: outcome.summary, branch: workspace.branch.clone(), commit: commit.sha })
+}
+
+/// Runs the agent with a progress line every 15 s, since a CPU-bound model can be silent for minutes.
+async fn run_agent(
+    services: &Services,
+    recorder: &Recorder<'_>,
+    task: &TaskMessage,
+    workspace: &Workspace,
+    receive_count: u32,
+) -> Result<AgentOutcome, (StepError, Usage)> {
+    let config = &services.config.agent;
+    let temperature = config.temperature + config.retry_temperature_step * (receive_count.saturating_sub(1)) as f32;
+    let settings = AgentSettings {
+        max_rounds: config.max_rounds,
+        repo_map_tokens: config.repo_map_tokens,
+        context_file_tokens: config.context_file_tokens,
+        test_command: (!config.test_command.is_empty()).then(|| config.test_command.clone()),
+        test_timeout: Duration::from_secs(config.test_timeout_secs),
+        temperature: temperature.min(1.0),
+        max_output_tokens: services.config.llm.max_output_tokens,
+        ..AgentSettings::default()
+    };
+    let override_client;
+    let llm = match &task.overrides.model {
+        Some(model) if *model != services.llm.config().model => {
+            let mut llm_config = services.llm.config().clone();
+            llm_config.model = model.clone();
+            override_client = LlmClient::new(llm_config)
+                .map_err(|e| (StepError::new("model override", &e, false), Usage::default()))?;
+            &override_client
+        }
+        _ => &services.llm,
+    };
+    let agent = Agent::new(llm, &services.executor, settings);
+    let agent_task =
+        AgentTask { issue_number: task.issue.number, title: task.issue.title.clone(), body: task.issue.body.clone() };
+    recorder
+        .event("agent_running", &format!("built-in agent with {} at temperature {temperature:.1}", llm.config().model));
+
+    let mut usage = Usage::default();
+    let mut on_event = |event: AgentEvent| {
+        if let AgentEvent::ModelReplied { prompt_tokens, completion_tokens, .. } = &event {
+            usage.llm_calls += 1;
+            usage.prompt_tokens += prompt_tokens;
+            usage.completion_tokens += completion_tokens;
+        }
+        let (kind, detail) = describe_agent_event(&event);
+        recorder.event(kind, &detail);
+    };
+    let started = Instant::now();
+    let result = {
+        let run = agent.run(&workspace.path, &agent_task, &mut on_event);
+        tokio::pin!(run);
+        let mut ticker = tokio::time::interval(Duration::from_secs(15));
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                result = &mut run => break result,
+                _ = ticker.tick() => tracing::info!("agent still working ({}s elapsed)", started.elapsed().as_secs()),
+            }
+        }
+    };
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            let retryable = e.is_retryable();
+            return Err((StepError::new("the agent failed", &e, retryable), usage));
+        }
+    };
+    for entry in &outcome.transcript {
+        tracing::debug!(target: "codingworker::transcript", "{entry:?}");
+    }
+    Ok(outcome)
+}
+
+fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
+    match event {
+        AgentEvent::RepoMapped { files, tokens } => ("repo_mapped", format!("{files} files, ~{tokens} tokens")),
+        AgentEvent::BaselineTests { passed } => (
+            "baseline_tests",
+            if *passed { "tests pass before any change".into() } else { "tests fail before the change".into() },
+        ),
+        AgentEvent::FilesChosen(files) => ("files_chosen", files.join(", ")),
+        AgentEvent::ModelCall { round, purpose, prompt_tokens_est } => {
+            ("model_call", format!("round {round}: {purpose}, ~{prompt_tokens_est} prompt tokens"))
+        }
+        AgentEvent::ModelReplied { round, elapsed, prompt_tokens, completion_tokens } => (
+            "model_replied",
+            format!(
+                "round {round}: {:.1}s, {prompt_tokens} prompt + {completion_tokens} completion tokens",
+                elapsed.as_secs_f64()
+            ),
+        ),
+        AgentEvent::EditsApplied { round, files } => ("edits_applied", format!("round {round}: {}", files.join(", "))),
+        AgentEvent::EditRejected { round, reason } => ("edit_rejected", format!("round {round}: {reason}")),
+        AgentEvent::TestsRan { round, passed } => {
+            ("tests_ran", format!("round {round}: {}", if *passed { "passed" } else { "failed" }))
+        }
+    }
+}
+
+fn pull_request_title(task: &TaskMessage, verified: bool) -> String {
+    let prefix = if verified { "" } else { "[unverified] " };
+    format!("{prefix}Fix #{}: {}", task.issue.number, task.issue.title.trim())
+}
+
+fn pull_request_body(
+    services: &Services,
+    task: &TaskMessage,
+    outcome: &AgentOutcome,
+    commit: &CommitInfo,
+    verified: bool,
+    receive_count: u32,
+) -> String {
+    let closing = if verified { "Fixes" } else { "Refs" };
+    let verification = match &outcome.verification {
+        Verification::Passed => {
+            format!("Passed: `{}` succeeds with this change.", outcome.test_command.as_deref().unwrap_or("tests"))
+        }
+        Verification::Failed => format!(
+            "**Unverified**: `{}` still fails. Last output:\n\n```\n{}\n```",
+            outcome.test_command.as_deref().unwrap_or("tests"),
+            last_lines(&outcome.test_output_tail, 15)
+        ),
+        Verification::NotRun { reason } => format!("**Unverified**: no tests ran ({reason})."),
+    };
+    format!(
+        "{closing} #{number}\n\n## Summary\n{summary}\n\n## Verification\n{verification}\n\n## Changes\n```\n{stat}\n```\n\n\
+         ---\nGenerated by CodingWorker: built-in agent, model `{model}`, attempt {receive_count}, {rounds} round(s), \
+         {calls} LLM call(s), {prompt} prompt + {completion} completion tokens.\n",
+        number = task.issue.number,
+        summary = outcome.summary.trim(),
+        stat = commit.diff_stat,
+        model = services.llm.config().model,
+        rounds = outcome.rounds,
+        calls = outcome.llm_calls,
+        prompt = outcome.prompt_tokens,
+        completion = outcome.completion_tokens,
+    )
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..10).unwrap_or(sha)
+}
+
+fn last_lines(text: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
+}

@@ -1,0 +1,202 @@
+//! The worker loop: receive, keep the message invisible while working, then acknowledge, retry or park.
+//!
+//! Modelled on Vector's SQS source: every receive races shutdown, and a message is deleted only after its
+//! work is recorded, so a crash anywhere means the queue redelivers, never that a task is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use codingworker_queue::{Queue, QueueError, ReceivedMessage, Released};
+use codingworker_store::TaskState;
+use tokio::sync::watch;
+
+use crate::lifecycle::{Disposition, Services, process_message};
+
+/// When the loop stops on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunMode {
+    /// Until shutdown.
+    Forever,
+    /// After one message has been handled.
+    Once,
+    /// When a receive finds the queue empty.
+    UntilIdle,
+    /// When this task reaches a final state (the `run` command).
+    UntilTaskDone(String),
+}
+
+/// Counts for the end-of-run summary.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WorkerStats {
+    pub handled: u32,
+    pub done: u32,
+    pub retried: u32,
+    pub parked: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("the queue failed: {0}")]
+    Queue(#[from] QueueError),
+}
+
+pub struct Worker {
+    services: Arc<Services>,
+    queue: Arc<dyn Queue>,
+}
+
+impl Worker {
+    pub fn new(services: Arc<Services>, queue: Arc<dyn Queue>) -> Self {
+        Self { services, queue }
+    }
+
+    /// Runs until `mode` says stop or `shutdown` turns true.
+    pub async fn run(&self, mode: RunMode, mut shutdown: watch::Receiver<bool>) -> Result<WorkerStats, WorkerError> {
+        let mut stats = WorkerStats::default();
+        let wait = Duration::from_secs(self.services.config.queue.wait_secs);
+        let mut consecutive_queue_errors = 0u32;
+        tracing::info!(queue = %self.queue.describe(), "worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let received = tokio::select! {
+                _ = shutdown.changed() => break,
+                received = self.queue.receive(wait) => received,
+            };
+            let message = match received {
+                Ok(Some(message)) => {
+                    consecutive_queue_errors = 0;
+                    message
+                }
+                Ok(None) => {
+                    if mode == RunMode::UntilIdle {
+                        break;
+                    }
+                    continue;
+                }
+                Err(e) if e.is_retryable() && consecutive_queue_errors < 10 => {
+                    consecutive_queue_errors += 1;
+                    let backoff = Duration::from_millis(500 * u64::from(consecutive_queue_errors));
+                    tracing::warn!("receiving failed ({e}); retrying in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+
+            let Some(disposition) = self.handle(&message, &mut shutdown).await else {
+                // Shut down mid-task: hand the message back at once so another worker can take it.
+                if let Err(e) =
+                    self.queue.release(&message.receipt, "the worker shut down during the task", Duration::ZERO).await
+                {
+                    tracing::warn!("could not release the message on shutdown: {e}");
+                }
+                break;
+            };
+            stats.handled += 1;
+            let task_id = self.settle(&message, disposition, &mut stats).await;
+            match &mode {
+                RunMode::Once => break,
+                RunMode::UntilTaskDone(wanted) if *wanted == task_id && self.is_final(wanted) => break,
+                _ => {}
+            }
+        }
+        tracing::info!(?stats, "worker stopped");
+        Ok(stats)
+    }
+
+    /// Runs the lifecycle with a heartbeat; `None` if shutdown came first.
+    async fn handle(&self, message: &ReceivedMessage, shutdown: &mut watch::Receiver<bool>) -> Option<Disposition> {
+        let visibility = Duration::from_secs(self.services.config.queue.visibility_timeout_secs);
+        let heartbeat = {
+            let queue = Arc::clone(&self.queue);
+            let receipt = message.receipt.clone();
+            tokio::spawn(async move {
+                // Extend well before expiry so one slow extension cannot let the message reappear mid-task.
+                let mut interval = tokio::time::interval(visibility / 3);
+                interval.tick().await;
+                loop {
+                    interval.tick().await;
+                    if let Err(e) = queue.extend_visibility(&receipt, visibility).await {
+                        tracing::warn!("heartbeat could not extend the message's visibility: {e}");
+                    }
+                }
+            })
+        };
+        let result = tokio::select! {
+            _ = shutdown.changed() => None,
+            disposition = process_message(&self.services, message) => Some(disposition),
+        };
+        heartbeat.abort();
+        result
+    }
+
+    /// Acknowledges, releases or parks the message and records the final state. Returns the task id.
+    async fn settle(&self, message: &ReceivedMessage, disposition: Disposition, stats: &mut WorkerStats) -> String {
+        let store = &self.services.store;
+        match disposition {
+            Disposition::Done { task_id, summary } => {
+                stats.done += 1;
+                match self.queue.delete(&message.receipt).await {
+                    Ok(()) => record(store.add_event(&task_id, None, "acknowledged", &summary)),
+                    // The work is published; a redelivery will redo it idempotently (same branch, same PR record).
+                    Err(e) => tracing::warn!("could not acknowledge the message: {e}"),
+                }
+                task_id
+            }
+            Disposition::Retry { task_id, reason } => {
+                let delay = Duration::from_secs(
+                    self.services.config.queue.retry_delay_secs.saturating_mul(u64::from(message.receive_count)),
+                );
+                match self.queue.release(&message.receipt, &reason, delay).await {
+                    Ok(Released::WillRetry { after }) => {
+                        stats.retried += 1;
+                        tracing::warn!("attempt {} failed, retrying in {after:?}: {reason}", message.receive_count);
+                        record(store.set_task_state(&task_id, TaskState::Retrying, Some(&reason)));
+                    }
+                    Ok(Released::DeadLettered) => {
+                        stats.parked += 1;
+                        tracing::error!(
+                            "attempt {} failed, no attempts left; dead-lettered: {reason}",
+                            message.receive_count
+                        );
+                        record(store.set_task_state(&task_id, TaskState::DeadLettered, Some(&reason)));
+                        record(store.add_event(&task_id, None, "dead_lettered", &reason));
+                    }
+                    Err(e) => tracing::error!("could not release the message (it returns after its timeout): {e}"),
+                }
+                task_id
+            }
+            Disposition::Park { task_id, reason } => {
+                stats.parked += 1;
+                match self.queue.dead_letter(&message.receipt, &reason).await {
+                    Ok(()) => {
+                        tracing::error!("task parked in the dead-letter store: {reason}");
+                        if !task_id.starts_with("rejected-") {
+                            record(store.set_task_state(&task_id, TaskState::DeadLettered, Some(&reason)));
+                        }
+                        record(store.add_event(&task_id, None, "dead_lettered", &reason));
+                    }
+                    Err(e) => tracing::error!("could not park the message (it returns after its timeout): {e}"),
+                }
+                task_id
+            }
+        }
+    }
+
+    fn is_final(&self, task_id: &str) -> bool {
+        match self.services.store.task_detail(task_id) {
+            Ok(Some(detail)) => {
+                !matches!(detail.task.state, TaskState::Queued | TaskState::Running | TaskState::Retrying)
+            }
+            _ => true,
+        }
+    }
+}
+
+fn record<E: std::fmt::Display>(result: Result<(), E>) {
+    if let Err(e) = result {
+        tracing::warn!("could not write to the task store: {e}");
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Makes sure a local model server answers and prints the settings that point codingworker at it, for `eval`:
+#   eval "$(scripts/model-server.sh)"
+# Ollama on 127.0.0.1:11434 is used when it already runs; otherwise the llama.cpp server (installed and cached by
+# scripts/setup-model.sh) is started on 127.0.0.1:8089 and left running for the next command.
+set -euo pipefail
+
+CACHE="${CODINGWORKER_CACHE:-$HOME/.cache/codingworker}"
+PORT="${CODINGWORKER_MODEL_PORT:-8089}"
+ALIAS="qwen2.5-coder:1.5b"
+say() { printf '[model-server] %s\n' "$*" >&2; }
+here="$(cd "$(dirname "$0")" && pwd)"
+
+answers() { python3 - "$1" <<'PY' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=2).read()
+PY
+}
+
+if [ -z "${CODINGWORKER_SKIP_OLLAMA:-}" ] && answers "http://127.0.0.1:11434/api/tags"; then
+  say "Ollama answers on 127.0.0.1:11434; using it (run \`ollama pull $ALIAS\` if the model is missing)"
+  echo "export CODINGWORKER_LLM_PROTOCOL=ollama CODINGWORKER_LLM_BASE_URL=http://127.0.0.1:11434 CODINGWORKER_LLM_MODEL=$ALIAS"
+  exit 0
+fi
+
+if ! answers "http://127.0.0.1:$PORT/v1/models"; then
+  model="$("$here/setup-model.sh")"
+  log="$CACHE/model-server.log"
+  say "starting the llama.cpp server on 127.0.0.1:$PORT (log: $log)"
+  nohup "$CACHE/venv/bin/python" -m llama_cpp.server --model "$model" --model_alias "$ALIAS" \
+    --host 127.0.0.1 --port "$PORT" --n_ctx 8192 --n_threads "$(nproc)" --n_threads_batch "$(nproc)" \
+    >"$log" 2>&1 &
+  echo $! >"$CACHE/model-server.pid"
+  for _ in $(seq 1 120); do
+    if answers "http://127.0.0.1:$PORT/v1/models"; then break; fi
+    if ! kill -0 "$(cat "$CACHE/model-server.pid")" 2>/dev/null; then
+      say "the model server exited; last lines of $log:"; tail -20 "$log" >&2; exit 1
+    fi
+    sleep 1
+  done
+  answers "http://127.0.0.1:$PORT/v1/models" || { say "the model server did not answer within 120 s (see $log)"; exit 1; }
+fi
+say "model server ready on 127.0.0.1:$PORT"
+echo "export CODINGWORKER_LLM_PROTOCOL=openai CODINGWORKER_LLM_BASE_URL=http://127.0.0.1:$PORT CODINGWORKER_LLM_MODEL=$ALIAS"

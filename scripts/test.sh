@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# README command 2: formatting, lints and every test, including the end-to-end tests with the real model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/codingworker/target}"
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all --check
+echo "== cargo clippy -D warnings" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== model server" >&2
+eval "$(scripts/model-server.sh)"
+export CODINGWORKER_TEST_LLM_URL="$CODINGWORKER_LLM_BASE_URL"
+export CODINGWORKER_TEST_LLM_PROTOCOL="$CODINGWORKER_LLM_PROTOCOL"
+export CODINGWORKER_TEST_LLM_MODEL="$CODINGWORKER_LLM_MODEL"
+# Tests configure codingworker explicitly; the settings above must not leak into them.
+unset CODINGWORKER_LLM_BASE_URL CODINGWORKER_LLM_PROTOCOL CODINGWORKER_LLM_MODEL
+# pytest from the model's venv, so the agent's test detection sees a real pytest too.
+export PATH="$HOME/.cache/codingworker/venv/bin:$PATH"
+
+echo "== cargo test (including the ignored real-model tests)" >&2
+cargo test --workspace --locked -- --include-ignored
