@@ -56,9 +56,11 @@ git -C "$demo/check" --no-pager diff --stat origin/main HEAD
 "$cw" show "$task" --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-a = d["attempts"][-1]
-calls = sum(x["llm_calls"] for x in d["attempts"]); p = sum(x["prompt_tokens"] for x in d["attempts"]); c = sum(x["completion_tokens"] for x in d["attempts"])
-print(f"attempts: {len(d[\"attempts\"])}, LLM calls: {calls}, prompt tokens: {p}, completion tokens: {c}")
+attempts = d["attempts"]
+calls = sum(a["llm_calls"] for a in attempts)
+prompt = sum(a["prompt_tokens"] for a in attempts)
+completion = sum(a["completion_tokens"] for a in attempts)
+print("attempts: %d, LLM calls: %d, prompt tokens: %d, completion tokens: %d" % (len(attempts), calls, prompt, completion))
 '
 echo "wall time of the worker: ${elapsed}s"
 echo "branch $branch in $demo/remote.git passes the tests"

@@ -139,6 +139,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let task_id = submit(queue.as_ref(), &store, &args).await?;
             eprintln!("task {task_id} queued; working on it now");
             let services = Arc::new(build_services(config, &paths, Arc::clone(&store))?);
+            check_model_at_startup(&services.llm).await?;
             let worker = Worker::new(services, queue);
             worker.run(RunMode::UntilTaskDone(task_id.clone()), shutdown_signal()).await?;
             print_detail(&store, &task_id, false)?;
@@ -159,6 +160,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let store = open_store(&paths)?;
             let queue = open_queue(&config, &paths)?;
             let services = Arc::new(build_services(config, &paths, store)?);
+            check_model_at_startup(&services.llm).await?;
             let mode = if once {
                 RunMode::Once
             } else if until_idle {
@@ -197,6 +199,19 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 println!("# {var:<44} {key}");
             }
             Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A missing model will not appear by itself: stop with the fix. A server that is merely down may come back, and
+/// tasks retry meanwhile.
+async fn check_model_at_startup(llm: &LlmClient) -> Result<()> {
+    match llm.check_model().await {
+        Ok(_) => Ok(()),
+        Err(e @ codingworker_llm::LlmError::ModelMissing { .. }) => Err(e.into()),
+        Err(e) => {
+            tracing::warn!("model check failed: {e}; tasks will be retried until it answers");
+            Ok(())
         }
     }
 }
@@ -320,7 +335,8 @@ async fn status(store: &Store, queue: &dyn Queue, limit: usize, json: bool) -> R
     let dead = queue.dead_letters(limit).await?;
     if json {
         let value = serde_json::json!({
-            "queue": {"describe": queue.describe(), "visible": depth.visible, "in_flight": depth.in_flight, "dead": depth.dead},
+            "queue": {"describe": queue.describe(), "visible": depth.visible, "in_flight": depth.in_flight,
+                      "delayed": depth.delayed, "dead": depth.dead},
             "tasks": tasks,
             "dead_letters": dead.iter().map(|d| serde_json::json!({
                 "message_id": d.message_id, "receive_count": d.receive_count, "reason": d.reason, "dead_at": d.dead_at,
@@ -330,10 +346,11 @@ async fn status(store: &Store, queue: &dyn Queue, limit: usize, json: bool) -> R
         return Ok(());
     }
     println!(
-        "queue {}: {} waiting, {} in flight, {} dead-lettered",
+        "queue {}: {} waiting, {} in flight, {} waiting to retry, {} dead-lettered",
         queue.describe(),
         depth.visible,
         depth.in_flight,
+        depth.delayed,
         depth.dead
     );
     if tasks.is_empty() {

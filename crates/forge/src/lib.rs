@@ -115,3 +115,45 @@ impl Forge for LocalForge {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_local_forge_records_pull_requests_and_comments_in_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("store.db")).unwrap());
+        store
+            .upsert_task(&codingworker_store::NewTask {
+                task_id: "t1".into(),
+                repository: "o/r".into(),
+                issue_number: 3,
+                title: "Fix".into(),
+                message_json: "{}".into(),
+            })
+            .unwrap();
+        let forge = LocalForge::new(Arc::clone(&store));
+        let target = forge.push_target("o/r", "/srv/git/r.git").await.unwrap();
+        assert_eq!(target.url, "/srv/git/r.git");
+        assert!(target.env.is_empty());
+        let draft = PullRequestDraft {
+            task_id: "t1".into(),
+            repository: "o/r".into(),
+            issue_number: 3,
+            title: "Fix #3".into(),
+            body: "Fixes #3".into(),
+            head_branch: "codingworker/issue-3-fix".into(),
+            base_branch: "main".into(),
+            head_commit: "abc".into(),
+            verified: true,
+        };
+        let first = forge.open_pull_request(&draft).await.unwrap();
+        let again = forge.open_pull_request(&PullRequestDraft { head_commit: "def".into(), ..draft }).await.unwrap();
+        assert_eq!((first.number, again.number, again.head_commit.as_str()), (1, 1, "def"));
+        forge.comment_on_issue("t1", "o/r", 3, "Opened #1").await.unwrap();
+        let detail = store.task_detail("t1").unwrap().unwrap();
+        assert!(detail.events.iter().any(|e| e.kind == "issue_comment" && e.detail.contains("Opened #1")));
+        assert_eq!(detail.pull_request.unwrap().head_commit, "def");
+    }
+}

@@ -39,8 +39,18 @@ pub struct DeadLetter {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueDepth {
     pub visible: u64,
+    /// Received and not yet acknowledged or released.
     pub in_flight: u64,
+    /// Released for a retry that is not due yet.
+    pub delayed: u64,
     pub dead: u64,
+}
+
+impl QueueDepth {
+    /// Nothing left to do now or later.
+    pub fn is_idle(&self) -> bool {
+        self.visible == 0 && self.in_flight == 0 && self.delayed == 0
+    }
 }
 
 /// What happened to a released message.
@@ -395,6 +405,7 @@ impl Queue for SqliteQueue {
                     "SELECT COUNT(*) FROM messages WHERE visible_at > ?1 AND receipt IS NOT NULL",
                     &[&now],
                 )?,
+                delayed: count("SELECT COUNT(*) FROM messages WHERE visible_at > ?1 AND receipt IS NULL", &[&now])?,
                 dead: count("SELECT COUNT(*) FROM dead_letters", &[])?,
             })
         })
@@ -436,7 +447,7 @@ mod tests {
         let m = q.receive(NO_WAIT).await.unwrap().unwrap();
         assert_eq!((m.message_id.as_str(), m.body.as_str(), m.receive_count), (id.as_str(), "hello", 1));
         assert!(q.receive(NO_WAIT).await.unwrap().is_none(), "in flight messages are invisible");
-        assert_eq!(q.depth().await.unwrap(), QueueDepth { visible: 0, in_flight: 1, dead: 0 });
+        assert_eq!(q.depth().await.unwrap(), QueueDepth { visible: 0, in_flight: 1, delayed: 0, dead: 0 });
         q.delete(&m.receipt).await.unwrap();
         assert_eq!(q.depth().await.unwrap(), QueueDepth::default());
         assert!(matches!(q.delete(&m.receipt).await, Err(QueueError::StaleReceipt { .. })));
@@ -486,6 +497,7 @@ mod tests {
         let m = q.receive(NO_WAIT).await.unwrap().unwrap();
         q.release(&m.receipt, "later", Duration::from_millis(300)).await.unwrap();
         assert!(q.receive(NO_WAIT).await.unwrap().is_none());
+        assert_eq!(q.depth().await.unwrap().delayed, 1);
         assert!(q.receive(Duration::from_secs(2)).await.unwrap().is_some());
     }
 
@@ -520,7 +532,7 @@ mod tests {
         q.dead_letter(&m.receipt, "malformed JSON").await.unwrap();
         let dead = q.dead_letters(10).await.unwrap();
         assert_eq!((dead[0].receive_count, dead[0].reason.as_str()), (1, "malformed JSON"));
-        assert_eq!(q.depth().await.unwrap(), QueueDepth { visible: 0, in_flight: 0, dead: 1 });
+        assert_eq!(q.depth().await.unwrap(), QueueDepth { visible: 0, in_flight: 0, delayed: 0, dead: 1 });
     }
 
     #[tokio::test]

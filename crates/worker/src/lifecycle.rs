@@ -158,6 +158,19 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
         }
         Err(error) => {
             recorder.event(if error.retryable { "failed_transient" } else { "failed_permanent" }, &error.reason);
+            if !error.retryable || message.receive_count >= max_receives {
+                let comment = format!(
+                    "CodingWorker gave up on this issue after {} attempt(s): {}",
+                    message.receive_count, error.reason
+                );
+                if let Err(e) = services
+                    .forge
+                    .comment_on_issue(&task_id, &task.repository_full_name(), task.issue.number, &comment)
+                    .await
+                {
+                    tracing::warn!("could not comment on the issue: {e}");
+                }
+            }
             let finish = AttemptFinish {
                 status: AttemptStatus::Failed,
                 summary: String::new(),
@@ -338,10 +351,19 @@ async fn run_agent_and_publish(
         .open_pull_request(&draft)
         .await
         .map_err(|e| StepError::new("opening the pull request", &e, e.is_retryable()))?;
-    recorder.event(
-        "pr_opened",
-        &format!("#{} {}{}", record.number, record.title, record.url.map(|u| format!(" {u}")).unwrap_or_default()),
-    );
+    let link = record.url.clone().map(|u| format!(" {u}")).unwrap_or_default();
+    recorder.event("pr_opened", &format!("#{} {}{link}", record.number, record.title));
+    let comment = if verified {
+        format!("Opened pull request #{}{link}: the tests pass with the change.", record.number)
+    } else {
+        format!("Opened draft pull request #{}{link}, **unverified**: please review it before merging.", record.number)
+    };
+    // The pull request exists either way; a failed comment must not turn the task into a retry.
+    if let Err(e) =
+        services.forge.comment_on_issue(&task.task_id, &task.repository_full_name(), task.issue.number, &comment).await
+    {
+        tracing::warn!("could not comment on the issue: {e}");
+    }
     Ok(Completed { verified, summary: outcome.summary, branch: workspace.branch.clone(), commit: commit.sha })
 }
 

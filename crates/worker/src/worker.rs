@@ -53,7 +53,10 @@ impl Worker {
     /// Runs until `mode` says stop or `shutdown` turns true.
     pub async fn run(&self, mode: RunMode, mut shutdown: watch::Receiver<bool>) -> Result<WorkerStats, WorkerError> {
         let mut stats = WorkerStats::default();
-        let wait = Duration::from_secs(self.services.config.queue.wait_secs);
+        let configured_wait = Duration::from_secs(self.services.config.queue.wait_secs);
+        // Draining only needs to notice quickly that nothing is left; a daemon long-polls to save requests.
+        let wait =
+            if mode == RunMode::UntilIdle { configured_wait.min(Duration::from_secs(1)) } else { configured_wait };
         let mut consecutive_queue_errors = 0u32;
         tracing::info!(queue = %self.queue.describe(), "worker started");
         loop {
@@ -71,7 +74,12 @@ impl Worker {
                 }
                 Ok(None) => {
                     if mode == RunMode::UntilIdle {
-                        break;
+                        // Idle means nothing in flight elsewhere (maybe a dead worker's) and no retry pending.
+                        match self.queue.depth().await {
+                            Ok(depth) if depth.is_idle() => break,
+                            Ok(depth) => tracing::debug!(?depth, "queue not idle yet; waiting"),
+                            Err(e) => tracing::warn!("could not read the queue depth: {e}"),
+                        }
                     }
                     continue;
                 }

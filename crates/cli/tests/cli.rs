@@ -1,0 +1,148 @@
+//! The command line as a user meets it: help, start-up validation, doctor, status and graceful shutdown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use codingworker_queue::Queue;
+use codingworker_store::{AttemptStatus, TaskState};
+use common::{DEMO_FIX, TestEnv, completion};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn help_teaches_the_commands_and_the_environment_overrides() {
+    let env = TestEnv::new().await;
+    let out = env.command("http://127.0.0.1:9", "openai").arg("--help").output().await.unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in ["run", "submit", "worker", "status", "show", "doctor", "CODINGWORKER_LLM_BASE_URL"] {
+        assert!(help.contains(needle), "--help should mention {needle}:\n{help}");
+    }
+    let out = env.command("http://127.0.0.1:9", "openai").arg("config").output().await.unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("CODINGWORKER_QUEUE_MAX_RECEIVES") && listing.contains("queue.max_receives"));
+}
+
+#[tokio::test]
+async fn an_invalid_config_stops_start_up_naming_the_key() {
+    let env = TestEnv::new().await;
+    std::fs::write(&env.config, "[queue]\nmax_receives = \"three\"\n").unwrap();
+    let out = env.command("http://127.0.0.1:9", "openai").args(["worker", "--once"]).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("queue.max_receives"), "{stderr}");
+
+    std::fs::write(&env.config, "").unwrap();
+    let out = env.command("not-a-url", "openai").args(["worker", "--once"]).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("llm.base_url") && stderr.contains("CODINGWORKER_LLM_BASE_URL"), "{stderr}");
+}
+
+#[tokio::test]
+async fn doctor_reports_the_model_and_says_how_to_fix_a_missing_one() {
+    let env = TestEnv::new().await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/tags"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"models": [{"name": "llama3:8b"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [{"id": "qwen2.5-coder:1.5b"}]})),
+        )
+        .mount(&server)
+        .await;
+    let out = env.command(&server.uri(), "openai").arg("doctor").output().await.unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("ok   model") && report.contains("ok   git"), "{report}");
+
+    let out = env.command(&server.uri(), "ollama").arg("doctor").output().await.unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(report.contains("ollama pull qwen2.5-coder:1.5b"), "{report}");
+
+    let out = env.command("http://127.0.0.1:9", "openai").arg("doctor").output().await.unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(report.contains("no model server answers"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_hands_the_task_back_and_the_next_worker_finishes_it() {
+    let env = TestEnv::new().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(completion(DEMO_FIX)).set_delay(Duration::from_secs(120)),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(DEMO_FIX)))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let url = server.uri();
+    let task_id = env.submit_demo(&url).await;
+    // A long visibility timeout: only the graceful hand-back can make the task available again quickly.
+    let mut worker = env
+        .command(&url, "openai")
+        .env("CODINGWORKER_QUEUE_VISIBILITY_TIMEOUT_SECS", "600")
+        .arg("worker")
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !env.detail(&task_id).events.iter().any(|e| e.kind == "model_call") {
+        assert!(Instant::now() < deadline, "the worker never reached the model");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = worker.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(20), worker.wait()).await.expect("exits promptly").unwrap();
+    assert!(status.success(), "a graceful shutdown exits 0");
+    assert_eq!(env.queue().depth().await.unwrap().visible, 1, "the message was handed back at once");
+
+    env.work_until_idle(&url).await;
+    let detail = env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::Succeeded);
+    assert_eq!(
+        detail.attempts.iter().map(|a| a.status).collect::<Vec<_>>(),
+        vec![AttemptStatus::Interrupted, AttemptStatus::Succeeded]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_and_show_read_the_history() {
+    let env = TestEnv::new().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(DEMO_FIX)))
+        .mount(&server)
+        .await;
+    let url = server.uri();
+    let task_id = env.submit_demo(&url).await;
+    env.work_until_idle(&url).await;
+
+    let out = env.command(&url, "openai").arg("status").output().await.unwrap();
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(status.contains("succeeded") && status.contains("demo/stats #1"), "{status}");
+    let out = env.command(&url, "openai").args(["show", &task_id[..8], "--log"]).output().await.unwrap();
+    let show = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for needle in ["pull request #1 (verified)", "pr_opened", "Fixes #1", "stats.py", "TranscriptEntry"] {
+        assert!(show.contains(needle), "show should contain {needle}:\n{show}");
+    }
+    let out = env.command(&url, "openai").args(["show", &task_id, "--json"]).output().await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["task"]["state"], "succeeded");
+    assert_eq!(json["attempts"][0]["llm_calls"], 1);
+}
