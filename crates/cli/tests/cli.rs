@@ -4,11 +4,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use codingworker_queue::Queue;
 use codingworker_store::{AttemptStatus, TaskState};
-use common::{DEMO_FIX, TestEnv, completion};
+use common::{DEMO_FIX, TestEnv, model_answering, model_hanging_once_then};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -76,20 +76,7 @@ async fn doctor_reports_the_model_and_says_how_to_fix_a_missing_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_hands_the_task_back_and_the_next_worker_finishes_it() {
     let env = TestEnv::new().await;
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(completion(DEMO_FIX)).set_delay(Duration::from_secs(120)),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(DEMO_FIX)))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = model_hanging_once_then(DEMO_FIX).await;
     let url = server.uri();
     let task_id = env.submit_demo(&url).await;
     // A long visibility timeout: only the graceful hand-back can make the task available again quickly.
@@ -99,11 +86,7 @@ async fn sigterm_hands_the_task_back_and_the_next_worker_finishes_it() {
         .arg("worker")
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !env.detail(&task_id).events.iter().any(|e| e.kind == "model_call") {
-        assert!(Instant::now() < deadline, "the worker never reached the model");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    env.wait_for_event(&task_id, "model_call").await;
     let pid = worker.id().unwrap().to_string();
     let killed = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
     assert!(killed.success());
@@ -123,11 +106,7 @@ async fn sigterm_hands_the_task_back_and_the_next_worker_finishes_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_show_read_the_history() {
     let env = TestEnv::new().await;
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(DEMO_FIX)))
-        .mount(&server)
-        .await;
+    let server = model_answering(DEMO_FIX).await;
     let url = server.uri();
     let task_id = env.submit_demo(&url).await;
     env.work_until_idle(&url).await;

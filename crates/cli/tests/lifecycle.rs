@@ -6,57 +6,20 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use codingworker_queue::Queue;
 use codingworker_store::{AttemptStatus, TaskState};
-use common::{DEMO_FIX, TestEnv, completion};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn model_answering(reply: &str) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(reply)))
-        .mount(&server)
-        .await;
-    server
-}
+use common::{DEMO_FIX, TestEnv, model_answering, model_hanging_once_then};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_task_is_retried_and_the_task_completes() {
     let env = TestEnv::new().await;
-    let server = MockServer::start().await;
     // The first model call hangs, so the worker is surely mid-task when it is killed; later calls answer.
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(completion(DEMO_FIX)).set_delay(Duration::from_secs(120)),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(DEMO_FIX)))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = model_hanging_once_then(DEMO_FIX).await;
     let url = server.uri();
     let task_id = env.submit_demo(&url).await;
 
     let mut first = env.command(&url, "openai").args(["worker"]).spawn().expect("worker starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let detail = env.detail(&task_id);
-        if detail.events.iter().any(|e| e.kind == "model_call") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the worker never reached the model: {:?}", detail.events);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    env.wait_for_event(&task_id, "model_call").await;
     first.kill().await.expect("SIGKILL the worker");
     assert_eq!(env.queue().depth().await.expect("depth").in_flight, 1, "the message is still held by the dead worker");
 

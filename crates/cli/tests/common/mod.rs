@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use codingworker_store::{Store, TaskDetail};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
@@ -162,4 +164,50 @@ pub fn completion(content: &str) -> serde_json::Value {
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366}
     })
+}
+
+/// A model server that always answers `reply`.
+pub async fn model_answering(reply: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(reply)))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A model server whose first answer takes two minutes (so a worker is surely mid-task) and whose later
+/// answers are immediate.
+pub async fn model_hanging_once_then(reply: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(reply)).set_delay(Duration::from_secs(120)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(reply)))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    server
+}
+
+impl TestEnv {
+    /// Waits (at most a minute) until the task has an event of `kind`.
+    pub async fn wait_for_event(&self, task_id: &str, kind: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let detail = self.detail(task_id);
+            if detail.events.iter().any(|e| e.kind == kind) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "no `{kind}` event within a minute: {:?}", detail.events);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
