@@ -203,7 +203,7 @@ impl<'a> Agent<'a> {
         let issue_words = words(&issue_text);
         let mut ranked: Vec<&RepoFile> = files.iter().collect();
         ranked.sort_by_key(|f| std::cmp::Reverse(relevance(f, &issue_words, &failure)));
-        let chosen = self.choose_files(&ranked, &issue_text, &mut outcome, on_event).await?;
+        let chosen = self.choose_files(&ranked, &issue_text, &failure, &mut outcome, on_event).await?;
         on_event(AgentEvent::FilesChosen(chosen.clone()));
         let map_files: Vec<&RepoFile> = ranked.iter().copied().filter(|f| !chosen.contains(&f.path)).collect();
         let map = repo_map(&map_files, self.settings.repo_map_tokens);
@@ -213,11 +213,15 @@ impl<'a> Agent<'a> {
         let mut feedback = String::new();
         let mut last_problem = String::from("the model's reply contained no edit");
         let mut any_edit_applied = false;
+        let mut unproductive_rounds = 0u32;
         for round in 1..=self.settings.max_rounds {
             outcome.rounds = round;
             let shown = current_contents(workdir, &chosen);
             let prompt = build_prompt(&issue_text, &failure, &shown, &map, &feedback);
-            let reply = self.ask(round, "edit", prompt, &mut outcome, on_event).await?;
+            // At a fixed temperature the same prompt brings the same reply; after a round that changed nothing,
+            // sample a little wider.
+            let temperature = (self.settings.temperature + 0.4 * unproductive_rounds as f32).min(1.0);
+            let reply = self.ask(round, "edit", prompt, temperature, &mut outcome, on_event).await?;
             let edits = parse_edits(&reply, &shown);
             if edits.is_empty() {
                 last_problem = "the reply contained no edit in either format".into();
@@ -225,6 +229,7 @@ impl<'a> Agent<'a> {
                 feedback = "Your last reply had no edit. Reply only with SEARCH/REPLACE blocks or a whole file, each \
                             after its file path."
                     .into();
+                unproductive_rounds += 1;
                 continue;
             }
             if !seen_edit_sets.insert(edits.clone()) {
@@ -262,7 +267,10 @@ impl<'a> Agent<'a> {
                     problems.push("the edits left every file as it was".into());
                 }
                 last_problem = problems.join("; ");
-                feedback = format!("Your last edit could not be applied: {last_problem}");
+                feedback = format!(
+                    "Your last reply changed nothing ({last_problem}). Find the line that causes the issue and change it."
+                );
+                unproductive_rounds += 1;
                 continue;
             }
             any_edit_applied = true;
@@ -307,6 +315,7 @@ impl<'a> Agent<'a> {
         &self,
         ranked: &[&RepoFile],
         issue_text: &str,
+        failure: &str,
         outcome: &mut AgentOutcome,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<Vec<String>, AgentError> {
@@ -317,8 +326,12 @@ impl<'a> Agent<'a> {
         let is_prose = |f: &RepoFile| {
             [".md", ".txt", ".rst", ".cfg"].iter().any(|ext| f.path.ends_with(ext)) && !issue_text.contains(&f.path)
         };
-        for file in ranked.iter().filter(|f| !f.content.trim().is_empty() && !is_prose(f)) {
-            if used + file.tokens() <= budget && chosen.len() < 4 {
+        // A small model given passing tests tends to echo them back; show a test only when it is failing or the
+        // issue is about tests.
+        let wanted_test =
+            |f: &RepoFile| !f.is_test || failure.contains(&f.path) || issue_text.to_lowercase().contains("test");
+        for file in ranked.iter().filter(|f| !f.content.trim().is_empty() && !is_prose(f) && wanted_test(f)) {
+            if used + file.tokens() <= budget && chosen.len() < 3 {
                 used += file.tokens();
                 chosen.push(file.path.clone());
             }
@@ -332,7 +345,7 @@ impl<'a> Agent<'a> {
             "Issue:\n<issue>\n{issue_text}\n</issue>\n\nRepository files:\n{map}\nWhich files must change to fix the \
              issue? Reply with at most 2 paths, one per line, nothing else."
         );
-        let reply = self.ask(0, "choose files", prompt, outcome, on_event).await?;
+        let reply = self.ask(0, "choose files", prompt, self.settings.temperature, outcome, on_event).await?;
         let named: Vec<String> = reply
             .lines()
             .filter_map(edits::path_in_line)
@@ -347,16 +360,19 @@ impl<'a> Agent<'a> {
         round: u32,
         purpose: &'static str,
         prompt: String,
+        temperature: f32,
         outcome: &mut AgentOutcome,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<String, AgentError> {
         let messages = vec![ChatMessage::system(SYSTEM_PROMPT), ChatMessage::user(prompt.clone())];
         let estimate = messages.iter().map(|m| LlmClient::estimate_tokens(&m.content)).sum();
         on_event(AgentEvent::ModelCall { round, purpose, prompt_tokens_est: estimate });
+        // Logged as it happens, so a killed or timed-out attempt still leaves its conversation in the task log.
+        tracing::debug!(target: "codingworker::transcript", round, role = "user", "{prompt}");
         outcome.transcript.push(TranscriptEntry { round, role: "user", text: prompt });
         let request = ChatRequest {
             messages,
-            temperature: self.settings.temperature,
+            temperature,
             max_tokens: Some(self.settings.max_output_tokens),
             stop: Vec::new(),
             seed: Some(42),
@@ -371,6 +387,7 @@ impl<'a> Agent<'a> {
             prompt_tokens: response.usage.prompt_tokens,
             completion_tokens: response.usage.completion_tokens,
         });
+        tracing::debug!(target: "codingworker::transcript", round, role = "assistant", "{}", response.content);
         outcome.transcript.push(TranscriptEntry { round, role: "assistant", text: response.content.clone() });
         Ok(response.content)
     }

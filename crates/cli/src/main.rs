@@ -77,6 +77,33 @@ enum Command {
     Doctor,
     /// Print the effective configuration and the environment variable of every key.
     Config,
+    /// Run the benchmark suite through the real pipeline (and optionally aider beside it) and write a report.
+    #[command(after_help = "Reproduce the README's table:\n  eval \"$(scripts/model-server.sh)\"\n  \
+        codingworker bench --peer-aider ~/.cache/codingworker/aider-venv/bin/aider\n\
+        Compare two runs:\n  codingworker bench --compare bench/results/A.json bench/results/B.json")]
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Directory of tasks (each with task.toml, issue.md, repo/, hidden/, reference/).
+    #[arg(long, default_value = "bench/tasks")]
+    suite: PathBuf,
+    /// Only tasks whose id contains this text.
+    #[arg(long)]
+    only: Option<String>,
+    /// Also run aider (this executable) on every task, against the same model server.
+    #[arg(long)]
+    peer_aider: Option<PathBuf>,
+    /// Wall-clock limit per task and agent.
+    #[arg(long, default_value_t = 900)]
+    time_budget_secs: u64,
+    /// Where to write <time>.json and <time>.md.
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+    /// Print a side-by-side comparison of two earlier runs (JSON files) instead of running.
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    compare: Option<Vec<PathBuf>>,
 }
 
 #[derive(Args, Clone)]
@@ -192,6 +219,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Doctor => doctor(&config, &paths).await,
+        Command::Bench(args) => bench(config, args).await,
         Command::Config => {
             println!("# effective configuration\n{}", toml::to_string_pretty(&config)?);
             println!("# environment overrides");
@@ -272,6 +300,70 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
         let _ = sender.send(true);
     });
     receiver
+}
+
+async fn bench(config: Config, args: BenchArgs) -> Result<std::process::ExitCode> {
+    use codingworker_bench::{AiderOptions, RunReport, compare_markdown, load_suite, run_aider, run_builtin};
+    if let Some(files) = &args.compare {
+        let read = |p: &PathBuf| -> Result<RunReport> {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{} is not a bench report", p.display()))
+        };
+        let (a, b) = match files.as_slice() {
+            [a, b] => (read(a)?, read(b)?),
+            _ => bail!("--compare takes two report files"),
+        };
+        println!("{}", compare_markdown(&a, &b));
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let tasks = load_suite(&args.suite, args.only.as_deref())?;
+    let llm = config.llm_config()?;
+    check_model_at_startup(&LlmClient::new(llm.clone())?).await?;
+    // One attempt per task: the bench measures the agent, not the queue's retries.
+    let mut config = config;
+    config.queue.max_receives = 1;
+    config.queue.retry_delay_secs = 0;
+    let budget = std::time::Duration::from_secs(args.time_budget_secs);
+    let aider = args.peer_aider.as_ref().map(|program| AiderOptions {
+        program: program.clone(),
+        base_url: llm.base_url.clone(),
+        model: llm.model.clone(),
+        temperature: config.agent.temperature,
+    });
+    let work = tempfile::tempdir().context("creating a scratch directory")?;
+    let mut report = RunReport {
+        started_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        model: llm.model.clone(),
+        model_server: llm.base_url.clone(),
+        temperature: config.agent.temperature,
+        suite: args.suite.display().to_string(),
+        results: Vec::new(),
+    };
+    for (i, task) in tasks.iter().enumerate() {
+        eprintln!("[{}/{}] {} ({}, {}): {}", i + 1, tasks.len(), task.id, task.language, task.difficulty, task.title);
+        let dir = work.path().join(&task.id);
+        let ours = run_builtin(task, &config, &dir.join("codingworker"), budget).await?;
+        eprintln!("    codingworker: {} in {:.0}s", if ours.solved { "solved" } else { "not solved" }, ours.wall_secs);
+        report.results.push(ours);
+        if let Some(aider) = &aider {
+            let theirs = run_aider(task, aider, &dir.join("aider"), budget).await?;
+            eprintln!(
+                "    aider:        {} in {:.0}s",
+                if theirs.solved { "solved" } else { "not solved" },
+                theirs.wall_secs
+            );
+            report.results.push(theirs);
+        }
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let stem = args.out.join(report.started_at.replace(':', ""));
+    let json_path = stem.with_extension("json");
+    let md_path = stem.with_extension("md");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
+    let markdown = report.markdown();
+    std::fs::write(&md_path, &markdown)?;
+    println!("{markdown}\nwritten: {} and {}", json_path.display(), md_path.display());
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 async fn submit(queue: &dyn Queue, store: &Store, args: &TaskArgs) -> Result<String> {

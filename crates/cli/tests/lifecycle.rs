@@ -149,3 +149,24 @@ async fn prompt_injection_in_the_issue_is_data_not_instructions() {
     assert!(!prompt.contains("ghs_must_never_leak"), "no secret reaches the model");
     assert!(!stderr.contains("ghs_must_never_leak"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_over_its_time_budget_is_stopped_and_parked_with_the_reason() {
+    let env = TestEnv::new().await;
+    let server = model_hanging_once_then(DEMO_FIX).await;
+    let url = server.uri();
+    let task_id = env.submit_demo(&url).await;
+    let out = env
+        .command(&url, "openai")
+        .env("CODINGWORKER_AGENT_TIME_BUDGET_SECS", "3")
+        .args(["worker", "--until-idle"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let detail = env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::DeadLettered);
+    assert_eq!(detail.attempts.len(), 1, "a budget overrun is not retried");
+    assert!(detail.task.last_error.unwrap_or_default().contains("time budget of 3s"));
+    assert!(detail.events.iter().any(|e| e.kind == "model_call"), "progress before the cut is kept");
+}

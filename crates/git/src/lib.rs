@@ -12,7 +12,7 @@ use tokio::process::Command;
 
 /// Paths git should never commit for the agent: caches produced by running tests.
 const EXCLUDES: &str = "# added by codingworker: test caches must not end up in a pull request\n\
-__pycache__/\n*.pyc\n.pytest_cache/\nnode_modules/\n.mypy_cache/\n.ruff_cache/\n";
+__pycache__/\n*.pyc\n.pytest_cache/\nnode_modules/\n.mypy_cache/\n.ruff_cache/\n/target/\n";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

@@ -70,6 +70,8 @@ pub struct AgentSection {
     pub retry_temperature_step: f32,
     pub repo_map_tokens: u32,
     pub context_file_tokens: u32,
+    /// Wall-clock limit for one attempt (workspace, agent, tests, push); what was done so far stays in the log.
+    pub time_budget_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +130,7 @@ impl Default for AgentSection {
             retry_temperature_step: 0.3,
             repo_map_tokens: 500,
             context_file_tokens: 1500,
+            time_budget_secs: 3600,
         }
     }
 }
@@ -263,6 +266,9 @@ impl Config {
         }
         if !(0.0..=2.0).contains(&self.agent.temperature) {
             return Err(ConfigError::invalid("agent.temperature", "must be between 0.0 and 2.0"));
+        }
+        if self.agent.time_budget_secs == 0 {
+            return Err(ConfigError::invalid("agent.time_budget_secs", "must be positive"));
         }
         if self.agent.test_timeout_secs == 0 {
             return Err(ConfigError::invalid("agent.test_timeout_secs", "must be positive"));

@@ -136,7 +136,23 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
 
     let started = Instant::now();
     let mut usage = Usage::default();
-    let result = run_stages(services, &recorder, &task, message.receive_count, &mut usage).await;
+    let budget = Duration::from_secs(services.config.agent.time_budget_secs);
+    let result = match tokio::time::timeout(
+        budget,
+        run_stages(services, &recorder, &task, message.receive_count, &mut usage),
+    )
+    .await
+    {
+        Ok(result) => result,
+        // A slower retry would hit the same wall; the events so far are in the store and the task log.
+        Err(_) => Err(StepError {
+            reason: format!(
+                "the attempt exceeded its time budget of {}s (agent.time_budget_secs); progress so far is in the task log",
+                budget.as_secs()
+            ),
+            retryable: false,
+        }),
+    };
     let (disposition, finish) = match result {
         Ok(done) => {
             let status = if done.verified { AttemptStatus::Succeeded } else { AttemptStatus::Unverified };
@@ -434,9 +450,6 @@ async fn run_agent(
             return Err((StepError::new("the agent failed", &e, retryable), usage));
         }
     };
-    for entry in &outcome.transcript {
-        tracing::debug!(target: "codingworker::transcript", "{entry:?}");
-    }
     Ok(outcome)
 }
 

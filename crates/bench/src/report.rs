@@ -1,0 +1,292 @@
+//! Bench results: one record per task and agent, summaries, Markdown tables and run-to-run comparison.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a task was not solved, in the categories the bench reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    /// The model never produced an edit.
+    NoEdit,
+    /// Edits came back but could not be applied.
+    MalformedEdit,
+    /// Edits were applied but the tests (visible or hidden) fail.
+    TestsFailed,
+    /// The time budget ran out.
+    Timeout,
+    /// The agent repeated itself and stopped.
+    Loop,
+    /// The agent or the harness failed for another reason (see `detail`).
+    Error,
+}
+
+impl Failure {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Failure::NoEdit => "no edit",
+            Failure::MalformedEdit => "malformed edit",
+            Failure::TestsFailed => "tests failed",
+            Failure::Timeout => "timeout",
+            Failure::Loop => "loop",
+            Failure::Error => "error",
+        }
+    }
+}
+
+/// One agent on one task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskResult {
+    pub task: String,
+    pub difficulty: String,
+    pub language: String,
+    pub agent: String,
+    pub solved: bool,
+    pub wall_secs: f64,
+    pub llm_calls: u32,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Prompt tokens the server reported as served from its cache, when it reports them.
+    pub cached_prompt_tokens: Option<u64>,
+    pub rounds: u32,
+    pub failure: Option<Failure>,
+    /// A line on what happened, for the table.
+    pub detail: String,
+}
+
+impl TaskResult {
+    /// Completion tokens per second of wall time: how fast the whole attempt produced output.
+    pub fn tokens_per_sec(&self) -> f64 {
+        if self.wall_secs > 0.0 { self.completion_tokens as f64 / self.wall_secs } else { 0.0 }
+    }
+}
+
+/// A whole bench run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub started_at: String,
+    pub model: String,
+    pub model_server: String,
+    pub temperature: f32,
+    pub suite: String,
+    pub results: Vec<TaskResult>,
+}
+
+/// Totals for one agent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AgentSummary {
+    pub agent: String,
+    pub tasks: usize,
+    pub solved: usize,
+    pub solve_rate: f64,
+    pub median_wall_secs: f64,
+    pub total_wall_secs: f64,
+    pub llm_calls: u32,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Prompt tokens spent per solved task (all tasks' prompt tokens / solved), `None` when nothing was solved.
+    pub prompt_tokens_per_solved: Option<f64>,
+}
+
+impl RunReport {
+    /// Agents in the order they first appear.
+    pub fn agents(&self) -> Vec<String> {
+        let mut agents: Vec<String> = Vec::new();
+        for r in &self.results {
+            if !agents.contains(&r.agent) {
+                agents.push(r.agent.clone());
+            }
+        }
+        agents
+    }
+
+    pub fn summary(&self, agent: &str) -> AgentSummary {
+        let results: Vec<&TaskResult> = self.results.iter().filter(|r| r.agent == agent).collect();
+        let solved = results.iter().filter(|r| r.solved).count();
+        let mut walls: Vec<f64> = results.iter().map(|r| r.wall_secs).collect();
+        walls.sort_by(f64::total_cmp);
+        let prompt_tokens: u64 = results.iter().map(|r| r.prompt_tokens).sum();
+        AgentSummary {
+            agent: agent.to_owned(),
+            tasks: results.len(),
+            solved,
+            solve_rate: if results.is_empty() { 0.0 } else { solved as f64 / results.len() as f64 },
+            median_wall_secs: median(&walls),
+            total_wall_secs: walls.iter().sum(),
+            llm_calls: results.iter().map(|r| r.llm_calls).sum(),
+            prompt_tokens,
+            completion_tokens: results.iter().map(|r| r.completion_tokens).sum(),
+            prompt_tokens_per_solved: (solved > 0).then(|| prompt_tokens as f64 / solved as f64),
+        }
+    }
+
+    /// The report as Markdown: totals per agent, then every task.
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "# CodingWorker bench\n\nModel `{}` at `{}`, temperature {}, suite `{}`, started {}.\n\n",
+            self.model, self.model_server, self.temperature, self.suite, self.started_at
+        );
+        out.push_str(&summary_table(&self.agents().iter().map(|a| self.summary(a)).collect::<Vec<_>>()));
+        out.push_str("\n| task | difficulty | agent | solved | wall s | LLM calls | prompt tok | completion tok | tok/s | rounds | why not |\n");
+        out.push_str("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+        for r in &self.results {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {:.1} | {} | {} |\n",
+                r.task,
+                r.difficulty,
+                r.agent,
+                if r.solved { "yes" } else { "no" },
+                r.wall_secs,
+                r.llm_calls,
+                r.prompt_tokens,
+                r.completion_tokens,
+                r.tokens_per_sec(),
+                r.rounds,
+                r.failure.map(|f| format!("{}: {}", f.as_str(), one_line(&r.detail, 80))).unwrap_or_default()
+            ));
+        }
+        out
+    }
+}
+
+fn summary_table(summaries: &[AgentSummary]) -> String {
+    let mut out = String::from(
+        "| agent | solved | solve rate | median wall s | total wall s | LLM calls | prompt tok | completion tok | prompt tok / solved |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for s in summaries {
+        out.push_str(&format!(
+            "| {} | {}/{} | {:.0}% | {:.1} | {:.0} | {} | {} | {} | {} |\n",
+            s.agent,
+            s.solved,
+            s.tasks,
+            s.solve_rate * 100.0,
+            s.median_wall_secs,
+            s.total_wall_secs,
+            s.llm_calls,
+            s.prompt_tokens,
+            s.completion_tokens,
+            s.prompt_tokens_per_solved.map(|t| format!("{t:.0}")).unwrap_or_else(|| "-".into())
+        ));
+    }
+    out
+}
+
+/// Two runs side by side: totals of each, then per task which run solved it.
+pub fn compare_markdown(a: &RunReport, b: &RunReport) -> String {
+    let mut out =
+        format!("# Bench comparison\n\nA: {} ({})\nB: {} ({})\n\n", a.started_at, a.model, b.started_at, b.model);
+    let mut summaries: Vec<AgentSummary> = Vec::new();
+    for (label, run) in [("A", a), ("B", b)] {
+        for agent in run.agents() {
+            let mut s = run.summary(&agent);
+            s.agent = format!("{label}: {}", s.agent);
+            summaries.push(s);
+        }
+    }
+    out.push_str(&summary_table(&summaries));
+    out.push_str("\n| task | agent | A solved | B solved | A wall s | B wall s |\n|---|---|---|---|---:|---:|\n");
+    for ra in &a.results {
+        let rb = b.results.iter().find(|r| r.task == ra.task && r.agent == ra.agent);
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {:.1} | {} |\n",
+            ra.task,
+            ra.agent,
+            yes_no(ra.solved),
+            rb.map(|r| yes_no(r.solved)).unwrap_or("-"),
+            ra.wall_secs,
+            rb.map(|r| format!("{:.1}", r.wall_secs)).unwrap_or_else(|| "-".into())
+        ));
+    }
+    out
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().replace('|', "/");
+    if line.chars().count() > max { format!("{}…", line.chars().take(max).collect::<String>()) } else { line }
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(task: &str, agent: &str, solved: bool, wall: f64, prompt: u64) -> TaskResult {
+        TaskResult {
+            task: task.into(),
+            difficulty: "easy".into(),
+            language: "python".into(),
+            agent: agent.into(),
+            solved,
+            wall_secs: wall,
+            llm_calls: 1,
+            prompt_tokens: prompt,
+            completion_tokens: 50,
+            cached_prompt_tokens: None,
+            rounds: 1,
+            failure: (!solved).then_some(Failure::TestsFailed),
+            detail: if solved { String::new() } else { "hidden | test failed\nmore".into() },
+        }
+    }
+
+    fn report() -> RunReport {
+        RunReport {
+            started_at: "2026-11-24T10:00:00Z".into(),
+            model: "qwen2.5-coder:1.5b".into(),
+            model_server: "http://127.0.0.1:8089".into(),
+            temperature: 0.0,
+            suite: "bench/tasks".into(),
+            results: vec![
+                result("01", "codingworker", true, 10.0, 600),
+                result("02", "codingworker", true, 30.0, 900),
+                result("03", "codingworker", false, 20.0, 1500),
+                result("01", "aider", true, 40.0, 2000),
+                result("02", "aider", false, 50.0, 2500),
+            ],
+        }
+    }
+
+    #[test]
+    fn summaries_count_rates_medians_and_tokens_per_solved_task() {
+        let r = report();
+        assert_eq!(r.agents(), vec!["codingworker", "aider"]);
+        let ours = r.summary("codingworker");
+        assert_eq!((ours.solved, ours.tasks, ours.median_wall_secs), (2, 3, 20.0));
+        assert_eq!(ours.prompt_tokens_per_solved, Some(1500.0));
+        let peer = r.summary("aider");
+        assert_eq!((peer.solved, peer.median_wall_secs), (1, 45.0));
+        assert!((peer.solve_rate - 0.5).abs() < 1e-9);
+        let none = RunReport { results: vec![result("x", "a", false, 1.0, 10)], ..report() };
+        assert_eq!(none.summary("a").prompt_tokens_per_solved, None);
+    }
+
+    #[test]
+    fn markdown_has_totals_and_a_row_per_task_without_breaking_the_table() {
+        let md = report().markdown();
+        assert!(md.contains("| codingworker | 2/3 | 67% | 20.0 |"), "{md}");
+        assert!(md.contains("| aider | 1/2 | 50% | 45.0 |"), "{md}");
+        assert!(md.contains("tests failed: hidden / test failed |"), "pipes in details are escaped: {md}");
+        assert_eq!(md.matches("\n| 0").count(), 5);
+    }
+
+    #[test]
+    fn runs_round_trip_through_json_and_compare() {
+        let a = report();
+        let json = serde_json::to_string(&a).unwrap();
+        let mut b: RunReport = serde_json::from_str(&json).unwrap();
+        b.results[2].solved = true;
+        let md = compare_markdown(&a, &b);
+        assert!(md.contains("| 03 | codingworker | no | yes |"), "{md}");
+        assert!(md.contains("A: codingworker") && md.contains("B: codingworker"));
+    }
+}
