@@ -330,9 +330,13 @@ async fn bench(config: Config, args: BenchArgs) -> Result<std::process::ExitCode
         model: llm.model.clone(),
         temperature: config.agent.temperature,
     });
-    let work = tempfile::tempdir().context("creating a scratch directory")?;
+    let started_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    // Kept after the run: each task's log, transcript and aider's output explain the table's "why not" column.
+    let work = std::env::temp_dir().join(format!("codingworker-bench-{}", started_at.replace(':', "")));
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    eprintln!("work files (task logs, transcripts, aider output) go to {}", work.display());
     let mut report = RunReport {
-        started_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        started_at,
         model: llm.model.clone(),
         model_server: llm.base_url.clone(),
         temperature: config.agent.temperature,
@@ -341,7 +345,7 @@ async fn bench(config: Config, args: BenchArgs) -> Result<std::process::ExitCode
     };
     for (i, task) in tasks.iter().enumerate() {
         eprintln!("[{}/{}] {} ({}, {}): {}", i + 1, tasks.len(), task.id, task.language, task.difficulty, task.title);
-        let dir = work.path().join(&task.id);
+        let dir = work.join(&task.id);
         let ours = run_builtin(task, &config, &dir.join("codingworker"), budget).await?;
         eprintln!("    codingworker: {} in {:.0}s", if ours.solved { "solved" } else { "not solved" }, ours.wall_secs);
         report.results.push(ours);
