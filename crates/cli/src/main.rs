@@ -219,7 +219,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Doctor => doctor(&config, &paths).await,
-        Command::Bench(args) => bench(config, args).await,
+        Command::Bench(args) => bench(config, &paths, args).await,
         Command::Config => {
             println!("# effective configuration\n{}", toml::to_string_pretty(&config)?);
             println!("# environment overrides");
@@ -302,7 +302,7 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
     receiver
 }
 
-async fn bench(config: Config, args: BenchArgs) -> Result<std::process::ExitCode> {
+async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std::process::ExitCode> {
     use codingworker_bench::{AiderOptions, RunReport, compare_markdown, load_suite, run_aider, run_builtin};
     if let Some(files) = &args.compare {
         let read = |p: &PathBuf| -> Result<RunReport> {
@@ -334,7 +334,11 @@ async fn bench(config: Config, args: BenchArgs) -> Result<std::process::ExitCode
     // Kept after the run: each task's log, transcript and aider's output explain the table's "why not" column.
     let work = std::env::temp_dir().join(format!("codingworker-bench-{}", started_at.replace(':', "")));
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    eprintln!("work files (task logs, transcripts, aider output) go to {}", work.display());
+    eprintln!(
+        "work files (repositories, aider output) go to {}; task logs with transcripts to {}",
+        work.display(),
+        paths.logs.display()
+    );
     let mut report = RunReport {
         started_at,
         model: llm.model.clone(),
