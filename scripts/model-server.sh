@@ -23,6 +23,23 @@ if [ -z "${CODINGWORKER_SKIP_OLLAMA:-}" ] && answers "http://127.0.0.1:11434/api
   exit 0
 fi
 
+port_taken() { python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
+PY
+}
+
+# A running server answers nothing while it generates (one request at a time): wait for it rather than start a
+# second one on the same port.
+if ! answers "http://127.0.0.1:$PORT/v1/models" && port_taken "$PORT"; then
+  say "something listens on 127.0.0.1:$PORT but does not answer yet (busy generating?); waiting up to 10 minutes"
+  for _ in $(seq 1 300); do
+    if answers "http://127.0.0.1:$PORT/v1/models"; then break; fi
+    sleep 2
+  done
+  answers "http://127.0.0.1:$PORT/v1/models" || { say "127.0.0.1:$PORT is taken and does not answer; free the port or set CODINGWORKER_MODEL_PORT"; exit 1; }
+fi
+
 if ! answers "http://127.0.0.1:$PORT/v1/models"; then
   model="$("$here/setup-model.sh")"
   log="$CACHE/model-server.log"

@@ -6,7 +6,9 @@ set -euo pipefail
 
 CACHE="${CODINGWORKER_CACHE:-$HOME/.cache/codingworker}"
 VENV="$CACHE/venv"
-WHEELS="$CACHE/wheels"
+# llama.cpp built for the build machine's own CPU (-march=native) crashed with a general protection fault on
+# AVX-512 machines; a portable AVX2 build runs everywhere the model is usable, at the same speed on 2 cores.
+WHEELS="$CACHE/wheels/avx2"
 MODEL_DIR="$CACHE/models"
 MODEL="$MODEL_DIR/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -21,13 +23,18 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 
-if ! "$VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null; then
+# The marker says the installed server is the portable build (older set-ups installed a native one).
+BUILD_MARKER="$VENV/.llama-cpp-avx2"
+if [ ! -f "$BUILD_MARKER" ] || ! "$VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null; then
   if ! ls "$WHEELS"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
     say "building the llama-cpp-python wheel (compiles llama.cpp: about 10 minutes on 2 cores, once)"
-    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$VENV/bin/pip" wheel --quiet -w "$WHEELS" "$LLAMA_CPP_PYTHON"
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF" \
+      CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$VENV/bin/pip" wheel --no-cache-dir --quiet -w "$WHEELS" "$LLAMA_CPP_PYTHON"
   fi
   say "installing llama-cpp-python from the cached wheels"
   "$VENV/bin/pip" install --quiet --find-links "$WHEELS" "$LLAMA_CPP_PYTHON" pytest
+  "$VENV/bin/pip" install --quiet --force-reinstall --no-deps "$WHEELS"/llama_cpp_python-0.3.36-*.whl
+  touch "$BUILD_MARKER"
 fi
 
 model_ok() { [ -f "$MODEL" ] && [ "$(sha256sum "$MODEL" | cut -d' ' -f1)" = "$MODEL_SHA256" ]; }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command 2: formatting, lints and every test, including the end-to-end tests with the real model.
+# README command 2: formatting, lints, the infra checks and every test, including the end-to-end tests with the
+# real model and the SQS tests against moto.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/codingworker/target}"
@@ -8,6 +9,12 @@ echo "== cargo fmt --check" >&2
 cargo fmt --all --check
 echo "== cargo clippy -D warnings" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== infra: terraform fmt, checkov, HCL properties, actionlint, message builder" >&2
+scripts/check-infra.sh
+
+echo "== moto (SQS and CloudWatch Logs) for the AWS-path tests" >&2
+eval "$(scripts/moto-server.sh)"
 
 echo "== model server" >&2
 eval "$(scripts/model-server.sh)"

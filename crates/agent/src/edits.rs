@@ -74,13 +74,128 @@ fn looks_like_path(word: &str) -> bool {
 /// Parses SEARCH/REPLACE blocks, or whole-file fenced blocks when there are none. `known_files` lets a fenced
 /// block without any path be matched to the shown file it resembles most.
 pub fn parse_edits(reply: &str, known_files: &[(String, String)]) -> Vec<Edit> {
-    let text = reply.replace("\r\n", "\n");
+    let text = split_inline_fences(&reply.replace("\r\n", "\n"));
     let lines: Vec<&str> = text.lines().collect();
     let replaces = parse_search_replace(&lines);
     if !replaces.is_empty() {
         return replaces;
     }
-    parse_whole_files(&lines, known_files)
+    // Explicit Change:/To: headings are a stronger sign than a block that merely resembles a file.
+    let pairs = parse_change_pairs(&lines, known_files);
+    if !pairs.is_empty() {
+        return pairs;
+    }
+    let whole = parse_whole_files(&lines, known_files);
+    if !whole.is_empty() {
+        return whole;
+    }
+    parse_inline_replacements(&lines, known_files)
+}
+
+/// "Replace `old` with `new`" in prose, as a replacement where exactly one shown file holds `old` exactly once.
+fn parse_inline_replacements(lines: &[&str], known_files: &[(String, String)]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for line in lines {
+        let lower = line.to_ascii_lowercase();
+        if !(lower.contains("replace") || lower.contains("change")) {
+            continue;
+        }
+        let parts: Vec<&str> = line.split('`').collect();
+        // Odd parts are quoted; the words between the first two quotes must say "with" or "to".
+        let (Some(old), Some(between), Some(new)) = (parts.get(1), parts.get(2), parts.get(3)) else { continue };
+        // "`a` with `b`", "`a` line with `b`", "`a` to `b`".
+        let between = between.trim().to_ascii_lowercase();
+        let words: Vec<&str> = between.split_whitespace().collect();
+        let joins = words.len() <= 3 && words.last().is_some_and(|w| ["with", "to", "by"].contains(w));
+        if old.trim().is_empty() || old == new || !joins {
+            continue;
+        }
+        let mut holders = known_files.iter().filter(|(_, text)| text.matches(old).count() == 1);
+        let in_one_place = known_files.iter().map(|(_, text)| text.matches(old).count()).sum::<usize>() == 1;
+        if let (Some((path, _)), true) = (holders.next(), in_one_place) {
+            edits.push(Edit::Replace { path: path.clone(), search: (*old).to_owned(), replace: (*new).to_owned() });
+        }
+    }
+    edits
+}
+
+/// `To: ```python` opens a block after text on the same line; put the fence on its own line so it is seen.
+fn split_inline_fences(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        let trimmed = line.trim_end();
+        match trimmed.find("```") {
+            Some(at) if at > 0 && !trimmed[..at].trim().is_empty() && trimmed.matches("```").count() == 1 => {
+                let fence = &trimmed[at..];
+                let info_is_word = fence[3..].chars().all(|c| c.is_ascii_alphanumeric() || "+-_.".contains(c));
+                if info_is_word {
+                    out.push_str(trimmed[..at].trim_end());
+                    out.push('\n');
+                    out.push_str(fence);
+                } else {
+                    out.push_str(line);
+                }
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The fenced blocks of a reply with the line right before each.
+fn fenced_blocks<'l>(lines: &[&'l str]) -> Vec<(Option<&'l str>, Vec<&'l str>)> {
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if !is_fence(lines[i]) {
+            i += 1;
+            continue;
+        }
+        let before = lines[..i].iter().rev().find(|l| !l.trim().is_empty()).copied();
+        let start = i + 1;
+        i = start;
+        while i < lines.len() && !is_fence(lines[i]) {
+            i += 1;
+        }
+        blocks.push((before, lines[start..i.min(lines.len())].to_vec()));
+        i += 1;
+    }
+    blocks
+}
+
+/// "Change: ```old``` To: ```new```", the way small models like to answer, read as a replacement in the one shown
+/// file that holds the old lines.
+fn parse_change_pairs(lines: &[&str], known_files: &[(String, String)]) -> Vec<Edit> {
+    let heading = |line: Option<&str>, words: &[&str]| {
+        line.map(|l| l.trim().trim_start_matches(['#', '*', '-', ' ']).to_ascii_lowercase())
+            .is_some_and(|l| words.iter().any(|w| l.starts_with(w)) && l.len() < 60)
+    };
+    let blocks = fenced_blocks(lines);
+    let mut edits = Vec::new();
+    for pair in blocks.windows(2) {
+        let [(old_intro, old), (new_intro, new)] = pair else { continue };
+        if !heading(*old_intro, &["change", "replace", "from", "before", "old", "original"])
+            || !heading(*new_intro, &["to", "with", "after", "new", "becomes", "by"])
+        {
+            continue;
+        }
+        let search = join(old);
+        let Some(first) = old.iter().map(|l| l.trim()).find(|l| !l.is_empty()) else { continue };
+        let mut holders = known_files.iter().filter(|(_, text)| text.lines().any(|l| l.trim() == first));
+        if let (Some((path, text)), None) = (holders.next(), holders.next()) {
+            let replace = join(new);
+            let defines = new.iter().map(|l| l.trim()).find(|l| !l.is_empty()).is_some_and(crate::merge::is_definition);
+            // A "Change:" block that misquotes the file but a "To:" block that is a whole definition: the
+            // definition replaces its namesake.
+            if replace_lenient(text, &search, &replace).is_err() && defines {
+                edits.push(Edit::WholeFile { path: path.clone(), content: replace });
+            } else {
+                edits.push(Edit::Replace { path: path.clone(), search, replace });
+            }
+        }
+    }
+    edits
 }
 
 fn parse_search_replace(lines: &[&str]) -> Vec<Edit> {
@@ -140,12 +255,13 @@ fn parse_whole_files(lines: &[&str], known_files: &[(String, String)]) -> Vec<Ed
             continue;
         }
         let info_path = path_in_line(lines[i]);
-        let before_path =
-            lines[..i].iter().rev().find(|l| !l.trim().is_empty()).and_then(|l| path_in_line(l)).filter(|p| {
-                // Prose ending in a file name ("... in stats.py:") counts; a sentence that merely mentions one far
-                // above does not, since we only look at the line right before the fence.
-                !p.is_empty()
-            });
+        // The line right before the fence names the file when it ends with the path ("stats.py",
+        // "... in stats.py:"); a sentence that merely mentions one ("Line 3 in stats.py must change:") does not.
+        let before_path = lines[..i].iter().rev().find(|l| !l.trim().is_empty()).and_then(|l| {
+            let last = l.split_whitespace().last()?;
+            let path = path_in_line(l)?;
+            clean_token(last).trim_end_matches([':', '.']).ends_with(path.as_str()).then_some(path)
+        });
         i += 1;
         let start = i;
         while i < lines.len() && !is_fence(lines[i]) {
@@ -163,7 +279,9 @@ fn parse_whole_files(lines: &[&str], known_files: &[(String, String)]) -> Vec<Ed
             body.remove(0);
         }
         let content = join(&body);
-        let path = path.or_else(|| most_similar_file(&content, known_files));
+        let path = path
+            .or_else(|| most_similar_file(&content, known_files))
+            .or_else(|| crate::merge::file_defining_first_name_of(&content, known_files));
         if let Some(path) = path
             && !content.trim().is_empty()
         {
@@ -174,7 +292,7 @@ fn parse_whole_files(lines: &[&str], known_files: &[(String, String)]) -> Vec<Ed
 }
 
 /// The known file sharing the most non-blank lines with `content`, if it shares a meaningful number.
-fn most_similar_file(content: &str, known_files: &[(String, String)]) -> Option<String> {
+pub fn most_similar_file(content: &str, known_files: &[(String, String)]) -> Option<String> {
     let lines: std::collections::HashSet<&str> = content.lines().map(str::trim).filter(|l| l.len() > 3).collect();
     known_files
         .iter()
@@ -231,16 +349,24 @@ pub fn apply_edit(root: &Path, edit: &Edit) -> Result<String, Rejection> {
     };
     let new_content = match (edit, existing) {
         (Edit::WholeFile { content, .. }, Some(old)) => {
-            let old_lines = old.lines().count();
-            let new_lines = content.lines().count();
-            let placeholder = ["...", "rest of", "unchanged", "remains the same"].iter().any(|p| content.contains(p))
-                && !["...", "rest of", "unchanged", "remains the same"].iter().any(|p| old.contains(p));
-            if old_lines >= 8 && new_lines * 2 < old_lines && placeholder {
+            if let Some(line) = placeholder_line(&old, content) {
                 return Err(reject(format!(
-                    "the whole-file reply has {new_lines} of {old_lines} lines and a placeholder; send the complete file"
+                    "the reply leaves code out (`{line}`); send each changed function complete"
                 )));
             }
-            content.clone()
+            match crate::merge::merge_definitions(&old, content) {
+                Some(merged) => merged,
+                None => {
+                    let substantial = |text: &str| text.lines().filter(|l| l.trim().len() > 1).count();
+                    let defines = content.lines().any(|l| crate::merge::is_definition(l.trim()));
+                    if substantial(content) * 3 < substantial(&old) && !defines {
+                        return Err(reject(
+                            "the block is a fragment of the file; give whole functions or the whole file".into(),
+                        ));
+                    }
+                    restore_elided_ends(&old, content)
+                }
+            }
         }
         (Edit::WholeFile { content, .. }, None) => content.clone(),
         (Edit::Replace { search, replace, .. }, None) => {
@@ -264,6 +390,114 @@ pub fn apply_edit(root: &Path, edit: &Edit) -> Result<String, Rejection> {
     }
     std::fs::write(&full, new_content).map_err(|e| reject(format!("cannot write: {e}")))?;
     Ok(edit.path().to_owned())
+}
+
+/// A line standing for code the model left out (`# ... rest unchanged`, a bare `...`), which the file does not
+/// have: applying such a reply would delete that code.
+fn placeholder_line(old: &str, new: &str) -> Option<String> {
+    const MARKERS: [&str; 6] = ["...", "rest of", "unchanged", "remains the same", "existing code", "same as before"];
+    let old_lines: std::collections::HashSet<&str> = old.lines().map(str::trim).collect();
+    new.lines()
+        .map(str::trim)
+        .find(|line| {
+            let comment = ["#", "//", "/*", "*"].iter().find_map(|c| line.strip_prefix(c));
+            let elides = match comment {
+                Some(text) => MARKERS.iter().any(|m| text.to_lowercase().contains(m)),
+                None => *line == "..." || *line == "…",
+            };
+            elides && !old_lines.contains(line)
+        })
+        .map(str::to_owned)
+}
+
+/// Small models often send "the complete file" without its imports, or only the function they changed. When the
+/// reply starts (or ends) inside the file's structure, the top-level code before (or after) it was left out, not
+/// deleted, and is kept. Anything ambiguous leaves the reply as it is.
+pub fn restore_elided_ends(old: &str, new: &str) -> String {
+    let old_lines: Vec<&str> = old.lines().collect();
+    let new_lines: Vec<&str> = new.lines().collect();
+    let significant = |line: &str| line.trim().len() >= 4;
+    let unique_in_old = |line: &str| {
+        let mut hits = old_lines.iter().enumerate().filter(|(_, l)| l.trim() == line.trim()).map(|(i, _)| i);
+        match (hits.next(), hits.next()) {
+            (Some(i), None) => Some(i),
+            _ => None,
+        }
+    };
+    let new_set: std::collections::HashSet<&str> = new_lines.iter().map(|l| l.trim()).collect();
+    // The left-out part must really be absent from the reply, or it was moved rather than elided.
+    let absent = |part: &[&str]| part.iter().filter(|l| significant(l)).all(|l| !new_set.contains(l.trim()));
+
+    let mut prefix: &[&str] = &[];
+    let first_anchor =
+        new_lines.iter().enumerate().find(|(_, l)| significant(l)).and_then(|(k, l)| Some((k, unique_in_old(l)?)));
+    let first_anchor = first_anchor.or_else(|| {
+        // A changed first line (a new signature) anchors on the next line the file has.
+        let mut lines = new_lines.iter().enumerate().filter(|(_, l)| significant(l));
+        let (_, head) = lines.next()?;
+        let (k, l) = lines.next()?;
+        (is_top_level_start(head) && !is_top_level_start(l)).then_some((k, unique_in_old(l)?))
+    });
+    if let Some((k, i)) = first_anchor {
+        let before: Vec<&str> = new_lines[..k].iter().copied().filter(|l| significant(l)).collect();
+        let start = match before.as_slice() {
+            // The reply starts at the anchor, or inside a block: everything above the anchor was left out.
+            [] => Some(i),
+            [head] if is_top_level_start(head) => Some(unit_start(&old_lines, i)),
+            _ => None,
+        };
+        if let Some(start) = start
+            && old_lines[..start].iter().any(|l| !l.trim().is_empty())
+            && absent(&old_lines[..start])
+        {
+            prefix = &old_lines[..start];
+        }
+    }
+
+    let mut suffix: &[&str] = &[];
+    let last_anchor = new_lines
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, l)| significant(l))
+        .find_map(|(k, l)| Some((k, unique_in_old(l)?)));
+    if let Some((k, j)) = last_anchor
+        && !new_lines[k + 1..].iter().any(|l| is_top_level_start(l))
+    {
+        let mut end = next_unit(&old_lines, j);
+        // The blank lines that separated the units come along with the kept part.
+        while end > j + 1 && old_lines[end - 1].trim().is_empty() {
+            end -= 1;
+        }
+        let rest = &old_lines[end..];
+        if rest.iter().any(|l| !l.trim().is_empty()) && absent(rest) {
+            suffix = rest;
+        }
+    }
+    if prefix.is_empty() && suffix.is_empty() {
+        return new.to_owned();
+    }
+    let mut merged: Vec<&str> = prefix.to_vec();
+    merged.extend(new_lines.iter().copied());
+    merged.extend(suffix.iter().copied());
+    format!("{}\n", merged.join("\n").trim_end())
+}
+
+/// A line that starts a top-level statement: not indented, not blank, not only closing brackets.
+pub(crate) fn is_top_level_start(line: &str) -> bool {
+    !line.is_empty()
+        && !line.starts_with([' ', '\t'])
+        && !line.trim().chars().all(|c| matches!(c, '}' | ')' | ']' | ';' | ','))
+}
+
+/// Where the top-level statement holding line `i` starts.
+fn unit_start(lines: &[&str], i: usize) -> usize {
+    (0..=i).rev().find(|&n| is_top_level_start(lines[n])).unwrap_or(0)
+}
+
+/// Where the top-level statement after the one holding line `i` starts, or the end.
+fn next_unit(lines: &[&str], i: usize) -> usize {
+    (i + 1..lines.len()).find(|&n| is_top_level_start(lines[n])).unwrap_or(lines.len())
 }
 
 fn indent_of(line: &str) -> &str {
@@ -333,6 +567,39 @@ pub fn replace_lenient(content: &str, search: &str, replace: &str) -> Result<Str
 mod tests {
     use super::*;
 
+    const SLUG: &str = "import re\n\n_NON = re.compile('x')\n\n\ndef slugify(t):\n    return _NON.sub('-', t)\n\n\ndef unique(t):\n    return slugify(t) + '-2'\n";
+
+    #[test]
+    fn a_whole_file_without_its_imports_keeps_them() {
+        let reply =
+            "def slugify(t):\n    return _NON.sub('-', t.lower())\n\n\ndef unique(t):\n    return slugify(t) + '-2'\n";
+        let merged = restore_elided_ends(SLUG, reply);
+        assert_eq!(merged, SLUG.replace("sub('-', t)", "sub('-', t.lower())"));
+    }
+
+    #[test]
+    fn a_single_function_reply_keeps_the_rest_of_the_file() {
+        let reply = "def slugify(t):\n    return _NON.sub('-', t.lower())\n";
+        let merged = restore_elided_ends(SLUG, reply);
+        assert!(merged.starts_with("import re\n") && merged.contains("t.lower()") && merged.contains("def unique"));
+        assert_eq!(merged.matches("def slugify").count(), 1);
+    }
+
+    #[test]
+    fn complete_or_reordered_replies_are_taken_as_they_are() {
+        let complete = SLUG.replace("t)\n", "t.lower())\n");
+        assert_eq!(restore_elided_ends(SLUG, &complete), complete);
+        // The imports moved below, not dropped: nothing is added back.
+        let moved = "def slugify(t):\n    return _NON.sub('-', t)\nimport re\n_NON = re.compile('x')\n";
+        assert_eq!(restore_elided_ends(SLUG, moved), moved);
+        // A first line that is new gives no anchor above; the function left out below is still kept.
+        let new_top = "import os\ndef slugify(t):\n    return t\n";
+        assert_eq!(
+            restore_elided_ends(SLUG, new_top),
+            format!("{new_top}\n\ndef unique(t):\n    return slugify(t) + '-2'\n")
+        );
+    }
+
     const FILE: &str = "def median(values):\n    ordered = sorted(values)\n    middle = len(ordered) // 2\n    return ordered[middle]\n";
 
     fn known() -> Vec<(String, String)> {
@@ -383,6 +650,70 @@ mod tests {
         assert_eq!(edits, vec![Edit::WholeFile { path: "stats.py".into(), content: "x = 1\n".into() }]);
         let edits = parse_edits("```\n# lib/util.py\ny = 2\n```", &[]);
         assert_eq!(edits, vec![Edit::WholeFile { path: "lib/util.py".into(), content: "y = 2\n".into() }]);
+    }
+
+    #[test]
+    fn change_to_pairs_become_replacements_in_the_file_that_holds_the_old_lines() {
+        let reply = "The median is wrong.\n\nChange:\n```python\n    return ordered[middle]\n```\nTo:\n```python\n    return (ordered[middle] + ordered[~middle]) / 2\n```\n";
+        let edits = parse_edits(reply, &known());
+        assert_eq!(
+            edits,
+            vec![Edit::Replace {
+                path: "stats.py".into(),
+                search: "    return ordered[middle]\n".into(),
+                replace: "    return (ordered[middle] + ordered[~middle]) / 2\n".into()
+            }]
+        );
+        // Old lines that no shown file holds give nothing to apply.
+        assert!(parse_edits(&reply.replace("ordered[middle]\n```\nTo", "nowhere\n```\nTo"), &known()).is_empty());
+    }
+
+    #[test]
+    fn a_snippet_after_a_sentence_that_mentions_the_file_is_not_the_file() {
+        let reply = "Line 3 in stats.py must change. The line should be:\n```python\n    return ordered[middle]\n```\n";
+        assert!(parse_edits(reply, &known()).is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("stats.py"), FILE.repeat(3)).unwrap();
+        let fragment = Edit::WholeFile { path: "stats.py".into(), content: "    middle = len(ordered) // 3\n".into() };
+        assert!(apply_edit(dir.path(), &fragment).unwrap_err().reason.contains("fragment"));
+    }
+
+    #[test]
+    fn a_fence_after_text_on_the_same_line_still_opens_a_block() {
+        let reply = "Change: compute the middle properly.\n\nTo: ```python\ndef median(values):\n    ordered = sorted(values)\n    middle = len(ordered) // 2\n    return ordered[middle - 1]\n```\n";
+        let edits = parse_edits(reply, &known());
+        assert!(
+            matches!(&edits[..], [Edit::WholeFile { path, content }] if path == "stats.py" && content.contains("middle - 1")),
+            "{edits:?}"
+        );
+        // Inline code with three backticks inside prose is left alone.
+        assert_eq!(split_inline_fences("say ```x``` here\n"), "say ```x``` here\n");
+    }
+
+    #[test]
+    fn replace_x_with_y_in_prose_is_a_replacement_when_x_is_in_one_place() {
+        let reply = "Change: Replace the line `middle = len(ordered) // 2` with `middle = (len(ordered) - 1) // 2`.";
+        let edits = parse_edits(reply, &known());
+        assert_eq!(
+            edits,
+            vec![Edit::Replace {
+                path: "stats.py".into(),
+                search: "middle = len(ordered) // 2".into(),
+                replace: "middle = (len(ordered) - 1) // 2".into()
+            }]
+        );
+        assert!(parse_edits("Replace `nothing like this` with `x`.", &known()).is_empty());
+        assert!(parse_edits("Use `median` and `sorted` here.", &known()).is_empty());
+    }
+
+    #[test]
+    fn a_misquoted_change_block_before_a_whole_definition_replaces_the_definition() {
+        let reply = "Change:\n```\ndef median(values):\n    return sorted(values)[len(values) // 2 - 1]\n```\nTo:\n```\ndef median(values):\n    ordered = sorted(values)\n    return ordered[(len(ordered) - 1) // 2]\n```\n";
+        let edits = parse_edits(reply, &known());
+        assert!(
+            matches!(&edits[..], [Edit::WholeFile { path, content }] if path == "stats.py" && content.starts_with("def median")),
+            "{edits:?}"
+        );
     }
 
     #[test]

@@ -169,6 +169,17 @@ pub fn detect_test_command(root: &Path, files: &[RepoFile]) -> Option<Vec<String
     {
         return argv(&["npm", "test", "--silent"]);
     }
+    // Plain `assert` scripts with no package.json: node's runner takes them as given and fails on a non-zero exit.
+    let js_tests: Vec<String> = files
+        .iter()
+        .filter(|f| f.is_test && (f.path.ends_with(".js") || f.path.ends_with(".cjs") || f.path.ends_with(".mjs")))
+        .map(|f| f.path.clone())
+        .collect();
+    if !js_tests.is_empty() && !root.join("package.json").exists() {
+        let mut command = vec!["node".to_owned(), "--test".to_owned()];
+        command.extend(js_tests);
+        return Some(command);
+    }
     let python_tests = files.iter().any(|f| f.is_test && f.path.ends_with(".py"));
     if python_tests {
         if on_path("pytest") {
@@ -264,6 +275,8 @@ mod tests {
         let py = vec![file("test_a.py", "")];
         let cmd = detect_test_command(dir.path(), &py).unwrap();
         assert!(cmd[0] == "pytest" || cmd == ["python3", "-m", "unittest"], "{cmd:?}");
+        let js = vec![file("test_text.js", ""), file("text.js", "")];
+        assert_eq!(detect_test_command(dir.path(), &js).unwrap(), ["node", "--test", "test_text.js"]);
         std::fs::write(dir.path().join("package.json"), r#"{"scripts":{"test":"node t.js"}}"#).unwrap();
         assert_eq!(detect_test_command(dir.path(), &[]).unwrap()[0], "npm");
         std::fs::write(dir.path().join("Cargo.toml"), "[package]\n").unwrap();

@@ -181,9 +181,14 @@ pub async fn run_builtin(
     let remote = make_remote(task, work)?;
     let mut config = config.clone();
     config.data_dir = Some(work.join("data"));
+    // One attempt at the configured temperature, as aider gets: retries sample hotter, which would make the
+    // run neither deterministic nor comparable.
+    config.queue.max_receives = 1;
+    // The bench's own embedded queue, whatever the user's config serves.
+    config.queue.backend = "sqlite".into();
     let paths = DataPaths::new(&config).map_err(|e| BenchError::Setup(e.to_string()))?;
     let store = open_store(&paths).map_err(|e| BenchError::Setup(e.to_string()))?;
-    let queue = open_queue(&config, &paths).map_err(|e| BenchError::Setup(e.to_string()))?;
+    let queue = open_queue(&config, &paths).await.map_err(|e| BenchError::Setup(e.to_string()))?;
     let clone_url = remote.to_string_lossy().into_owned();
     let message = local_task_message("bench", &task.id, &clone_url, 1, &task.title, &task.body, Overrides::default())
         .map_err(|e| BenchError::Setup(format!("task {}: {e}", task.id)))?;
@@ -223,7 +228,7 @@ pub async fn run_builtin(
         llm_calls: detail.attempts.iter().map(|a| a.llm_calls).sum(),
         prompt_tokens: detail.attempts.iter().map(|a| a.prompt_tokens).sum(),
         completion_tokens: detail.attempts.iter().map(|a| a.completion_tokens).sum(),
-        cached_prompt_tokens: None,
+        cached_prompt_tokens: detail.attempts.iter().filter_map(|a| a.cached_prompt_tokens).reduce(|a, b| a + b),
         rounds: rounds(&detail),
         failure: None,
         detail: String::new(),
@@ -266,7 +271,7 @@ fn classify(detail: &TaskDetail) -> Failure {
     let last_error = detail.task.last_error.clone().unwrap_or_default();
     if last_error.contains("time budget") {
         Failure::Timeout
-    } else if has("edit_rejected", "repeated an earlier edit") {
+    } else if ["repeated an earlier edit", "already tried", "stalled"].iter().any(|t| has("edit_rejected", t)) {
         Failure::Loop
     } else if detail.events.iter().any(|e| e.kind == "edits_applied") {
         Failure::TestsFailed

@@ -126,11 +126,14 @@ impl RunReport {
             self.model, self.model_server, self.temperature, self.suite, self.started_at
         );
         out.push_str(&summary_table(&self.agents().iter().map(|a| self.summary(a)).collect::<Vec<_>>()));
-        out.push_str("\n| task | difficulty | agent | solved | wall s | LLM calls | prompt tok | completion tok | tok/s | rounds | why not |\n");
-        out.push_str("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+        out.push_str(
+            "\n| task | difficulty | agent | solved | wall s | LLM calls | prompt tok | cached prompt tok | \
+             completion tok | tok/s | rounds | why not |\n",
+        );
+        out.push_str("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for r in &self.results {
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {:.1} | {} | {} |\n",
+                "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {:.1} | {} | {} |\n",
                 r.task,
                 r.difficulty,
                 r.agent,
@@ -138,6 +141,8 @@ impl RunReport {
                 r.wall_secs,
                 r.llm_calls,
                 r.prompt_tokens,
+                // Only some servers say how much of a prompt came from their cache.
+                r.cached_prompt_tokens.map_or("not reported".to_owned(), |c| c.to_string()),
                 r.completion_tokens,
                 r.tokens_per_sec(),
                 r.rounds,

@@ -11,7 +11,9 @@ use codingworker_protocol::{Overrides, TaskMessage, local_task_message};
 use codingworker_queue::Queue;
 use codingworker_store::{Store, TaskDetail};
 use codingworker_worker::tasklog::TaskLogLayer;
-use codingworker_worker::{Config, DataPaths, RunMode, Worker, build_services, open_queue, open_store};
+use codingworker_worker::{
+    Config, DataPaths, RunMode, Worker, build_services, open_queue, open_queues, open_store, start_metrics,
+};
 use tracing_subscriber::prelude::*;
 
 const AFTER_HELP: &str = "\
@@ -162,7 +164,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     match cli.command {
         Command::Run(args) => {
             let store = open_store(&paths)?;
-            let queue = open_queue(&config, &paths)?;
+            let queue = open_queue(&config, &paths).await?;
             let task_id = submit(queue.as_ref(), &store, &args).await?;
             eprintln!("task {task_id} queued; working on it now");
             let services = Arc::new(build_services(config, &paths, Arc::clone(&store))?);
@@ -178,15 +180,20 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Submit(args) => {
             let store = open_store(&paths)?;
-            let queue = open_queue(&config, &paths)?;
+            let queue = open_queue(&config, &paths).await?;
             let task_id = submit(queue.as_ref(), &store, &args).await?;
             println!("{task_id}");
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Worker { once, until_idle } => {
             let store = open_store(&paths)?;
-            let queue = open_queue(&config, &paths)?;
-            let services = Arc::new(build_services(config, &paths, store)?);
+            let queues = open_queues(&config, &paths).await?;
+            let concurrency = usize::try_from(config.queue.concurrency).unwrap_or(1);
+            let shutdown = shutdown_signal();
+            let (metrics, publisher) = start_metrics(&config, shutdown.clone()).await?;
+            let mut services = build_services(config, &paths, store)?;
+            services.metrics = metrics;
+            let services = Arc::new(services);
             check_model_at_startup(&services.llm).await?;
             let mode = if once {
                 RunMode::Once
@@ -195,7 +202,13 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             } else {
                 RunMode::Forever
             };
-            let stats = Worker::new(services, queue).run(mode, shutdown_signal()).await?;
+            let stats = Worker::serve(services, queues, concurrency, mode, shutdown).await;
+            if let Some(publisher) = publisher {
+                // The loops are gone and with them every metrics handle: the publisher makes its last flush (this
+                // run's final counts) and ends. A hung CloudWatch must not hold the exit up for long.
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), publisher).await;
+            }
+            let stats = stats?;
             eprintln!(
                 "worker finished: {} handled, {} done, {} retried, {} dead-lettered",
                 stats.handled, stats.done, stats.retried, stats.parked
@@ -204,8 +217,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Status { limit, json } => {
             let store = open_store(&paths)?;
-            let queue = open_queue(&config, &paths)?;
-            status(&store, queue.as_ref(), limit, json).await?;
+            let queues = open_queues(&config, &paths).await?;
+            status(&store, &queues, limit, json).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Show { task, json, log } => {
@@ -429,14 +442,20 @@ fn repo_dir_name(clone_url: &str) -> String {
     if name.is_empty() || name.starts_with('.') { "repo".into() } else { name }
 }
 
-async fn status(store: &Store, queue: &dyn Queue, limit: usize, json: bool) -> Result<()> {
+async fn status(store: &Store, queues: &[Arc<dyn Queue>], limit: usize, json: bool) -> Result<()> {
     let tasks = store.list_tasks(limit)?;
-    let depth = queue.depth().await?;
-    let dead = queue.dead_letters(limit).await?;
+    let mut depths = Vec::new();
+    let mut dead = Vec::new();
+    for queue in queues {
+        depths.push((queue.describe(), queue.depth().await?));
+        dead.extend(queue.dead_letters(limit).await?);
+    }
     if json {
         let value = serde_json::json!({
-            "queue": {"describe": queue.describe(), "visible": depth.visible, "in_flight": depth.in_flight,
-                      "delayed": depth.delayed, "dead": depth.dead},
+            "queues": depths.iter().map(|(describe, depth)| serde_json::json!({
+                "describe": describe, "visible": depth.visible, "in_flight": depth.in_flight,
+                "delayed": depth.delayed, "dead": depth.dead,
+            })).collect::<Vec<_>>(),
             "tasks": tasks,
             "dead_letters": dead.iter().map(|d| serde_json::json!({
                 "message_id": d.message_id, "receive_count": d.receive_count, "reason": d.reason, "dead_at": d.dead_at,
@@ -445,14 +464,12 @@ async fn status(store: &Store, queue: &dyn Queue, limit: usize, json: bool) -> R
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!(
-        "queue {}: {} waiting, {} in flight, {} waiting to retry, {} dead-lettered",
-        queue.describe(),
-        depth.visible,
-        depth.in_flight,
-        depth.delayed,
-        depth.dead
-    );
+    for (describe, depth) in &depths {
+        println!(
+            "queue {describe}: {} waiting, {} in flight, {} waiting to retry, {} dead-lettered",
+            depth.visible, depth.in_flight, depth.delayed, depth.dead
+        );
+    }
     if tasks.is_empty() {
         println!("no tasks yet: try `codingworker run --help`");
     }

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-/// Paths git should never commit for the agent: caches produced by running tests.
+/// Paths git should never commit for the agent: caches produced by running tests, and the agent's own
+/// reproduction check.
 const EXCLUDES: &str = "# added by codingworker: test caches must not end up in a pull request\n\
-__pycache__/\n*.pyc\n.pytest_cache/\nnode_modules/\n.mypy_cache/\n.ruff_cache/\n/target/\n";
+__pycache__/\n*.pyc\n.pytest_cache/\nnode_modules/\n.mypy_cache/\n.ruff_cache/\n/target/\n\
+.codingworker_check.*\n/tests/codingworker_check.rs\n";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

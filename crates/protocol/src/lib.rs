@@ -456,4 +456,41 @@ mod tests {
             "docs/task-message.v1.schema.json is out of date; run UPDATE_SCHEMA=1 cargo test -p codingworker-protocol"
         );
     }
+
+    /// Every field path of the schema (`issue.title`, `overrides.model`, ...) has a row in the human-readable
+    /// specification, so the two cannot drift apart.
+    #[test]
+    fn the_message_specification_describes_every_schema_field() {
+        fn paths(schema: &serde_json::Value, node: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+            let node = match node.get("$ref").and_then(|r| r.as_str()) {
+                Some(reference) => schema.pointer(reference.trim_start_matches('#')).unwrap_or(node),
+                None => node,
+            };
+            let node =
+                node.get("anyOf").and_then(|a| a.get(0)).filter(|_| node.get("properties").is_none()).unwrap_or(node);
+            let node = match node.get("$ref").and_then(|r| r.as_str()) {
+                Some(reference) => schema.pointer(reference.trim_start_matches('#')).unwrap_or(node),
+                None => node,
+            };
+            let Some(properties) = node.get("properties").and_then(|p| p.as_object()) else {
+                out.push(prefix.to_owned());
+                return;
+            };
+            for (name, child) in properties {
+                let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                paths(schema, child, &path, out);
+            }
+        }
+        let schema = TaskMessage::json_schema();
+        let mut fields = Vec::new();
+        paths(&schema, &schema, "", &mut fields);
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/task-message.md"),
+        )
+        .unwrap();
+        assert!(fields.len() >= 15, "{fields:?}");
+        for field in fields {
+            assert!(doc.contains(&format!("| `{field}` |")), "docs/task-message.md does not describe `{field}`");
+        }
+    }
 }

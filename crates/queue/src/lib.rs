@@ -1,4 +1,4 @@
-//! Task queues with SQS semantics: the embedded SQLite backend (SQS comes later behind the same trait).
+//! Task queues with SQS semantics: the embedded SQLite backend and Amazon SQS, behind one trait.
 //!
 //! A received message is invisible for the visibility timeout and comes back if its holder neither deletes nor
 //! releases it (a crash, a kill). Each receive counts; after `max_receives` the message moves to the
@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+mod sqs;
+pub use sqs::{SqsQueue, SqsQueueOptions};
 
 /// SQS's message size limit; the embedded queue keeps it so behaviour does not change with the backend.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -23,6 +26,8 @@ pub struct ReceivedMessage {
     pub body: String,
     /// 1 on the first receive.
     pub receive_count: u32,
+    /// Receives the queue allows before it parks the message: this is the last attempt when they are equal.
+    pub max_receives: u32,
     pub sent_at: DateTime<Utc>,
 }
 
@@ -75,6 +80,13 @@ pub enum QueueError {
     CreateDir { path: String, source: std::io::Error },
     #[error("queue internal error: {0}")]
     Internal(String),
+    #[error("SQS {operation} failed: {message}")]
+    Sqs { operation: &'static str, code: Option<String>, message: String, retryable: bool },
+    #[error(
+        "cannot use the SQS queue {url}: {reason}. Check the URL, the AWS credentials (AWS_PROFILE, \
+         `aws sso login`, aws.profile) and the region"
+    )]
+    Connect { url: String, reason: String },
 }
 
 impl QueueError {
@@ -84,6 +96,7 @@ impl QueueError {
                 matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             }
             QueueError::Internal(_) => true,
+            QueueError::Sqs { retryable, .. } => *retryable,
             _ => false,
         }
     }
@@ -251,6 +264,7 @@ impl SqliteQueue {
                 receipt,
                 body,
                 receive_count: receive_count + 1,
+                max_receives,
                 sent_at: time(sent_at),
             }));
         }

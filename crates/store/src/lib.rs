@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tasks (
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     llm_calls INTEGER NOT NULL DEFAULT 0,
     prompt_tokens INTEGER NOT NULL DEFAULT 0,
     completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_prompt_tokens INTEGER,
     branch TEXT,
     commit_sha TEXT,
     log_path TEXT
@@ -202,6 +203,8 @@ pub struct AttemptFinish {
     pub llm_calls: u32,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Prompt tokens served from the model server's cache, when it reports them.
+    pub cached_prompt_tokens: Option<u64>,
     pub branch: Option<String>,
     pub commit: Option<String>,
 }
@@ -263,6 +266,7 @@ pub struct AttemptRecord {
     pub llm_calls: u32,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    pub cached_prompt_tokens: Option<u64>,
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub log_path: Option<String>,
@@ -323,6 +327,10 @@ impl Store {
             )));
         }
         conn.execute_batch(SCHEMA)?;
+        if version == 1 {
+            // Version 2 records how much of each attempt's prompt the model server served from its cache.
+            conn.execute_batch("ALTER TABLE attempts ADD COLUMN cached_prompt_tokens INTEGER")?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
@@ -386,7 +394,8 @@ impl Store {
         self.with(|conn| {
             conn.execute(
                 "UPDATE attempts SET status = ?2, finished_at = ?3, summary = ?4, error = ?5, llm_calls = ?6,
-                 prompt_tokens = ?7, completion_tokens = ?8, branch = ?9, commit_sha = ?10 WHERE id = ?1",
+                 prompt_tokens = ?7, completion_tokens = ?8, branch = ?9, commit_sha = ?10,
+                 cached_prompt_tokens = ?11 WHERE id = ?1",
                 params![
                     id,
                     finish.status.as_str(),
@@ -397,7 +406,8 @@ impl Store {
                     finish.prompt_tokens as i64,
                     finish.completion_tokens as i64,
                     finish.branch,
-                    finish.commit
+                    finish.commit,
+                    finish.cached_prompt_tokens.map(|n| n as i64)
                 ],
             )?;
             Ok(())
@@ -520,7 +530,8 @@ impl Store {
                 conn.query_row(&format!("{TASK_COLUMNS} WHERE task_id = ?1"), params![task_id], task_from_row)??;
             let mut stmt = conn.prepare(
                 "SELECT id, task_id, number, status, started_at, finished_at, summary, error, llm_calls, prompt_tokens,
-                 completion_tokens, branch, commit_sha, log_path FROM attempts WHERE task_id = ?1 ORDER BY number",
+                 completion_tokens, branch, commit_sha, log_path, cached_prompt_tokens FROM attempts
+                 WHERE task_id = ?1 ORDER BY number",
             )?;
             let mut attempts = Vec::new();
             for row in stmt.query_map(params![task_id], attempt_from_row)? {
@@ -599,6 +610,7 @@ fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<AttemptRec
         branch: r.get(11)?,
         commit: r.get(12)?,
         log_path: r.get(13)?,
+        cached_prompt_tokens: r.get::<_, Option<i64>>(14)?.map(|n| n as u64),
     };
     Ok(status.parse().map(|status| AttemptRecord { status, ..record }))
 }
@@ -675,6 +687,7 @@ mod tests {
                     llm_calls: 2,
                     prompt_tokens: 900,
                     completion_tokens: 120,
+                    cached_prompt_tokens: Some(40),
                     branch: Some("b".into()),
                     commit: Some("abc".into()),
                 },

@@ -18,6 +18,8 @@ pub struct Config {
     /// Where the queue, the store, mirrors, worktrees and task logs live. Default: the platform data directory.
     pub data_dir: Option<PathBuf>,
     pub queue: QueueConfig,
+    pub aws: AwsSection,
+    pub metrics: MetricsSection,
     pub llm: LlmSection,
     pub agent: AgentSection,
     pub git: GitSection,
@@ -27,8 +29,14 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueueConfig {
-    /// `sqlite` (embedded).
+    /// `sqlite` (embedded, under the data directory) or `sqs` (the queues in `queue.sqs.queue_urls`).
     pub backend: String,
+    /// Repositories whose tasks this worker takes, as `owner/name` or `owner/*`; others are parked unworked.
+    /// Empty takes every repository, which suits the embedded queue (only this machine writes to it).
+    pub allowed_repositories: Vec<String>,
+    /// Tasks worked on at once, across all queues. Each task runs the model, so 1 suits one laptop.
+    pub concurrency: u32,
+    pub sqs: SqsSection,
     /// How long a received task stays hidden from other workers; a heartbeat extends it while work goes on.
     pub visibility_timeout_secs: u64,
     /// Receives before a task is parked in the dead-letter store.
@@ -37,6 +45,42 @@ pub struct QueueConfig {
     pub wait_secs: u64,
     /// Delay before a failed task becomes visible again, multiplied by the attempt number.
     pub retry_delay_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqsSection {
+    /// One queue per project, as Terraform's `queue_url` output prints them. In the environment: one URL, or
+    /// several as a JSON array.
+    #[serde(deserialize_with = "one_or_many")]
+    pub queue_urls: Vec<String>,
+}
+
+/// How the worker reaches AWS (SQS and CloudWatch Logs).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsSection {
+    /// Empty: the region in the queue URL, else the AWS config's (AWS_REGION, ~/.aws/config).
+    pub region: String,
+    /// A profile of the shared AWS config; empty: the default credential chain (environment, SSO, AWS_PROFILE).
+    pub profile: String,
+    /// Another endpoint for every AWS service (moto, LocalStack); empty: AWS.
+    pub endpoint_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    /// CloudWatch Logs group for the worker's metrics (Terraform's `worker_log_group`); empty: no metrics.
+    pub cloudwatch_log_group: String,
+    /// Seconds between flushes; each flush is also the heartbeat the "worker off" alarm watches.
+    pub interval_secs: u64,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        Self { cloudwatch_log_group: String::new(), interval_secs: 60 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +116,12 @@ pub struct AgentSection {
     pub context_file_tokens: u32,
     /// Wall-clock limit for one attempt (workspace, agent, tests, push); what was done so far stays in the log.
     pub time_budget_secs: u64,
+    /// Before editing, have the model write a check from the issue's examples; kept only if it fails before the
+    /// change, and never committed. Off by default: on the bench the 1.5B model's checks were too weak or wrong
+    /// more often than they caught a bad fix, and each cost a model call.
+    pub reproduction_check: bool,
+    /// How the model writes changes: `auto` (by the model's size), `whole`, `functions` or `search-replace`.
+    pub edit_format: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +144,9 @@ impl Default for QueueConfig {
     fn default() -> Self {
         Self {
             backend: "sqlite".into(),
+            allowed_repositories: Vec::new(),
+            concurrency: 1,
+            sqs: SqsSection::default(),
             visibility_timeout_secs: 900,
             max_receives: 3,
             wait_secs: 20,
@@ -123,7 +176,7 @@ impl Default for AgentSection {
     fn default() -> Self {
         Self {
             backend: "builtin".into(),
-            max_rounds: 3,
+            max_rounds: 2,
             test_command: Vec::new(),
             test_timeout_secs: 300,
             temperature: 0.0,
@@ -131,6 +184,8 @@ impl Default for AgentSection {
             repo_map_tokens: 500,
             context_file_tokens: 1500,
             time_budget_secs: 3600,
+            reproduction_check: false,
+            edit_format: "auto".into(),
         }
     }
 }
@@ -238,11 +293,31 @@ impl Config {
 
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.queue.backend != "sqlite" {
+        match self.queue.backend.as_str() {
+            "sqlite" => {}
+            "sqs" => self.validate_sqs()?,
+            other => {
+                return Err(ConfigError::invalid(
+                    "queue.backend",
+                    format!("`{other}` is not a backend; use `sqlite` (embedded) or `sqs`"),
+                ));
+            }
+        }
+        if let Some(bad) = self.queue.allowed_repositories.iter().find(|p| p.split('/').count() != 2) {
             return Err(ConfigError::invalid(
-                "queue.backend",
-                format!("`{}` is not a backend; use `sqlite`", self.queue.backend),
+                "queue.allowed_repositories",
+                format!("`{bad}` is not `owner/name` or `owner/*`"),
             ));
+        }
+        let is_url = |url: &str| url.starts_with("https://") || url.starts_with("http://");
+        if !self.aws.endpoint_url.is_empty() && !is_url(&self.aws.endpoint_url) {
+            return Err(ConfigError::invalid("aws.endpoint_url", "must be an http:// or https:// URL"));
+        }
+        if !(10..=3600).contains(&self.metrics.interval_secs) {
+            return Err(ConfigError::invalid("metrics.interval_secs", "must be between 10 and 3600"));
+        }
+        if !(1..=8).contains(&self.queue.concurrency) {
+            return Err(ConfigError::invalid("queue.concurrency", "must be between 1 and 8"));
         }
         if !(1..=50).contains(&self.queue.max_receives) {
             return Err(ConfigError::invalid("queue.max_receives", "must be between 1 and 50"));
@@ -267,6 +342,8 @@ impl Config {
         if !(0.0..=2.0).contains(&self.agent.temperature) {
             return Err(ConfigError::invalid("agent.temperature", "must be between 0.0 and 2.0"));
         }
+        codingworker_agent::EditFormat::resolve(&self.agent.edit_format, &self.llm.model)
+            .map_err(|e| ConfigError::invalid("agent.edit_format", e))?;
         if self.agent.time_budget_secs == 0 {
             return Err(ConfigError::invalid("agent.time_budget_secs", "must be positive"));
         }
@@ -281,6 +358,34 @@ impl Config {
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(ConfigError::invalid("log.format", "must be `text` or `json`"));
+        }
+        Ok(())
+    }
+
+    /// Whether `owner/name` may be worked on here (see `queue.allowed_repositories`).
+    pub fn accepts_repository(&self, full_name: &str) -> bool {
+        let allowed = &self.queue.allowed_repositories;
+        allowed.is_empty()
+            || allowed.iter().any(|pattern| match pattern.strip_suffix("/*") {
+                Some(owner) => full_name.split_once('/').is_some_and(|(o, _)| o.eq_ignore_ascii_case(owner)),
+                None => pattern.eq_ignore_ascii_case(full_name),
+            })
+    }
+
+    fn validate_sqs(&self) -> Result<(), ConfigError> {
+        let sqs = &self.queue.sqs;
+        if sqs.queue_urls.is_empty() {
+            return Err(ConfigError::invalid(
+                "queue.sqs.queue_urls",
+                "the sqs backend needs at least one queue URL (Terraform prints it as the `queue_url` output)",
+            ));
+        }
+        let is_url = |url: &str| url.starts_with("https://") || url.starts_with("http://");
+        if let Some(bad) = sqs.queue_urls.iter().find(|url| !is_url(url)) {
+            return Err(ConfigError::invalid(
+                "queue.sqs.queue_urls",
+                format!("`{bad}` is not a queue URL like https://sqs.eu-west-1.amazonaws.com/123456789012/name"),
+            ));
         }
         Ok(())
     }
@@ -340,6 +445,19 @@ impl Config {
         }
         keys.into_iter().map(|k| (env_var_name(&k), k)).collect()
     }
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
 }
 
 fn leaf_keys(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
@@ -415,8 +533,51 @@ mod tests {
         assert!(err.to_string().contains("llm.protocol"), "{err}");
         let err = Config::from_sources(None, &env(&[("CODINGWORKER_LLM_BASE_URL", "localhost:11434")])).unwrap_err();
         assert!(err.to_string().contains("llm.base_url"), "{err}");
+        let err = Config::from_sources(None, &env(&[("CODINGWORKER_AGENT_EDIT_FORMAT", "udiff")])).unwrap_err();
+        assert!(err.to_string().contains("agent.edit_format") && err.to_string().contains("change-to"), "{err}");
         let err = Config::from_sources(Some((Path::new("c.toml"), "[llm\n")), &[]).unwrap_err();
         assert!(err.to_string().contains("c.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_sqs_backend_needs_queue_urls_and_takes_one_from_the_environment() {
+        let err = Config::from_sources(None, &env(&[("CODINGWORKER_QUEUE_BACKEND", "sqs")])).unwrap_err();
+        assert!(err.to_string().contains("queue.sqs.queue_urls"), "{err}");
+        let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/project";
+        let config = Config::from_sources(
+            None,
+            &env(&[("CODINGWORKER_QUEUE_BACKEND", "sqs"), ("CODINGWORKER_QUEUE_SQS_QUEUE_URLS", url)]),
+        )
+        .unwrap();
+        assert_eq!(config.queue.sqs.queue_urls, vec![url.to_owned()]);
+        let two = format!(r#"["{url}", "{url}-2"]"#);
+        let config = Config::from_sources(
+            None,
+            &env(&[("CODINGWORKER_QUEUE_BACKEND", "sqs"), ("CODINGWORKER_QUEUE_SQS_QUEUE_URLS", &two)]),
+        )
+        .unwrap();
+        assert_eq!(config.queue.sqs.queue_urls.len(), 2);
+        let err = Config::from_sources(
+            None,
+            &env(&[("CODINGWORKER_QUEUE_BACKEND", "sqs"), ("CODINGWORKER_QUEUE_SQS_QUEUE_URLS", "project-queue")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a queue URL"), "{err}");
+    }
+
+    #[test]
+    fn the_allowlist_matches_names_and_owners() {
+        let text = "[queue]\nallowed_repositories = [\"acme/api\", \"tools/*\"]\n";
+        let config = Config::from_sources(Some((Path::new("c.toml"), text)), &[]).unwrap();
+        assert!(config.accepts_repository("acme/api"));
+        assert!(config.accepts_repository("ACME/Api"));
+        assert!(config.accepts_repository("tools/anything"));
+        assert!(!config.accepts_repository("acme/web"));
+        assert!(!config.accepts_repository("evil/api"));
+        assert!(Config::default().accepts_repository("anyone/anything"));
+        let bad = "[queue]\nallowed_repositories = [\"acme\"]\n";
+        let err = Config::from_sources(Some((Path::new("c.toml"), bad)), &[]).unwrap_err();
+        assert!(err.to_string().contains("queue.allowed_repositories"), "{err}");
     }
 
     #[test]

@@ -11,9 +11,10 @@ use std::sync::Arc;
 use codingworker_forge::LocalForge;
 use codingworker_git::{Author, GitWorkspaces};
 use codingworker_llm::{LlmClient, LlmError};
-use codingworker_queue::{Queue, QueueError, SqliteQueue, SqliteQueueOptions};
+use codingworker_queue::{Queue, QueueError, SqliteQueue, SqliteQueueOptions, SqsQueue, SqsQueueOptions};
 use codingworker_sandbox::HostExecutor;
 use codingworker_store::{Store, StoreError};
+use codingworker_telemetry::{CloudWatchOptions, Metrics, TelemetryError};
 
 pub use config::{Config, ConfigError};
 pub use lifecycle::{Disposition, Services};
@@ -30,6 +31,8 @@ pub enum SetupError {
     Queue(#[from] QueueError),
     #[error("configuring the model client: {0}")]
     Llm(#[from] LlmError),
+    #[error(transparent)]
+    Metrics(#[from] TelemetryError),
 }
 
 /// Paths under the data directory.
@@ -52,13 +55,49 @@ pub fn open_store(paths: &DataPaths) -> Result<Arc<Store>, SetupError> {
     Ok(Arc::new(Store::open(&paths.store)?))
 }
 
-pub fn open_queue(config: &Config, paths: &DataPaths) -> Result<Arc<dyn Queue>, SetupError> {
-    let options = SqliteQueueOptions {
-        visibility_timeout: std::time::Duration::from_secs(config.queue.visibility_timeout_secs),
-        max_receives: config.queue.max_receives,
-        ..SqliteQueueOptions::default()
-    };
-    Ok(Arc::new(SqliteQueue::open(&paths.queue, options)?))
+/// The configured queues: the embedded one, or every SQS queue in `queue.sqs.queue_urls` (each checked now, so
+/// a wrong URL or missing credentials stop start-up).
+pub async fn open_queues(config: &Config, paths: &DataPaths) -> Result<Vec<Arc<dyn Queue>>, SetupError> {
+    let visibility_timeout = std::time::Duration::from_secs(config.queue.visibility_timeout_secs);
+    if config.queue.backend != "sqs" {
+        let options =
+            SqliteQueueOptions { visibility_timeout, max_receives: config.queue.max_receives, ..Default::default() };
+        return Ok(vec![Arc::new(SqliteQueue::open(&paths.queue, options)?)]);
+    }
+    let sqs = &config.queue.sqs;
+    let non_empty = |value: &str| Some(value.to_owned()).filter(|v| !v.is_empty());
+    let mut queues: Vec<Arc<dyn Queue>> = Vec::new();
+    for url in &sqs.queue_urls {
+        let queue = SqsQueue::connect(SqsQueueOptions {
+            queue_url: url.clone(),
+            region: non_empty(&config.aws.region),
+            profile: non_empty(&config.aws.profile),
+            endpoint_url: non_empty(&config.aws.endpoint_url),
+            visibility_timeout,
+        })
+        .await?;
+        if queue.max_receives() != config.queue.max_receives {
+            tracing::info!(
+                queue = %url,
+                "the queue's redrive policy allows {} receives; it decides, not queue.max_receives ({})",
+                queue.max_receives(),
+                config.queue.max_receives
+            );
+        }
+        queues.push(Arc::new(queue));
+    }
+    Ok(queues)
+}
+
+/// The queue new tasks are sent to from this machine (`submit`, `run`): the first configured one.
+pub async fn open_queue(config: &Config, paths: &DataPaths) -> Result<Arc<dyn Queue>, SetupError> {
+    open_queues(config, paths).await?.into_iter().next().ok_or_else(|| {
+        SetupError::Config(ConfigError::Invalid {
+            key: "queue.sqs.queue_urls".into(),
+            origin: String::new(),
+            reason: "no queue configured".into(),
+        })
+    })
 }
 
 /// Builds everything the lifecycle needs from a validated config.
@@ -75,6 +114,38 @@ pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> R
         executor: HostExecutor::new(),
         llm,
         logs_dir: paths.logs.clone(),
+        metrics: Metrics::disabled(),
         config,
     })
+}
+
+/// Starts publishing metrics to CloudWatch when `metrics.cloudwatch_log_group` is set; the publisher flushes once
+/// more when `shutdown` turns true, and the returned task ends after that flush.
+pub async fn start_metrics(
+    config: &Config,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(Metrics, Option<tokio::task::JoinHandle<()>>), SetupError> {
+    if config.metrics.cloudwatch_log_group.is_empty() {
+        return Ok((Metrics::disabled(), None));
+    }
+    let non_empty = |value: &str| Some(value.to_owned()).filter(|v| !v.is_empty());
+    let region = non_empty(&config.aws.region).or_else(|| {
+        // The queue URL names the region; the metrics go where the queues are.
+        config
+            .queue
+            .sqs
+            .queue_urls
+            .first()
+            .and_then(|url| url.split("sqs.").nth(1)?.split('.').next().map(str::to_owned))
+    });
+    let options = CloudWatchOptions {
+        log_group: config.metrics.cloudwatch_log_group.clone(),
+        log_stream: None,
+        region,
+        profile: non_empty(&config.aws.profile),
+        endpoint_url: non_empty(&config.aws.endpoint_url),
+        interval: std::time::Duration::from_secs(config.metrics.interval_secs),
+    };
+    let (metrics, task) = Metrics::cloudwatch(options, shutdown).await?;
+    Ok((metrics, Some(task)))
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use codingworker_agent::{Agent, AgentEvent, AgentOutcome, AgentSettings, AgentTask, Verification};
+use codingworker_agent::{Agent, AgentEvent, AgentOutcome, AgentSettings, AgentTask, EditFormat, Verification};
 use codingworker_forge::{Forge, PullRequestDraft};
 use codingworker_git::{CommitInfo, GitWorkspaces, Workspace, branch_name};
 use codingworker_llm::LlmClient;
@@ -30,6 +30,7 @@ pub struct Services {
     pub llm: LlmClient,
     /// Directory of the per-task log files.
     pub logs_dir: std::path::PathBuf,
+    pub metrics: codingworker_telemetry::Metrics,
 }
 
 /// What the worker loop should do with the message.
@@ -61,6 +62,14 @@ pub async fn process_message(services: &Services, message: &ReceivedMessage) -> 
         Ok(task) => task,
         Err(error) => return reject(services, message, &error.to_string()),
     };
+    let repository = task.repository_full_name();
+    if !services.config.accepts_repository(&repository) {
+        let reason = format!(
+            "repository {repository} is not in queue.allowed_repositories; add it there if this worker should \
+             take its tasks"
+        );
+        return reject(services, message, &reason);
+    }
     let span = tracing::info_span!("task", task_id = %task.task_id, attempt = message.receive_count);
     process_task(services, message, task).instrument(span).await
 }
@@ -122,7 +131,7 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
         Err(e) => return Disposition::Retry { task_id, reason: format!("task store unavailable: {e}") },
     };
     let recorder = Recorder { store, task_id: &task_id, attempt };
-    let max_receives = services.config.queue.max_receives;
+    let max_receives = message.max_receives;
     recorder.event(
         "received",
         &format!(
@@ -139,7 +148,7 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
     let budget = Duration::from_secs(services.config.agent.time_budget_secs);
     let result = match tokio::time::timeout(
         budget,
-        run_stages(services, &recorder, &task, message.receive_count, &mut usage),
+        run_stages(services, &recorder, &task, (message.receive_count, message.max_receives), &mut usage),
     )
     .await
     {
@@ -167,6 +176,7 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
                 llm_calls: usage.llm_calls,
                 prompt_tokens: usage.prompt_tokens,
                 completion_tokens: usage.completion_tokens,
+                cached_prompt_tokens: usage.cached_prompt_tokens,
                 branch: Some(done.branch),
                 commit: Some(done.commit),
             };
@@ -194,6 +204,7 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
                 llm_calls: usage.llm_calls,
                 prompt_tokens: usage.prompt_tokens,
                 completion_tokens: usage.completion_tokens,
+                cached_prompt_tokens: usage.cached_prompt_tokens,
                 branch: None,
                 commit: None,
             };
@@ -223,6 +234,7 @@ struct Usage {
     llm_calls: u32,
     prompt_tokens: u64,
     completion_tokens: u64,
+    cached_prompt_tokens: Option<u64>,
 }
 
 struct Completed {
@@ -236,11 +248,10 @@ async fn run_stages(
     services: &Services,
     recorder: &Recorder<'_>,
     task: &TaskMessage,
-    receive_count: u32,
+    (receive_count, max_receives): (u32, u32),
     usage: &mut Usage,
 ) -> Result<Completed, StepError> {
-    let config = &services.config;
-    let last_attempt = receive_count >= config.queue.max_receives;
+    let last_attempt = receive_count >= max_receives;
     if task.overrides.agent == Some(AgentKind::Openhands) {
         return Err(StepError {
             reason: "agent `openhands` was requested but this worker only runs the built-in agent".into(),
@@ -294,6 +305,7 @@ async fn run_agent_and_publish(
     usage.llm_calls = outcome.llm_calls;
     usage.prompt_tokens = outcome.prompt_tokens;
     usage.completion_tokens = outcome.completion_tokens;
+    usage.cached_prompt_tokens = outcome.cached_prompt_tokens;
 
     let changed =
         workspace.changed_files().await.map_err(|e| StepError::new("reading the workspace", &e, e.is_retryable()))?;
@@ -393,7 +405,7 @@ async fn run_agent(
 ) -> Result<AgentOutcome, (StepError, Usage)> {
     let config = &services.config.agent;
     let temperature = config.temperature + config.retry_temperature_step * (receive_count.saturating_sub(1)) as f32;
-    let settings = AgentSettings {
+    let mut settings = AgentSettings {
         max_rounds: config.max_rounds,
         repo_map_tokens: config.repo_map_tokens,
         context_file_tokens: config.context_file_tokens,
@@ -401,6 +413,7 @@ async fn run_agent(
         test_timeout: Duration::from_secs(config.test_timeout_secs),
         temperature: temperature.min(1.0),
         max_output_tokens: services.config.llm.max_output_tokens,
+        reproduction_check: config.reproduction_check,
         ..AgentSettings::default()
     };
     let override_client;
@@ -414,18 +427,30 @@ async fn run_agent(
         }
         _ => &services.llm,
     };
+    // Validated at start-up; a task's model override picks its own format under `auto`.
+    settings.edit_format = EditFormat::resolve(&config.edit_format, &llm.config().model)
+        .map_err(|e| (StepError::new("edit format", e, false), Usage::default()))?;
+    let edit_format = settings.edit_format;
     let agent = Agent::new(llm, &services.executor, settings);
     let agent_task =
         AgentTask { issue_number: task.issue.number, title: task.issue.title.clone(), body: task.issue.body.clone() };
-    recorder
-        .event("agent_running", &format!("built-in agent with {} at temperature {temperature:.1}", llm.config().model));
+    recorder.event(
+        "agent_running",
+        &format!(
+            "built-in agent with {} at temperature {temperature:.1}, edits as {edit_format:?}",
+            llm.config().model
+        ),
+    );
 
     let mut usage = Usage::default();
     let mut on_event = |event: AgentEvent| {
-        if let AgentEvent::ModelReplied { prompt_tokens, completion_tokens, .. } = &event {
+        if let AgentEvent::ModelReplied { prompt_tokens, completion_tokens, cached_prompt_tokens, .. } = &event {
             usage.llm_calls += 1;
             usage.prompt_tokens += prompt_tokens;
             usage.completion_tokens += completion_tokens;
+            if let Some(cached) = cached_prompt_tokens {
+                *usage.cached_prompt_tokens.get_or_insert(0) += cached;
+            }
         }
         let (kind, detail) = describe_agent_event(&event);
         recorder.event(kind, &detail);
@@ -464,17 +489,25 @@ fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
         AgentEvent::ModelCall { round, purpose, prompt_tokens_est } => {
             ("model_call", format!("round {round}: {purpose}, ~{prompt_tokens_est} prompt tokens"))
         }
-        AgentEvent::ModelReplied { round, elapsed, prompt_tokens, completion_tokens } => (
+        AgentEvent::ModelReplied { round, elapsed, prompt_tokens, completion_tokens, cached_prompt_tokens } => (
             "model_replied",
             format!(
-                "round {round}: {:.1}s, {prompt_tokens} prompt + {completion_tokens} completion tokens",
-                elapsed.as_secs_f64()
+                "round {round}: {:.1}s, {prompt_tokens} prompt{} + {completion_tokens} completion tokens",
+                elapsed.as_secs_f64(),
+                cached_prompt_tokens.map(|n| format!(" ({n} cached)")).unwrap_or_default()
             ),
         ),
         AgentEvent::EditsApplied { round, files } => ("edits_applied", format!("round {round}: {}", files.join(", "))),
         AgentEvent::EditRejected { round, reason } => ("edit_rejected", format!("round {round}: {reason}")),
         AgentEvent::TestsRan { round, passed } => {
             ("tests_ran", format!("round {round}: {}", if *passed { "passed" } else { "failed" }))
+        }
+        AgentEvent::CheckWritten { language, lines } => {
+            ("check_written", format!("{language} reproduction check, {lines} lines, fails before the change"))
+        }
+        AgentEvent::CheckDropped { reason } => ("check_dropped", reason.clone()),
+        AgentEvent::CheckRan { round, passed } => {
+            ("check_ran", format!("round {round}: {}", if *passed { "passed" } else { "failed" }))
         }
     }
 }

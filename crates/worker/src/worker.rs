@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use codingworker_queue::{Queue, QueueError, ReceivedMessage, Released};
 use codingworker_store::TaskState;
-use tokio::sync::watch;
+use codingworker_telemetry::Outcome;
+use tokio::sync::{Semaphore, watch};
 
 use crate::lifecycle::{Disposition, Services, process_message};
 
@@ -38,16 +39,67 @@ pub struct WorkerStats {
 pub enum WorkerError {
     #[error("the queue failed: {0}")]
     Queue(#[from] QueueError),
+    #[error("a worker loop panicked: {0}")]
+    Panicked(String),
 }
 
 pub struct Worker {
     services: Arc<Services>,
     queue: Arc<dyn Queue>,
+    /// Shared by every loop of a worker process: how many tasks may run at once.
+    permits: Arc<Semaphore>,
 }
 
 impl Worker {
     pub fn new(services: Arc<Services>, queue: Arc<dyn Queue>) -> Self {
-        Self { services, queue }
+        Self { services, queue, permits: Arc::new(Semaphore::new(1)) }
+    }
+
+    /// Serves every queue with at most `concurrency` tasks at once: `concurrency` loops per queue share that many
+    /// permits, and a loop holds one from before its receive until the message is settled, so no message waits
+    /// received-but-unworked. Stops when every loop has stopped (for `Once`, after one message per loop).
+    pub async fn serve(
+        services: Arc<Services>,
+        queues: Vec<Arc<dyn Queue>>,
+        concurrency: usize,
+        mode: RunMode,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<WorkerStats, WorkerError> {
+        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let mut loops = tokio::task::JoinSet::new();
+        for queue in queues {
+            for _ in 0..concurrency.max(1) {
+                let worker = Worker {
+                    services: Arc::clone(&services),
+                    queue: Arc::clone(&queue),
+                    permits: Arc::clone(&permits),
+                };
+                let (mode, shutdown) = (mode.clone(), shutdown.clone());
+                loops.spawn(async move { worker.run(mode, shutdown).await });
+            }
+        }
+        let mut total = WorkerStats::default();
+        let mut first_error = None;
+        while let Some(joined) = loops.join_next().await {
+            match joined {
+                Ok(Ok(stats)) => {
+                    total.handled += stats.handled;
+                    total.done += stats.done;
+                    total.retried += stats.retried;
+                    total.parked += stats.parked;
+                }
+                Ok(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(WorkerError::Panicked(e.to_string()));
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
     }
 
     /// Runs until `mode` says stop or `shutdown` turns true.
@@ -63,6 +115,11 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
+            let permit = tokio::select! {
+                _ = shutdown.changed() => break,
+                permit = Arc::clone(&self.permits).acquire_owned() => permit,
+            };
+            let Ok(_permit) = permit else { break };
             let received = tokio::select! {
                 _ = shutdown.changed() => break,
                 received = self.queue.receive(wait) => received,
@@ -93,6 +150,8 @@ impl Worker {
                 Err(e) => return Err(e.into()),
             };
 
+            let started = std::time::Instant::now();
+            self.services.metrics.task_started();
             let Some(disposition) = self.handle(&message, &mut shutdown).await else {
                 // Shut down mid-task: hand the message back at once so another worker can take it.
                 if let Err(e) =
@@ -103,6 +162,12 @@ impl Worker {
                 break;
             };
             stats.handled += 1;
+            let outcome = match &disposition {
+                Disposition::Done { .. } => Outcome::Succeeded,
+                Disposition::Retry { .. } if message.receive_count < message.max_receives => Outcome::Failed,
+                Disposition::Retry { .. } | Disposition::Park { .. } => Outcome::DeadLettered,
+            };
+            self.services.metrics.task_settled(outcome, started.elapsed());
             let task_id = self.settle(&message, disposition, &mut stats).await;
             match &mode {
                 RunMode::Once => break,

@@ -15,6 +15,8 @@ pub struct TestEnv {
     pub remote: PathBuf,
     pub data_dir: PathBuf,
     pub config: PathBuf,
+    /// Set on every command, after the defaults (e.g. the SQS backend's settings).
+    pub extra_env: Vec<(String, String)>,
 }
 
 /// The fix a good model gives for the demo bug, as a SEARCH/REPLACE block.
@@ -46,7 +48,7 @@ impl TestEnv {
         let data_dir = dir.path().join("data");
         let config = dir.path().join("config.toml");
         std::fs::write(&config, "# isolated from the user's config\n").expect("config");
-        TestEnv { remote, data_dir, config, dir }
+        TestEnv { remote, data_dir, config, dir, extra_env: Vec::new() }
     }
 
     /// A `codingworker` command with this environment's data dir and config, talking to `llm_url` via `protocol`,
@@ -71,6 +73,9 @@ impl TestEnv {
             .env("CODINGWORKER_AGENT_TEST_COMMAND", "[\"python3\", \"-m\", \"unittest\"]")
             .env("RUST_LOG", "info")
             .kill_on_drop(true);
+        for (name, value) in &self.extra_env {
+            command.env(name, value);
+        }
         command
     }
 
@@ -199,14 +204,15 @@ pub async fn model_hanging_once_then(reply: &str) -> MockServer {
 
 impl TestEnv {
     /// Waits (at most a minute) until the task has an event of `kind`.
+    /// The task may not be recorded yet (a message sent straight to SQS is recorded when a worker receives it).
     pub async fn wait_for_event(&self, task_id: &str, kind: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let detail = self.detail(task_id);
-            if detail.events.iter().any(|e| e.kind == kind) {
+            let events = self.store().task_detail(task_id).expect("store read").map(|d| d.events).unwrap_or_default();
+            if events.iter().any(|e| e.kind == kind) {
                 return;
             }
-            assert!(std::time::Instant::now() < deadline, "no `{kind}` event within a minute: {:?}", detail.events);
+            assert!(std::time::Instant::now() < deadline, "no `{kind}` event within a minute: {events:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -1,0 +1,368 @@
+//! The SQS path through the real binary against moto's SQS: a message built by the GitHub Actions workflow's
+//! script is worked to a pushed branch and deleted; a task that fails every attempt lands in the dead-letter queue
+//! with its reason; a worker killed mid-task leaves the message to come back to a restarted worker.
+//!
+//! Needs moto (`scripts/test.sh` starts it on 127.0.0.1 and sets CODINGWORKER_TEST_SQS_ENDPOINT), hence ignored
+//! in a plain `cargo test`; the README's test command runs them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use codingworker_store::{AttemptStatus, TaskState};
+use common::{DEMO_FIX, TestEnv, demo_issue, model_answering, model_hanging_once_then};
+
+fn moto_endpoint() -> String {
+    std::env::var("CODINGWORKER_TEST_SQS_ENDPOINT")
+        .expect("CODINGWORKER_TEST_SQS_ENDPOINT is not set: run scripts/test.sh, which starts moto on 127.0.0.1")
+}
+
+fn client(endpoint: &str) -> Client {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .endpoint_url(endpoint)
+        .build();
+    Client::from_conf(config)
+}
+
+/// A project queue as infra/modules/project makes it: SSE, and a dead-letter queue after 3 receives.
+struct ProjectQueue {
+    client: Client,
+    url: String,
+    dead_letter_url: String,
+}
+
+impl ProjectQueue {
+    async fn create(endpoint: &str) -> ProjectQueue {
+        let client = client(endpoint);
+        let name = format!(
+            "codingworker-test-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        );
+        let dead_letter_url = client
+            .create_queue()
+            .queue_name(format!("{name}-dlq"))
+            .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
+            .send()
+            .await
+            .expect("create the dead-letter queue in moto")
+            .queue_url
+            .unwrap();
+        let dead_letter_arn = client
+            .get_queue_attributes()
+            .queue_url(&dead_letter_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap()
+            .remove(&QueueAttributeName::QueueArn)
+            .unwrap();
+        let redrive = serde_json::json!({"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": 3}).to_string();
+        let url = client
+            .create_queue()
+            .queue_name(&name)
+            .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
+            .attributes(QueueAttributeName::RedrivePolicy, redrive)
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        ProjectQueue { client, url, dead_letter_url }
+    }
+
+    /// The settings a worker on the user's machine would have, pointed at moto, isolated from any ~/.aws.
+    fn worker_env(&self, endpoint: &str, scratch: &Path) -> Vec<(String, String)> {
+        for empty in ["aws-config", "aws-credentials"] {
+            std::fs::write(scratch.join(empty), "").unwrap();
+        }
+        [
+            ("CODINGWORKER_QUEUE_BACKEND", "sqs".to_owned()),
+            ("CODINGWORKER_QUEUE_SQS_QUEUE_URLS", self.url.clone()),
+            ("CODINGWORKER_AWS_ENDPOINT_URL", endpoint.to_owned()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("AWS_CONFIG_FILE", scratch.join("aws-config").display().to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", scratch.join("aws-credentials").display().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// (visible, in flight) in the task queue and visible in the dead-letter queue.
+    async fn counts(&self) -> (u64, u64, u64) {
+        let read = |url: String| {
+            let client = self.client.clone();
+            async move {
+                let attributes = client
+                    .get_queue_attributes()
+                    .queue_url(url)
+                    .attribute_names(QueueAttributeName::All)
+                    .send()
+                    .await
+                    .unwrap()
+                    .attributes
+                    .unwrap();
+                let get = |name: QueueAttributeName| attributes[&name].parse::<u64>().unwrap();
+                (
+                    get(QueueAttributeName::ApproximateNumberOfMessages),
+                    get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+                )
+            }
+        };
+        let (visible, in_flight) = read(self.url.clone()).await;
+        let (dead, _) = read(self.dead_letter_url.clone()).await;
+        (visible, in_flight, dead)
+    }
+}
+
+/// Runs the workflow's message builder on an `issues.labeled` event for the demo repository, as the workflow
+/// does, and returns the message it prints.
+async fn message_from_the_workflow_script(env: &TestEnv) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut event: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("integrations/github-actions/testdata/issues.labeled.json")).unwrap(),
+    )
+    .unwrap();
+    // The event is for the local stand-in of the repository: its clone URL and the demo issue.
+    let (title, body) = demo_issue();
+    event["repository"]["clone_url"] = env.remote.display().to_string().into();
+    event["issue"]["title"] = title.into();
+    event["issue"]["body"] = body.into();
+    let event_path = env.dir.path().join("event.json");
+    std::fs::write(&event_path, event.to_string()).unwrap();
+    let out = tokio::process::Command::new("python3")
+        .arg(root.join("integrations/github-actions/codingworker-message.py"))
+        .env("GITHUB_EVENT_PATH", &event_path)
+        .env("GITHUB_RUN_ID", "777")
+        .env("GITHUB_RUN_ATTEMPT", "1")
+        .env("SENDER_PERMISSION", "write")
+        .output()
+        .await
+        .expect("python3 runs the message builder");
+    assert!(out.status.success(), "the builder refused: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the builder prints JSON")
+}
+
+async fn send_like_the_workflow(env: &TestEnv, queue: &ProjectQueue) -> (String, String) {
+    let message = message_from_the_workflow_script(env).await;
+    let body = message.to_string();
+    queue.client.send_message().queue_url(&queue.url).message_body(&body).send().await.unwrap();
+    (message["task_id"].as_str().unwrap().to_owned(), body)
+}
+
+async fn sqs_env(endpoint: &str) -> (TestEnv, ProjectQueue) {
+    let mut env = TestEnv::new().await;
+    let queue = ProjectQueue::create(endpoint).await;
+    env.extra_env = queue.worker_env(endpoint, env.dir.path());
+    (env, queue)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn a_message_sent_like_the_workflow_is_worked_to_a_pushed_branch_and_deleted() {
+    let endpoint = moto_endpoint();
+    let (mut env, queue) = sqs_env(&endpoint).await;
+    let log_group = format!("/codingworker/test-{}", queue.url.rsplit('/').next().unwrap());
+    let logs = logs_client(&endpoint);
+    logs.create_log_group().log_group_name(&log_group).send().await.expect("create the log group in moto");
+    env.extra_env.push(("CODINGWORKER_METRICS_CLOUDWATCH_LOG_GROUP".into(), log_group.clone()));
+    let server = model_answering(DEMO_FIX).await;
+    let (task_id, _) = send_like_the_workflow(&env, &queue).await;
+
+    let stderr = env.work_until_idle(&server.uri()).await;
+    assert!(stderr.contains(&format!("sqs:{}", queue.url)), "the worker says which queue it serves: {stderr}");
+    let detail = env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::Succeeded, "events: {:?}", detail.events);
+    assert!(detail.events.iter().any(|e| e.kind == "received" && e.detail.contains("attempt 1 of 3")));
+    assert!(env.pushed_branch_passes_tests().await, "the pushed branch must pass the demo's tests");
+    assert_eq!(queue.counts().await, (0, 0, 0), "the message is deleted once the outcome is recorded");
+
+    // The worker's metrics reached CloudWatch Logs as EMF lines: a heartbeat, one task started and succeeded.
+    let events = logs.filter_log_events().log_group_name(&log_group).send().await.unwrap().events.unwrap_or_default();
+    let lines: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(e.message().unwrap()).expect("each event is an EMF JSON line"))
+        .collect();
+    let total = |name: &str| lines.iter().map(|l| l[name].as_u64().unwrap_or(0)).sum::<u64>();
+    assert!(total("Heartbeat") >= 1, "{lines:?}");
+    assert_eq!((total("TasksStarted"), total("TasksSucceeded"), total("TasksFailed")), (1, 1, 0), "{lines:?}");
+    assert!(lines.iter().all(|l| l["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CodingWorker"));
+}
+
+fn logs_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
+    let config = aws_sdk_cloudwatchlogs::Config::builder()
+        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_cloudwatchlogs::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn a_task_failing_three_times_lands_in_the_dead_letter_queue_with_its_reason() {
+    let endpoint = moto_endpoint();
+    let (env, queue) = sqs_env(&endpoint).await;
+    let server = model_answering("I am not sure what you mean. Could you share more details?").await;
+    let (task_id, body) = send_like_the_workflow(&env, &queue).await;
+
+    env.work_until_idle(&server.uri()).await;
+    let detail = env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::DeadLettered, "events: {:?}", detail.events);
+    assert_eq!(detail.attempts.len(), 3, "three receives, three attempts");
+    assert!(detail.attempts.iter().all(|a| a.status == AttemptStatus::Failed));
+    assert_eq!(queue.counts().await, (0, 0, 1));
+
+    // Nothing lost: the dead-letter copy is the message as sent, with the reason and the attempt count.
+    let parked = queue
+        .client
+        .receive_message()
+        .queue_url(&queue.dead_letter_url)
+        // A peek: hidden for 0 s, so `status` below sees it too.
+        .visibility_timeout(0)
+        .message_attribute_names("All")
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap();
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].body(), Some(body.as_str()));
+    let attributes: HashMap<String, String> = parked[0]
+        .message_attributes()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.string_value().unwrap_or_default().to_owned()))
+        .collect();
+    let last_error = detail.task.last_error.expect("the store keeps the last failure");
+    assert!(attributes["codingworker.reason"].contains(&last_error), "{attributes:?} vs {last_error}");
+    assert_eq!(attributes["codingworker.receive_count"], "3");
+
+    // `status` reads the same dead letter back.
+    let out = env.command(&server.uri(), "openai").args(["status", "--json"]).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["queues"][0]["dead"], 1);
+    assert!(status["dead_letters"][0]["reason"].as_str().unwrap().contains("failed 3 times"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn a_worker_killed_mid_task_leaves_the_message_for_a_restarted_worker() {
+    let endpoint = moto_endpoint();
+    let (env, queue) = sqs_env(&endpoint).await;
+    let server = model_hanging_once_then(DEMO_FIX).await;
+    let url = server.uri();
+    let (task_id, _) = send_like_the_workflow(&env, &queue).await;
+
+    let mut first = env.command(&url, "openai").arg("worker").spawn().expect("worker starts");
+    env.wait_for_event(&task_id, "model_call").await;
+    first.kill().await.expect("SIGKILL the worker");
+    assert_eq!(queue.counts().await, (0, 1, 0), "the dead worker's message is in flight, not lost");
+
+    // Once the visibility timeout (2 s) passes without a heartbeat, SQS hands the message to the new worker.
+    env.work_until_idle(&url).await;
+    let detail = env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::Succeeded, "events: {:?}", detail.events);
+    let statuses: Vec<AttemptStatus> = detail.attempts.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, vec![AttemptStatus::Interrupted, AttemptStatus::Succeeded]);
+    assert!(detail.events.iter().any(|e| e.kind == "received" && e.detail.contains("attempt 2 of 3")));
+    assert!(env.pushed_branch_passes_tests().await);
+    assert_eq!(queue.counts().await, (0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn a_repository_off_the_allowlist_is_parked_at_once_without_burning_retries() {
+    let endpoint = moto_endpoint();
+    let (mut env, queue) = sqs_env(&endpoint).await;
+    env.extra_env.push(("CODINGWORKER_QUEUE_ALLOWED_REPOSITORIES".into(), r#"["someone-else/*"]"#.into()));
+    let server = model_answering(DEMO_FIX).await;
+    let (_, body) = send_like_the_workflow(&env, &queue).await;
+
+    env.work_until_idle(&server.uri()).await;
+    let chats = server.received_requests().await.unwrap();
+    assert!(
+        !chats.iter().any(|r| r.url.path().ends_with("/chat/completions")),
+        "no model call for a refused repository"
+    );
+    assert_eq!(queue.counts().await, (0, 0, 1), "acknowledged here, parked there");
+    let parked = queue
+        .client
+        .receive_message()
+        .queue_url(&queue.dead_letter_url)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap();
+    assert_eq!(parked[0].body(), Some(body.as_str()));
+    let reason = parked[0].message_attributes().unwrap()["codingworker.reason"].string_value().unwrap().to_owned();
+    assert!(reason.contains("queue.allowed_repositories"), "{reason}");
+    assert_eq!(parked[0].message_attributes().unwrap()["codingworker.receive_count"].string_value(), Some("1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn one_worker_serves_one_queue_per_project() {
+    let endpoint = moto_endpoint();
+    let (mut env, first) = sqs_env(&endpoint).await;
+    let second = ProjectQueue::create(&endpoint).await;
+    let urls = serde_json::json!([first.url, second.url]).to_string();
+    env.extra_env.push(("CODINGWORKER_QUEUE_SQS_QUEUE_URLS".into(), urls));
+    let server = model_answering(DEMO_FIX).await;
+    let (first_task, _) = send_like_the_workflow(&env, &first).await;
+    // A second issue of the same repository, queued on the second project's queue.
+    let mut message = message_from_the_workflow_script(&env).await;
+    message["task_id"] = "gh-second-project-1".into();
+    message["issue"]["number"] = 2.into();
+    second.client.send_message().queue_url(&second.url).message_body(message.to_string()).send().await.unwrap();
+
+    let stderr = env.work_until_idle(&server.uri()).await;
+    assert!(stderr.contains(&first.url) && stderr.contains(&second.url), "both queues are served: {stderr}");
+    for task in [first_task.as_str(), "gh-second-project-1"] {
+        assert_eq!(env.detail(task).task.state, TaskState::Succeeded, "{task}");
+    }
+    assert_eq!(first.counts().await, (0, 0, 0));
+    assert_eq!(second.counts().await, (0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn a_wrong_queue_url_stops_start_up_with_what_to_check() {
+    let endpoint = moto_endpoint();
+    let (mut env, queue) = sqs_env(&endpoint).await;
+    let missing = format!("{}-missing", queue.url);
+    env.extra_env.push(("CODINGWORKER_QUEUE_SQS_QUEUE_URLS".into(), missing.clone()));
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        env.command("http://127.0.0.1:9", "openai").args(["worker", "--once"]).output(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&missing) && stderr.contains("credentials"), "{stderr}");
+}
