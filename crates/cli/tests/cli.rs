@@ -117,7 +117,7 @@ async fn status_and_show_read_the_history() {
     let out = env.command(&url, "openai").args(["show", &task_id[..8], "--log"]).output().await.unwrap();
     let show = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for needle in ["pull request #1 (verified)", "pr_opened", "Fixes #1", "stats.py", "codingworker::transcript"] {
+    for needle in ["pull request #1 (verified)", "pr_opened", "Closes #1", "stats.py", "codingworker::transcript"] {
         assert!(show.contains(needle), "show should contain {needle}:\n{show}");
     }
     let out = env.command(&url, "openai").args(["show", &task_id, "--json"]).output().await.unwrap();

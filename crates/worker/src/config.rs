@@ -20,6 +20,7 @@ pub struct Config {
     pub queue: QueueConfig,
     pub aws: AwsSection,
     pub metrics: MetricsSection,
+    pub forge: ForgeSection,
     pub llm: LlmSection,
     pub agent: AgentSection,
     pub git: GitSection,
@@ -66,6 +67,43 @@ pub struct AwsSection {
     pub profile: String,
     /// Another endpoint for every AWS service (moto, LocalStack); empty: AWS.
     pub endpoint_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForgeSection {
+    /// `local` (pull requests recorded in the task store) or `github`.
+    pub kind: String,
+    /// GitHub's REST API; `https://HOST/api/v3` for GitHub Enterprise Server.
+    pub api_url: String,
+    /// Where branches are pushed: `https://github.com` or the Enterprise host.
+    pub web_url: String,
+    /// The label that asks for work; a task whose issue has lost it is not worked.
+    pub trigger_label: String,
+    /// Open every pull request as a draft, even when the tests pass.
+    pub draft_pull_requests: bool,
+    /// A file holding the token, readable only by you; the environment (CODINGWORKER_GITHUB_TOKEN) wins.
+    pub token_file: Option<PathBuf>,
+    /// Status labels put on the issue; one at a time.
+    pub label_working: String,
+    pub label_done: String,
+    pub label_failed: String,
+}
+
+impl Default for ForgeSection {
+    fn default() -> Self {
+        Self {
+            kind: "local".into(),
+            api_url: "https://api.github.com".into(),
+            web_url: "https://github.com".into(),
+            trigger_label: "codingworker".into(),
+            draft_pull_requests: true,
+            token_file: None,
+            label_working: "codingworker:in-progress".into(),
+            label_done: "codingworker:done".into(),
+            label_failed: "codingworker:failed".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -312,6 +350,33 @@ impl Config {
         let is_url = |url: &str| url.starts_with("https://") || url.starts_with("http://");
         if !self.aws.endpoint_url.is_empty() && !is_url(&self.aws.endpoint_url) {
             return Err(ConfigError::invalid("aws.endpoint_url", "must be an http:// or https:// URL"));
+        }
+        match self.forge.kind.as_str() {
+            "local" => {}
+            "github" => {
+                for (key, url) in [("forge.api_url", &self.forge.api_url), ("forge.web_url", &self.forge.web_url)] {
+                    if !is_url(url) {
+                        return Err(ConfigError::invalid(key, "must be an http:// or https:// URL"));
+                    }
+                }
+                let forge = &self.forge;
+                for (key, label) in [
+                    ("forge.trigger_label", &forge.trigger_label),
+                    ("forge.label_working", &forge.label_working),
+                    ("forge.label_done", &forge.label_done),
+                    ("forge.label_failed", &forge.label_failed),
+                ] {
+                    if label.trim().is_empty() || label.chars().count() > 50 {
+                        return Err(ConfigError::invalid(key, "must be 1-50 characters (GitHub's label limit)"));
+                    }
+                }
+            }
+            other => {
+                return Err(ConfigError::invalid(
+                    "forge.kind",
+                    format!("`{other}` is not a forge; use `local` or `github`"),
+                ));
+            }
         }
         if !(10..=3600).contains(&self.metrics.interval_secs) {
             return Err(ConfigError::invalid("metrics.interval_secs", "must be between 10 and 3600"));

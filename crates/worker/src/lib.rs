@@ -8,7 +8,7 @@ pub mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use codingworker_forge::LocalForge;
+use codingworker_forge::{Forge, ForgeError, GitHubForge, GitHubOptions, LocalForge, StatusLabels, load_token};
 use codingworker_git::{Author, GitWorkspaces};
 use codingworker_llm::{LlmClient, LlmError};
 use codingworker_queue::{Queue, QueueError, SqliteQueue, SqliteQueueOptions, SqsQueue, SqsQueueOptions};
@@ -33,6 +33,8 @@ pub enum SetupError {
     Llm(#[from] LlmError),
     #[error(transparent)]
     Metrics(#[from] TelemetryError),
+    #[error("setting up the forge: {0}")]
+    Forge(#[from] ForgeError),
 }
 
 /// Paths under the data directory.
@@ -107,8 +109,34 @@ pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> R
         &paths.root,
         Author { name: config.git.author_name.clone(), email: config.git.author_email.clone() },
     );
+    let forge: Arc<dyn Forge> = match config.forge.kind.as_str() {
+        "github" => {
+            let environment: Vec<(String, String)> = std::env::vars().collect();
+            let token_file = config.forge.token_file.as_deref().map(expand_home);
+            let token = load_token(&environment, token_file.as_deref())?;
+            Arc::new(GitHubForge::new(
+                GitHubOptions {
+                    api_url: config.forge.api_url.clone(),
+                    web_url: config.forge.web_url.clone(),
+                    token,
+                    trigger_label: config.forge.trigger_label.clone(),
+                    draft_pull_requests: config.forge.draft_pull_requests,
+                    status_labels: StatusLabels {
+                        working: config.forge.label_working.clone(),
+                        done: config.forge.label_done.clone(),
+                        failed: config.forge.label_failed.clone(),
+                    },
+                    request_timeout: std::time::Duration::from_secs(30),
+                    max_tries: 4,
+                    retry_base_delay: std::time::Duration::from_secs(2),
+                },
+                Arc::clone(&store),
+            )?)
+        }
+        _ => Arc::new(LocalForge::new(Arc::clone(&store))),
+    };
     Ok(Services {
-        forge: Arc::new(LocalForge::new(Arc::clone(&store))),
+        forge,
         store,
         git,
         executor: HostExecutor::new(),
@@ -117,6 +145,14 @@ pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> R
         metrics: Metrics::disabled(),
         config,
     })
+}
+
+/// `~/x` is `$HOME/x`, as a user writing a config file expects.
+fn expand_home(path: &std::path::Path) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Starts publishing metrics to CloudWatch when `metrics.cloudwatch_log_group` is set; the publisher flushes once

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use codingworker_agent::{Agent, AgentEvent, AgentOutcome, AgentSettings, AgentTask, EditFormat, Verification};
-use codingworker_forge::{Forge, PullRequestDraft};
+use codingworker_forge::{Forge, IssueReport, IssueStage, PullRequestDraft, TaskCheck};
 use codingworker_git::{CommitInfo, GitWorkspaces, Workspace, branch_name};
 use codingworker_llm::LlmClient;
 use codingworker_protocol::{AgentKind, TaskMessage};
@@ -42,6 +42,8 @@ pub enum Disposition {
     Retry { task_id: String, reason: String },
     /// Can never succeed: park in the dead-letter store now.
     Park { task_id: String, reason: String },
+    /// Not worked because the forge says the request is stale or forged: acknowledge with the reason recorded.
+    Skip { task_id: String, reason: String },
 }
 
 /// A failed step: its user-facing reason and whether another attempt may help.
@@ -146,12 +148,30 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
     let started = Instant::now();
     let mut usage = Usage::default();
     let budget = Duration::from_secs(services.config.agent.time_budget_secs);
-    let result = match tokio::time::timeout(
-        budget,
-        run_stages(services, &recorder, &task, (message.receive_count, message.max_receives), &mut usage),
-    )
-    .await
-    {
+    // A forged or stale message (the issue is closed, gone or unlabelled by now) must not run.
+    let checked = services.forge.check_task(&task.repository_full_name(), task.issue.number).await;
+    if let Ok(TaskCheck::Refuse(reason)) = &checked {
+        return refuse_stale(services, &recorder, reason);
+    }
+    let timed = match checked {
+        Err(e) => Ok(Err(StepError::new("checking the issue on the forge", &e, e.is_retryable()))),
+        Ok(_) => {
+            let working = format!(
+                "CodingWorker is working on this issue (attempt {} of {}, model `{}`). This comment is updated as it \
+                 goes.",
+                message.receive_count,
+                message.max_receives,
+                task.overrides.model.as_deref().unwrap_or(&services.llm.config().model)
+            );
+            report(services, &task, IssueStage::Working, &working).await;
+            tokio::time::timeout(
+                budget,
+                run_stages(services, &recorder, &task, (message.receive_count, message.max_receives), &mut usage),
+            )
+            .await
+        }
+    };
+    let result = match timed {
         Ok(result) => result,
         // A slower retry would hit the same wall; the events so far are in the store and the task log.
         Err(_) => Err(StepError {
@@ -184,19 +204,24 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
         }
         Err(error) => {
             recorder.event(if error.retryable { "failed_transient" } else { "failed_permanent" }, &error.reason);
-            if !error.retryable || message.receive_count >= max_receives {
-                let comment = format!(
-                    "CodingWorker gave up on this issue after {} attempt(s): {}",
-                    message.receive_count, error.reason
-                );
-                if let Err(e) = services
-                    .forge
-                    .comment_on_issue(&task_id, &task.repository_full_name(), task.issue.number, &comment)
-                    .await
-                {
-                    tracing::warn!("could not comment on the issue: {e}");
-                }
-            }
+            let (stage, comment) = if !error.retryable || message.receive_count >= max_receives {
+                (
+                    IssueStage::Failed,
+                    format!(
+                        "CodingWorker gave up on this issue after {} attempt(s): {}",
+                        message.receive_count, error.reason
+                    ),
+                )
+            } else {
+                (
+                    IssueStage::Working,
+                    format!(
+                        "CodingWorker's attempt {} of {max_receives} failed ({}); it will try again.",
+                        message.receive_count, error.reason
+                    ),
+                )
+            };
+            report(services, &task, stage, &comment).await;
             let finish = AttemptFinish {
                 status: AttemptStatus::Failed,
                 summary: String::new(),
@@ -227,6 +252,40 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
         "attempt finished"
     );
     disposition
+}
+
+/// Tells the issue where the work stands. Best-effort: a comment that cannot be posted must not turn finished
+/// (or failed) work into a retry.
+async fn report(services: &Services, task: &TaskMessage, stage: IssueStage, body: &str) {
+    let repository = task.repository_full_name();
+    let report =
+        IssueReport { task_id: &task.task_id, repository: &repository, issue_number: task.issue.number, stage, body };
+    if let Err(e) = services.forge.report_on_issue(&report).await {
+        tracing::warn!("could not report on the issue: {e}");
+    }
+}
+
+/// Records why a task is not worked and acknowledges it: retrying cannot make a closed issue open again.
+fn refuse_stale(services: &Services, recorder: &Recorder<'_>, reason: &str) -> Disposition {
+    recorder.event("refused", reason);
+    let finish = AttemptFinish {
+        status: AttemptStatus::Failed,
+        summary: String::new(),
+        error: Some(reason.to_owned()),
+        llm_calls: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cached_prompt_tokens: None,
+        branch: None,
+        commit: None,
+    };
+    if let Err(e) = services.store.finish_attempt(recorder.attempt, &finish) {
+        tracing::warn!("could not record the attempt's end: {e}");
+    }
+    if let Err(e) = services.store.set_task_state(recorder.task_id, TaskState::Rejected, Some(reason)) {
+        tracing::warn!("could not record the task state: {e}");
+    }
+    Disposition::Skip { task_id: recorder.task_id.to_owned(), reason: reason.to_owned() }
 }
 
 #[derive(Default)]
@@ -386,12 +445,7 @@ async fn run_agent_and_publish(
     } else {
         format!("Opened draft pull request #{}{link}, **unverified**: please review it before merging.", record.number)
     };
-    // The pull request exists either way; a failed comment must not turn the task into a retry.
-    if let Err(e) =
-        services.forge.comment_on_issue(&task.task_id, &task.repository_full_name(), task.issue.number, &comment).await
-    {
-        tracing::warn!("could not comment on the issue: {e}");
-    }
+    report(services, task, IssueStage::Done, &comment).await;
     Ok(Completed { verified, summary: outcome.summary, branch: workspace.branch.clone(), commit: commit.sha })
 }
 
@@ -525,7 +579,8 @@ fn pull_request_body(
     verified: bool,
     receive_count: u32,
 ) -> String {
-    let closing = if verified { "Fixes" } else { "Refs" };
+    // GitHub closes the issue on merge only when the tests passed; an unverified change merely refers to it.
+    let closing = if verified { "Closes" } else { "Refs" };
     let verification = match &outcome.verification {
         Verification::Passed => {
             format!("Passed: `{}` succeeds with this change.", outcome.test_command.as_deref().unwrap_or("tests"))
@@ -539,9 +594,10 @@ fn pull_request_body(
     };
     format!(
         "{closing} #{number}\n\n## Summary\n{summary}\n\n## Verification\n{verification}\n\n## Changes\n```\n{stat}\n```\n\n\
-         ---\nGenerated by CodingWorker: built-in agent, model `{model}`, attempt {receive_count}, {rounds} round(s), \
-         {calls} LLM call(s), {prompt} prompt + {completion} completion tokens.\n",
+         ---\nGenerated by CodingWorker: built-in agent, model `{model}`, task `{task_id}`, attempt {receive_count}, \
+         {rounds} round(s), {calls} LLM call(s), {prompt} prompt + {completion} completion tokens.\n",
         number = task.issue.number,
+        task_id = task.task_id,
         summary = outcome.summary.trim(),
         stat = commit.diff_stat,
         model = services.llm.config().model,

@@ -163,11 +163,14 @@ impl Worker {
             };
             stats.handled += 1;
             let outcome = match &disposition {
-                Disposition::Done { .. } => Outcome::Succeeded,
-                Disposition::Retry { .. } if message.receive_count < message.max_receives => Outcome::Failed,
-                Disposition::Retry { .. } | Disposition::Park { .. } => Outcome::DeadLettered,
+                Disposition::Done { .. } => Some(Outcome::Succeeded),
+                Disposition::Retry { .. } if message.receive_count < message.max_receives => Some(Outcome::Failed),
+                Disposition::Retry { .. } | Disposition::Park { .. } => Some(Outcome::DeadLettered),
+                Disposition::Skip { .. } => None,
             };
-            self.services.metrics.task_settled(outcome, started.elapsed());
+            if let Some(outcome) = outcome {
+                self.services.metrics.task_settled(outcome, started.elapsed());
+            }
             let task_id = self.settle(&message, disposition, &mut stats).await;
             match &mode {
                 RunMode::Once => break,
@@ -215,6 +218,13 @@ impl Worker {
                     Ok(()) => record(store.add_event(&task_id, None, "acknowledged", &summary)),
                     // The work is published; a redelivery will redo it idempotently (same branch, same PR record).
                     Err(e) => tracing::warn!("could not acknowledge the message: {e}"),
+                }
+                task_id
+            }
+            Disposition::Skip { task_id, reason } => {
+                match self.queue.delete(&message.receipt).await {
+                    Ok(()) => record(store.add_event(&task_id, None, "acknowledged", &format!("not worked: {reason}"))),
+                    Err(e) => tracing::warn!("could not acknowledge the refused message: {e}"),
                 }
                 task_id
             }
