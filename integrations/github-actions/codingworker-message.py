@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Builds a CodingWorker task message (v1, docs/task-message.v1.schema.json) from a GitHub `issues` event.
+"""Builds a CodingWorker task message (v1, docs/task-message.v1.schema.json) from a GitHub event: an `issues`
+event that added the trigger label, or an `issue_comment` starting with `/codingworker` on a CodingWorker pull
+request (a follow-up round on its branch).
 
-Run by the workflow after the label check; reads the event payload from $GITHUB_EVENT_PATH and writes the message
-to stdout. Every value comes from the payload file or the environment, never from text spliced into a script, so
+Run by the workflow; reads the event payload from $GITHUB_EVENT_PATH and writes the message to stdout. Every value comes from the payload file or the environment, never from text spliced into a script, so
 a hostile issue title or body is only ever data. Exits 2 with a reason on stderr when the event must not become a
 task (wrong label, untrusted issue author, sender without write access).
 
@@ -15,6 +16,7 @@ Environment:
   SENDER_PERMISSION         the labeller's permission on the repository (admin, maintain, write, ...), as
                             `gh api repos/{repo}/collaborators/{login}/permission` reports it
   CODINGWORKER_AGENT, CODINGWORKER_MODEL, CODINGWORKER_BASE_BRANCH   optional per-task overrides
+  GH_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY   for a follow-up: read the pull request and its issue (set by Actions)
 """
 
 import datetime
@@ -22,6 +24,7 @@ import json
 import os
 import re
 import sys
+import urllib.request
 
 SCHEMA_VERSION = 1
 # The worker takes an issue body of up to 64 KiB (GitHub's own cap is 65,536 characters, which can be more bytes);
@@ -109,6 +112,71 @@ def build(event, environ=None):
     return message
 
 
+COMMAND = "/codingworker"
+
+
+def github_api(path, environ=None):
+    """GET a path of the repository's REST API with the workflow's token (GH_TOKEN)."""
+    get = environ.get if environ is not None else os.environ.get
+    request = urllib.request.Request(
+        "%s/repos/%s%s" % (get("GITHUB_API_URL", "https://api.github.com"), get("GITHUB_REPOSITORY", ""), path),
+        headers={"Authorization": "Bearer %s" % get("GH_TOKEN", ""), "Accept": "application/vnd.github+json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def build_follow_up(event, environ=None, fetch=github_api):
+    """The message for a `/codingworker` review comment on a CodingWorker pull request, or raises Refused."""
+    get = (lambda name, default="": (environ or {}).get(name, default) or default) if environ is not None else env
+    if event.get("action") != "created":
+        raise Refused("comment action is %r, not 'created'" % event.get("action"))
+    comment = event.get("comment") or {}
+    text = (comment.get("body") or "").strip()
+    if not text.startswith(COMMAND):
+        raise Refused("the comment does not start with %s" % COMMAND)
+    pull = event.get("issue") or {}
+    if not pull.get("pull_request"):
+        raise Refused("%s was written on an issue; write it on the pull request" % COMMAND)
+    trusted = {a.strip().upper() for a in get("CODINGWORKER_TRUSTED_AUTHORS", "OWNER,MEMBER,COLLABORATOR").split(",")}
+    association = comment.get("author_association", "NONE")
+    if association not in trusted:
+        raise Refused("the commenter is %s, not one of %s" % (association, ", ".join(sorted(trusted))))
+    sender = (event.get("sender") or {}).get("login", "")
+    permission = get("SENDER_PERMISSION").lower()
+    if permission not in WRITERS:
+        raise Refused("%s wrote the command but has %r permission; write access is needed" % (sender, permission or "no"))
+    number = pull["number"]
+    details = fetch("/pulls/%d" % number, environ)
+    branch = (details.get("head") or {}).get("ref", "")
+    if not branch.startswith("codingworker/"):
+        raise Refused("pull request #%d is not CodingWorker's (branch %r)" % (number, branch))
+    named = re.search(r"(?:Closes|Refs) #(\d+)", details.get("body") or "")
+    if not named:
+        raise Refused("pull request #%d does not name its issue (Closes #N or Refs #N)" % number)
+    issue = fetch("/issues/%s" % named.group(1), environ)
+    earlier = fetch("/issues/%d/comments?per_page=100" % number, environ)
+    rounds = sum(1 for c in earlier if (c.get("body") or "").strip().startswith(COMMAND))
+    event = {
+        "action": "labeled",
+        "label": {"name": get("CODINGWORKER_LABEL", "codingworker")},
+        "issue": issue,
+        "repository": event.get("repository"),
+        "sender": event.get("sender"),
+    }
+    # The same checks as a label: the issue's text reaches the model again, so its author must be trusted too.
+    message = build(event, environ)
+    message["follow_up"] = {
+        "pull_request": number,
+        "branch": branch,
+        "comment": truncate_utf8(CONTROL.sub("", text[len(COMMAND):].strip()), MAX_BODY_BYTES),
+        # The comment being answered is among the listed ones once GitHub has stored it.
+        "round": max(rounds, 1),
+    }
+    message["task_id"] = message["task_id"].replace("gh-", "gh-pr%d-" % number, 1)[:100]
+    return message
+
+
 def main():
     path = env("GITHUB_EVENT_PATH")
     if not path:
@@ -118,7 +186,7 @@ def main():
     try:
         with open(path, encoding="utf-8") as f:
             event = json.load(f)
-        message = build(event)
+        message = build_follow_up(event) if "comment" in event else build(event)
     except Refused as e:
         print("not queued: %s" % e, file=sys.stderr)
         return 2

@@ -111,6 +111,58 @@ class RefusesWhatMustNotRun(unittest.TestCase):
         self.assertIn("unlabeled", self.refused(event, dict(TRUSTED)))
 
 
+def review_comment(text="/codingworker please use a set here", association="MEMBER"):
+    event = payload()
+    event["action"] = "created"
+    event["issue"] = {"number": 50, "title": "Fix #42: median", "pull_request": {"url": "https://api.github.com/repos/acme-tools/report-lib/pulls/50"},
+                      "author_association": "NONE", "labels": []}
+    event["comment"] = {"id": 77, "body": text, "author_association": association, "user": {"login": "lee-maintainer"}}
+    del event["label"]
+    return event
+
+
+def fake_api(branch="codingworker/issue-42-median", body="Closes #42\n\n## Summary", earlier=1):
+    issue = payload()["issue"]
+
+    def fetch(path, _environ):
+        if path == "/pulls/50":
+            return {"number": 50, "head": {"ref": branch}, "body": body}
+        if path == "/issues/42":
+            return issue
+        if path.startswith("/issues/50/comments"):
+            return [{"body": "/codingworker earlier"}] * (earlier - 1) + [{"body": "/codingworker please use a set here"}]
+        raise AssertionError(path)
+    return fetch
+
+
+class FollowUps(unittest.TestCase):
+    def test_a_review_command_becomes_a_follow_up_on_the_pull_requests_branch(self):
+        message = builder.build_follow_up(review_comment(), dict(TRUSTED), fetch=fake_api(earlier=2))
+        validate(message)
+        self.assertEqual(message["issue"]["number"], 42, "the original issue, checked again by the worker")
+        self.assertEqual(message["follow_up"], {"pull_request": 50, "branch": "codingworker/issue-42-median",
+                                                "comment": "please use a set here", "round": 2})
+        self.assertTrue(message["task_id"].startswith("gh-pr50-"))
+
+    def test_what_must_not_become_a_follow_up(self):
+        cases = [
+            (review_comment(text="looks good"), fake_api(), "does not start"),
+            (review_comment(association="NONE"), fake_api(), "commenter"),
+            (review_comment(), fake_api(branch="feature/x"), "not CodingWorker's"),
+            (review_comment(), fake_api(body="no reference"), "does not name its issue"),
+        ]
+        for event, fetch, why in cases:
+            with self.assertRaises(builder.Refused) as caught:
+                builder.build_follow_up(event, dict(TRUSTED), fetch=fetch)
+            self.assertIn(why, str(caught.exception))
+        on_issue = review_comment()
+        del on_issue["issue"]["pull_request"]
+        with self.assertRaises(builder.Refused):
+            builder.build_follow_up(on_issue, dict(TRUSTED), fetch=fake_api())
+        with self.assertRaises(builder.Refused):
+            builder.build_follow_up(review_comment(), dict(TRUSTED, SENDER_PERMISSION="read"), fetch=fake_api())
+
+
 class RunsAsTheWorkflowRunsIt(unittest.TestCase):
     def run_script(self, event, extra_env):
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:

@@ -388,3 +388,62 @@ async fn a_forged_or_stale_message_for_a_closed_or_unlabelled_issue_does_not_run
     assert!(refs.trim().is_empty(), "nothing pushed: {refs}");
     drop(setup.api);
 }
+
+/// Adds a comment above the median computation: applies to the code as the first fix left it.
+const FOLLOW_UP_FIX: &str = "stats.py\n<<<<<<< SEARCH\n    middle = len(ordered) // 2\n=======\n    # For an even count the two middle values are averaged.\n    middle = len(ordered) // 2\n>>>>>>> REPLACE\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs lighttpd and git-http-backend: scripts/test.sh runs it"]
+async fn a_codingworker_review_comment_continues_on_the_same_pull_request() {
+    use codingworker_queue::Queue as _;
+    let setup = setup().await;
+    let model = model_answering(DEMO_FIX).await;
+    let first = setup.submit(&model.uri(), 1).await;
+    setup.env.work_until_idle(&model.uri()).await;
+    assert_eq!(setup.env.detail(&first).task.state, TaskState::Succeeded);
+    let pull = setup.pulls()[0].clone();
+    let branch = pull["head"]["ref"].as_str().unwrap().to_owned();
+    let bare = setup.git.root.join("acme/app.git");
+    let before = codingworker_git::testing::git(&bare, &["rev-parse", &branch]).await.unwrap();
+
+    // `/codingworker please explain the averaging in a comment`, as the workflow sends it for a review comment.
+    let review = model_answering(FOLLOW_UP_FIX).await;
+    let mut message: serde_json::Value =
+        serde_json::from_str(&setup.env.detail(&first).task.message_json).expect("the first message is stored");
+    message["task_id"] = "gh-follow-up-1".into();
+    message["follow_up"] = json!({
+        "pull_request": pull["number"], "branch": branch, "round": 1,
+        "comment": "please explain the averaging in a comment",
+    });
+    setup.env.queue().send(&message.to_string()).await.unwrap();
+    setup.env.work_until_idle(&review.uri()).await;
+
+    let detail = setup.env.detail("gh-follow-up-1");
+    assert_eq!(detail.task.state, TaskState::Succeeded, "events: {:?}", detail.events);
+    let requests = review.received_requests().await.unwrap();
+    let chat = requests.iter().find(|r| r.url.path().ends_with("/chat/completions")).expect("a model call");
+    let prompt = String::from_utf8_lossy(&chat.body).into_owned();
+    assert!(prompt.contains("please explain the averaging"), "the review comment reaches the model");
+    assert!(prompt.contains("len(ordered) % 2"), "the model sees the branch's code, with the first fix");
+    let pulls = setup.pulls();
+    assert_eq!(pulls.len(), 1, "the same pull request, not a second one: {pulls:?}");
+    assert_eq!(pulls[0]["updates"], 1);
+    let after = codingworker_git::testing::git(&bare, &["rev-parse", &branch]).await.unwrap();
+    assert_ne!(before, after, "the branch moved on");
+    let log = codingworker_git::testing::git(&bare, &["log", "--format=%s", &branch]).await.unwrap();
+    assert!(log.lines().count() >= 3, "the follow-up commit sits on top of the first fix: {log}");
+    let file = codingworker_git::testing::git(&bare, &["show", &format!("{branch}:stats.py")]).await.unwrap();
+    assert!(file.contains("# For an even count") && file.contains("len(ordered) % 2"), "{file}");
+
+    // Past the round limit the worker asks for a human instead of another round.
+    message["task_id"] = "gh-follow-up-4".into();
+    message["follow_up"]["round"] = 4.into();
+    setup.env.queue().send(&message.to_string()).await.unwrap();
+    setup.env.work_until_idle(&review.uri()).await;
+    let detail = setup.env.detail("gh-follow-up-4");
+    assert_eq!(detail.task.state, TaskState::Rejected);
+    assert!(detail.events.iter().any(|e| e.kind == "refused" && e.detail.contains("a human")), "{:?}", detail.events);
+    let comments = setup.github.0.lock().unwrap().comments.clone();
+    assert!(comments[0].1.contains("a human should take it from here"), "{comments:?}");
+    drop(setup.api);
+}

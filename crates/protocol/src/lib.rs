@@ -37,6 +37,24 @@ pub struct TaskMessage {
     /// Optional per-task overrides of the worker's configuration.
     #[serde(default)]
     pub overrides: Overrides,
+    /// Present when this is a follow-up on CodingWorker's own pull request (a `/codingworker` review comment):
+    /// the work continues on that pull request's branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
+}
+
+/// A review comment asking for another round on an open CodingWorker pull request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FollowUp {
+    /// The pull request's number.
+    pub pull_request: u64,
+    /// Its head branch; only CodingWorker's own `codingworker/...` branches are accepted.
+    pub branch: String,
+    /// The review comment, without the `/codingworker` command. Untrusted text, like the issue.
+    #[serde(default)]
+    pub comment: String,
+    /// 1 for the first follow-up on this pull request; the worker stops asking the model after its limit.
+    pub round: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -208,6 +226,20 @@ impl TaskMessage {
         if let Some(branch) = &self.overrides.base_branch {
             check_branch_name("overrides.base_branch", branch)?;
         }
+        if let Some(follow_up) = &self.follow_up {
+            check_branch_name("follow_up.branch", &follow_up.branch)?;
+            // The worker force-pushes the branch it works on: never anything but its own.
+            if !follow_up.branch.starts_with("codingworker/") {
+                return Err(MessageError::field("follow_up.branch", "must be a `codingworker/...` branch"));
+            }
+            if follow_up.pull_request == 0 || follow_up.round == 0 {
+                return Err(MessageError::field("follow_up", "pull_request and round must be 1 or more"));
+            }
+            if follow_up.comment.len() > MAX_BODY_BYTES {
+                return Err(MessageError::field("follow_up.comment", format!("longer than {MAX_BODY_BYTES} bytes")));
+            }
+            check_no_control("follow_up.comment", &follow_up.comment, true)?;
+        }
         if let Some(model) = &self.overrides.model {
             let ok = !model.is_empty()
                 && model.len() <= 200
@@ -263,6 +295,7 @@ pub fn local_task_message(
         sender: Sender { login: "local".into() },
         requested_at: Utc::now(),
         overrides,
+        follow_up: None,
     };
     message.validate()?;
     Ok(message)
@@ -439,6 +472,27 @@ mod tests {
     fn local_messages_are_valid() {
         let m = local_task_message("local", "demo", "/tmp/demo.git", 1, "Fix it", "", Overrides::default()).unwrap();
         assert!(TaskMessage::parse(&m.to_json().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn follow_ups_only_ever_touch_codingworker_branches() {
+        let mut m = local_task_message("acme", "app", "/tmp/app.git", 7, "Fix", "", Overrides::default()).unwrap();
+        m.follow_up = Some(FollowUp {
+            pull_request: 12,
+            branch: "codingworker/issue-7-fix".into(),
+            comment: "Use a set".into(),
+            round: 1,
+        });
+        let parsed = TaskMessage::parse(&m.to_json().unwrap()).unwrap();
+        assert_eq!(parsed.follow_up.as_ref().map(|f| f.pull_request), Some(12));
+        for branch in ["main", "release/1.0", "codingworker/../main"] {
+            let mut forged = m.clone();
+            if let Some(f) = forged.follow_up.as_mut() {
+                f.branch = branch.into();
+            }
+            let err = TaskMessage::parse(&forged.to_json().unwrap()).unwrap_err();
+            assert!(err.to_string().contains("follow_up.branch"), "{branch}: {err}");
+        }
     }
 
     /// The committed schema is what the Actions workflow and other senders build against; regenerate it with

@@ -84,6 +84,8 @@ pub struct ForgeSection {
     pub draft_pull_requests: bool,
     /// A file holding the token, readable only by you; the environment (CODINGWORKER_GITHUB_TOKEN) wins.
     pub token_file: Option<PathBuf>,
+    /// `/codingworker` follow-ups on one pull request before the worker asks for a human instead.
+    pub max_follow_up_rounds: u32,
     /// Status labels put on the issue; one at a time.
     pub label_working: String,
     pub label_done: String,
@@ -99,6 +101,7 @@ impl Default for ForgeSection {
             trigger_label: "codingworker".into(),
             draft_pull_requests: true,
             token_file: None,
+            max_follow_up_rounds: 3,
             label_working: "codingworker:in-progress".into(),
             label_done: "codingworker:done".into(),
             label_failed: "codingworker:failed".into(),

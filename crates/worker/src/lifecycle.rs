@@ -153,6 +153,14 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
     if let Ok(TaskCheck::Refuse(reason)) = &checked {
         return refuse_stale(services, &recorder, reason);
     }
+    if let Some(follow_up) = task.follow_up.as_ref().filter(|f| f.round > services.config.forge.max_follow_up_rounds) {
+        let reason = format!(
+            "pull request #{} has had {} follow-up rounds (forge.max_follow_up_rounds); a human should take it from here",
+            follow_up.pull_request, services.config.forge.max_follow_up_rounds
+        );
+        report(services, &task, IssueStage::Failed, &format!("CodingWorker stops here: {reason}.")).await;
+        return refuse_stale(services, &recorder, &reason);
+    }
     let timed = match checked {
         Err(e) => Ok(Err(StepError::new("checking the issue on the forge", &e, e.is_retryable()))),
         Ok(_) => {
@@ -265,7 +273,8 @@ async fn report(services: &Services, task: &TaskMessage, stage: IssueStage, body
     }
 }
 
-/// Records why a task is not worked and acknowledges it: retrying cannot make a closed issue open again.
+/// Records why a task is not worked and acknowledges it: retrying cannot make a closed issue open again, nor
+/// un-spend follow-up rounds.
 fn refuse_stale(services: &Services, recorder: &Recorder<'_>, reason: &str) -> Disposition {
     recorder.event("refused", reason);
     let finish = AttemptFinish {
@@ -318,17 +327,15 @@ async fn run_stages(
         });
     }
 
-    let branch = branch_name(task.issue.number, &task.issue.title);
+    // A follow-up continues on its pull request's branch; a new task starts its own from the base branch.
+    let (branch, base_branch) = match &task.follow_up {
+        Some(follow_up) => (follow_up.branch.clone(), Some(follow_up.branch.as_str())),
+        None => (branch_name(task.issue.number, &task.issue.title), task.overrides.base_branch.as_deref()),
+    };
     let worktree_name = format!("{}-attempt-{receive_count}", task.task_id);
     let workspace = services
         .git
-        .prepare(
-            &task.repository_full_name(),
-            &task.repository.clone_url,
-            task.overrides.base_branch.as_deref(),
-            &branch,
-            &worktree_name,
-        )
+        .prepare(&task.repository_full_name(), &task.repository.clone_url, base_branch, &branch, &worktree_name)
         .await
         .map_err(|e| {
             let retryable = e.is_retryable();
@@ -429,7 +436,12 @@ async fn run_agent_and_publish(
         title: pull_request_title(task, verified),
         body: pull_request_body(services, task, &outcome, &commit, verified, receive_count),
         head_branch: workspace.branch.clone(),
-        base_branch: workspace.base_branch.clone(),
+        // A follow-up updates its open pull request, whose base stays what it was.
+        base_branch: if task.follow_up.is_some() {
+            task.overrides.base_branch.clone().unwrap_or_else(|| "main".into())
+        } else {
+            workspace.base_branch.clone()
+        },
         head_commit: commit.sha.clone(),
         verified,
     };
@@ -486,8 +498,18 @@ async fn run_agent(
         .map_err(|e| (StepError::new("edit format", e, false), Usage::default()))?;
     let edit_format = settings.edit_format;
     let agent = Agent::new(llm, &services.executor, settings);
-    let agent_task =
-        AgentTask { issue_number: task.issue.number, title: task.issue.title.clone(), body: task.issue.body.clone() };
+    let body = match &task.follow_up {
+        // The review is the newest word; the model reads it after the issue, on the code as the branch has it.
+        Some(follow_up) => format!(
+            "{}\n\nReview comment on pull request #{} (follow-up {}): the change on this branch needs more work.\n{}",
+            task.issue.body.trim_end(),
+            follow_up.pull_request,
+            follow_up.round,
+            follow_up.comment.trim()
+        ),
+        None => task.issue.body.clone(),
+    };
+    let agent_task = AgentTask { issue_number: task.issue.number, title: task.issue.title.clone(), body };
     recorder.event(
         "agent_running",
         &format!(
