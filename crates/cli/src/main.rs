@@ -84,6 +84,19 @@ enum Command {
         codingworker bench --peer-aider ~/.cache/codingworker/aider-venv/bin/aider\n\
         Compare two runs:\n  codingworker bench --compare bench/results/A.json bench/results/B.json")]
     Bench(BenchArgs),
+    /// The GitHub token in the OS keyring (macOS Keychain, Secret Service, Windows Credential Manager).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Store a token: typed at a hidden prompt, or piped in (`codingworker token set < token.txt`).
+    Set,
+    /// Say where the worker would take its token from (never prints it).
+    Status,
+    /// Remove the token from the keyring.
+    Delete,
 }
 
 #[derive(Args)]
@@ -232,6 +245,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Doctor => doctor(&config, &paths).await,
+        Command::Token(command) => token(command, &config),
         Command::Bench(args) => bench(config, &paths, args).await,
         Command::Config => {
             println!("# effective configuration\n{}", toml::to_string_pretty(&config)?);
@@ -440,6 +454,53 @@ fn repo_dir_name(clone_url: &str) -> String {
     let name: String =
         last.trim_end_matches(".git").chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
     if name.is_empty() || name.starts_with('.') { "repo".into() } else { name }
+}
+
+fn token(command: TokenCommand, config: &Config) -> Result<std::process::ExitCode> {
+    use std::io::IsTerminal as _;
+    let entry = codingworker_forge::keyring_entry()?;
+    match command {
+        TokenCommand::Set => {
+            let token = if std::io::stdin().is_terminal() {
+                rpassword::prompt_password("GitHub token (input hidden): ")?
+            } else {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+                text
+            };
+            let token = token.trim();
+            if token.is_empty() {
+                bail!("no token given; paste it at the prompt or pipe it in");
+            }
+            entry.set_password(token).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot store the token in the OS keyring ({e}); on a headless machine use \
+                     CODINGWORKER_GITHUB_TOKEN or forge.token_file instead"
+                )
+            })?;
+            println!(
+                "stored in the OS keyring as {}/{}",
+                codingworker_forge::KEYRING_SERVICE,
+                codingworker_forge::KEYRING_USER
+            );
+        }
+        TokenCommand::Status => {
+            let environment: Vec<(String, String)> = std::env::vars().collect();
+            match codingworker_forge::load_token(&environment, Some(&entry), config.forge.token_file.as_deref()) {
+                Ok((_, source)) => println!("a GitHub token is set: {source:?}"),
+                Err(e) => {
+                    println!("{e}");
+                    return Ok(std::process::ExitCode::FAILURE);
+                }
+            }
+        }
+        TokenCommand::Delete => match entry.delete_credential() {
+            Ok(()) => println!("removed from the OS keyring"),
+            Err(keyring::Error::NoEntry) => println!("the OS keyring holds no CodingWorker token"),
+            Err(e) => bail!("cannot reach the OS keyring: {e}"),
+        },
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 async fn status(store: &Store, queues: &[Arc<dyn Queue>], limit: usize, json: bool) -> Result<()> {

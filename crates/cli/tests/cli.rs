@@ -125,3 +125,32 @@ async fn status_and_show_read_the_history() {
     assert_eq!(json["task"]["state"], "succeeded");
     assert_eq!(json["attempts"][0]["llm_calls"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_status_says_where_the_token_comes_from_and_never_prints_it() {
+    let env = TestEnv::new().await;
+    let missing = env
+        .command("http://127.0.0.1:9", "openai")
+        .args(["token", "status"])
+        // Whatever this machine holds must not answer for the test: no CI token, no desktop keyring.
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .await
+        .unwrap();
+    // No keyring on a test machine, no variable, no file: the answer says how to give one.
+    let said = String::from_utf8_lossy(&missing.stdout);
+    assert!(!missing.status.success());
+    assert!(said.contains("codingworker token set") && said.contains("CODINGWORKER_GITHUB_TOKEN"), "{said}");
+    let secret = "github_pat_11STATUSTEST_do_not_print";
+    let found = env
+        .command("http://127.0.0.1:9", "openai")
+        .args(["token", "status"])
+        .env("CODINGWORKER_GITHUB_TOKEN", secret)
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&found.stdout).into_owned() + &String::from_utf8_lossy(&found.stderr);
+    assert!(found.status.success(), "{said}");
+    assert!(said.contains("CODINGWORKER_GITHUB_TOKEN") && !said.contains(secret), "{said}");
+}

@@ -373,21 +373,49 @@ impl Forge for GitHubForge {
     }
 }
 
+/// The OS keyring entry (macOS Keychain, Secret Service, Windows Credential Manager) holding the token.
+pub const KEYRING_SERVICE: &str = "codingworker";
+pub const KEYRING_USER: &str = "github-token";
+
+pub fn keyring_entry() -> Result<keyring::Entry, ForgeError> {
+    keyring::Entry::new(KEYRING_SERVICE, KEYRING_USER)
+        .map_err(|e| ForgeError::Rejected(format!("cannot open the OS keyring: {e}")))
+}
+
+/// Where a token was found; said by `codingworker token status`, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    Environment(&'static str),
+    Keyring,
+    File(std::path::PathBuf),
+}
+
 /// Where the GitHub token comes from, in order: the environment (`CODINGWORKER_GITHUB_TOKEN`, then `GITHUB_TOKEN`),
-/// then `token_file`. A file others can read is refused: the token opens the user's repositories.
+/// the OS keyring (`codingworker token set`), then `token_file`. A file others can read is refused: the token
+/// opens the user's repositories. A keyring that cannot be reached (a headless machine) is skipped.
 pub fn load_token(
     environment: &[(String, String)],
+    keyring: Option<&keyring::Entry>,
     token_file: Option<&std::path::Path>,
-) -> Result<SecretString, ForgeError> {
+) -> Result<(SecretString, TokenSource), ForgeError> {
     for name in ["CODINGWORKER_GITHUB_TOKEN", "GITHUB_TOKEN"] {
         if let Some((_, value)) = environment.iter().find(|(n, v)| n == name && !v.trim().is_empty()) {
-            return Ok(SecretString::from(value.trim().to_owned()));
+            return Ok((SecretString::from(value.trim().to_owned()), TokenSource::Environment(name)));
+        }
+    }
+    if let Some(entry) = keyring {
+        match entry.get_password() {
+            Ok(token) if !token.trim().is_empty() => {
+                return Ok((SecretString::from(token.trim().to_owned()), TokenSource::Keyring));
+            }
+            Ok(_) | Err(keyring::Error::NoEntry) => {}
+            Err(e) => tracing::debug!("the OS keyring is not available ({e}); looking further"),
         }
     }
     let Some(path) = token_file else {
         return Err(ForgeError::Rejected(
-            "no GitHub token: set CODINGWORKER_GITHUB_TOKEN, or github.token_file to a file only you can read \
-             (docs/setup-github.md says which permissions it needs)"
+            "no GitHub token: run `codingworker token set` (OS keyring), or set CODINGWORKER_GITHUB_TOKEN, or \
+             forge.token_file to a file only you can read (docs/setup-github.md says which permissions it needs)"
                 .into(),
         ));
     };
@@ -412,7 +440,7 @@ pub fn load_token(
     if token.is_empty() {
         return Err(ForgeError::Rejected(format!("the token file {} is empty", path.display())));
     }
-    Ok(SecretString::from(token.to_owned()))
+    Ok((SecretString::from(token.to_owned()), TokenSource::File(path.to_path_buf())))
 }
 
 #[cfg(test)]
@@ -719,12 +747,31 @@ mod tests {
         let file = dir.path().join("token");
         std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = load_token(&[], Some(&file)).unwrap_err();
+        let err = load_token(&[], None, Some(&file)).unwrap_err();
         assert!(err.to_string().contains("chmod 600"), "{err}");
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(load_token(&[], Some(&file)).unwrap().expose_secret(), TOKEN);
-        let from_env = load_token(&[("CODINGWORKER_GITHUB_TOKEN".into(), "env-token".into())], Some(&file)).unwrap();
-        assert_eq!(from_env.expose_secret(), "env-token");
-        assert!(load_token(&[], None).unwrap_err().to_string().contains("CODINGWORKER_GITHUB_TOKEN"));
+        let (token, source) = load_token(&[], None, Some(&file)).unwrap();
+        assert_eq!((token.expose_secret(), source), (TOKEN, TokenSource::File(file.clone())));
+        let env = [("CODINGWORKER_GITHUB_TOKEN".to_owned(), "env-token".to_owned())];
+        let (token, source) = load_token(&env, None, Some(&file)).unwrap();
+        assert_eq!(
+            (token.expose_secret(), source),
+            ("env-token", TokenSource::Environment("CODINGWORKER_GITHUB_TOKEN"))
+        );
+        assert!(load_token(&[], None, None).unwrap_err().to_string().contains("codingworker token set"));
+    }
+
+    #[test]
+    fn the_keyring_comes_after_the_environment_and_before_the_file() {
+        // keyring's in-memory mock: the OS stores need a desktop session this test cannot count on.
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let entry = keyring::Entry::new(KEYRING_SERVICE, KEYRING_USER).unwrap();
+        let err = load_token(&[], Some(&entry), None).unwrap_err();
+        assert!(err.to_string().contains("no GitHub token"), "an empty keyring just has no token: {err}");
+        entry.set_password("keyring-token").unwrap();
+        let (token, source) = load_token(&[], Some(&entry), None).unwrap();
+        assert_eq!((token.expose_secret(), source), ("keyring-token", TokenSource::Keyring));
+        let env = [("GITHUB_TOKEN".to_owned(), "env-token".to_owned())];
+        assert_eq!(load_token(&env, Some(&entry), None).unwrap().1, TokenSource::Environment("GITHUB_TOKEN"));
     }
 }

@@ -8,7 +8,9 @@ mod github;
 
 use std::sync::Arc;
 
-pub use github::{GitHubForge, GitHubOptions, StatusLabels, load_token};
+pub use github::{
+    GitHubForge, GitHubOptions, KEYRING_SERVICE, KEYRING_USER, StatusLabels, TokenSource, keyring_entry, load_token,
+};
 
 use codingworker_store::{NewPullRequest, PullRequestRecord, Store, StoreError};
 

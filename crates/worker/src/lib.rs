@@ -8,7 +8,9 @@ pub mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use codingworker_forge::{Forge, ForgeError, GitHubForge, GitHubOptions, LocalForge, StatusLabels, load_token};
+use codingworker_forge::{
+    Forge, ForgeError, GitHubForge, GitHubOptions, LocalForge, StatusLabels, keyring_entry, load_token,
+};
 use codingworker_git::{Author, GitWorkspaces};
 use codingworker_llm::{LlmClient, LlmError};
 use codingworker_queue::{Queue, QueueError, SqliteQueue, SqliteQueueOptions, SqsQueue, SqsQueueOptions};
@@ -113,7 +115,9 @@ pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> R
         "github" => {
             let environment: Vec<(String, String)> = std::env::vars().collect();
             let token_file = config.forge.token_file.as_deref().map(expand_home);
-            let token = load_token(&environment, token_file.as_deref())?;
+            let keyring = keyring_entry().ok();
+            let (token, source) = load_token(&environment, keyring.as_ref(), token_file.as_deref())?;
+            tracing::info!(?source, "GitHub token found");
             Arc::new(GitHubForge::new(
                 GitHubOptions {
                     api_url: config.forge.api_url.clone(),
