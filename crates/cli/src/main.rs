@@ -639,6 +639,23 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
         },
         Err(e) => check(false, "model client", e.to_string()),
     }
+    if config.forge.kind == "github" {
+        let environment: Vec<(String, String)> = std::env::vars().collect();
+        let keyring = codingworker_forge::keyring_entry().ok();
+        match codingworker_forge::load_token(&environment, keyring.as_ref(), config.forge.token_file.as_deref()) {
+            Ok((_, source)) => check(true, "GitHub token", format!("from {source:?}; API {}", config.forge.api_url)),
+            Err(e) => check(false, "GitHub token", e.to_string()),
+        }
+    } else {
+        check(true, "forge", "local (pull requests recorded in the task store)".into());
+    }
+    match open_queues(config, paths).await {
+        Ok(queues) => {
+            let names: Vec<String> = queues.iter().map(|q| q.describe()).collect();
+            check(true, "queue", names.join(", "));
+        }
+        Err(e) => check(false, "queue", e.to_string()),
+    }
     if failures == 0 {
         println!("all checks passed");
         Ok(std::process::ExitCode::SUCCESS)

@@ -379,7 +379,7 @@ pub const KEYRING_USER: &str = "github-token";
 
 pub fn keyring_entry() -> Result<keyring::Entry, ForgeError> {
     keyring::Entry::new(KEYRING_SERVICE, KEYRING_USER)
-        .map_err(|e| ForgeError::Rejected(format!("cannot open the OS keyring: {e}")))
+        .map_err(|e| ForgeError::Token(format!("cannot open the OS keyring: {e}")))
 }
 
 /// Where a token was found; said by `codingworker token status`, never the token itself.
@@ -413,7 +413,7 @@ pub fn load_token(
         }
     }
     let Some(path) = token_file else {
-        return Err(ForgeError::Rejected(
+        return Err(ForgeError::Token(
             "no GitHub token: run `codingworker token set` (OS keyring), or set CODINGWORKER_GITHUB_TOKEN, or \
              forge.token_file to a file only you can read (docs/setup-github.md says which permissions it needs)"
                 .into(),
@@ -423,10 +423,10 @@ pub fn load_token(
     {
         use std::os::unix::fs::PermissionsExt as _;
         let metadata = std::fs::metadata(path)
-            .map_err(|e| ForgeError::Rejected(format!("cannot read the token file {}: {e}", path.display())))?;
+            .map_err(|e| ForgeError::Token(format!("cannot read the token file {}: {e}", path.display())))?;
         let mode = metadata.permissions().mode();
         if mode & 0o077 != 0 {
-            return Err(ForgeError::Rejected(format!(
+            return Err(ForgeError::Token(format!(
                 "the token file {} can be read by others (mode {:o}); run `chmod 600 {}`",
                 path.display(),
                 mode & 0o777,
@@ -435,10 +435,10 @@ pub fn load_token(
         }
     }
     let text = std::fs::read_to_string(path)
-        .map_err(|e| ForgeError::Rejected(format!("cannot read the token file {}: {e}", path.display())))?;
+        .map_err(|e| ForgeError::Token(format!("cannot read the token file {}: {e}", path.display())))?;
     let token = text.trim();
     if token.is_empty() {
-        return Err(ForgeError::Rejected(format!("the token file {} is empty", path.display())));
+        return Err(ForgeError::Token(format!("the token file {} is empty", path.display())));
     }
     Ok((SecretString::from(token.to_owned()), TokenSource::File(path.to_path_buf())))
 }

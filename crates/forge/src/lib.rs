@@ -72,6 +72,9 @@ pub enum ForgeError {
     Rejected(String),
     #[error("{message}")]
     GitHub { message: String, retryable: bool },
+    /// No usable token: a set-up problem for the user, never retried.
+    #[error("{0}")]
+    Token(String),
 }
 
 impl ForgeError {
@@ -80,6 +83,7 @@ impl ForgeError {
             ForgeError::Store(e) => e.is_retryable(),
             ForgeError::Rejected(_) => false,
             ForgeError::GitHub { retryable, .. } => *retryable,
+            ForgeError::Token(_) => false,
         }
     }
 }
