@@ -1,6 +1,11 @@
 //! Runs agent commands (tests, builds) with limits: a timeout that kills the whole process group, bounded
 //! output, and an environment allow-list so secrets in the worker's environment never reach the command.
-//! This is the host executor; the Docker sandbox is the second executor behind the same calls.
+//! [`HostExecutor`] runs them on the host (trusted local use); [`DockerSandbox`] runs them in a container per
+//! attempt.
+
+mod docker;
+
+pub use docker::{DockerOptions, DockerSandbox, SandboxSession, WORKER_LABEL, WORKSPACE};
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -76,6 +81,8 @@ pub enum SandboxError {
     Spawn { program: String, source: std::io::Error },
     #[error("running `{program}`: {source}")]
     Io { program: String, source: std::io::Error },
+    #[error("Docker sandbox, {context}: {message}")]
+    Docker { context: String, message: String },
 }
 
 impl SandboxError {
@@ -84,6 +91,7 @@ impl SandboxError {
         match self {
             SandboxError::Spawn { source, .. } => source.kind() != std::io::ErrorKind::NotFound,
             SandboxError::Io { .. } => true,
+            SandboxError::Docker { .. } => true,
         }
     }
 }
