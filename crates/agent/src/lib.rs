@@ -32,7 +32,7 @@ const STALL_ROUNDS: u32 = 2;
 /// After a `change-to` edit failed the tests, the next round asks for the whole file when the shown code is at most
 /// this many tokens (about 150 lines): on the bench, the 1.5B model asked the same way again repeats its small wrong
 /// change, while a rewrite of a short file is a differently-shaped second answer and costs little.
-const WHOLE_FILE_RETRY_TOKENS: usize = 1200;
+const WHOLE_FILE_RETRY_TOKENS: u32 = 1200;
 
 /// Byte-stable across every call and task, so the model server's prompt cache is hit.
 const SYSTEM_PROMPT: &str = "You are a careful software engineer who fixes issues in a repository.
@@ -351,7 +351,7 @@ impl<'a> Agent<'a> {
         for round in 1..=self.settings.max_rounds {
             outcome.rounds = round;
             let shown = current_contents(workdir, &chosen);
-            let shown_tokens: usize = shown.iter().map(|(_, text)| text.len() / 4).sum();
+            let shown_tokens: u32 = shown.iter().map(|(_, text)| LlmClient::estimate_tokens(text)).sum();
             let format = if any_edit_applied
                 && self.settings.edit_format == EditFormat::ChangeTo
                 && shown_tokens <= WHOLE_FILE_RETRY_TOKENS

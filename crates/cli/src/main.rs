@@ -484,16 +484,13 @@ fn token(command: TokenCommand, config: &Config) -> Result<std::process::ExitCod
                 codingworker_forge::KEYRING_USER
             );
         }
-        TokenCommand::Status => {
-            let environment: Vec<(String, String)> = std::env::vars().collect();
-            match codingworker_forge::load_token(&environment, Some(&entry), config.forge.token_file.as_deref()) {
-                Ok((_, source)) => println!("a GitHub token is set: {source:?}"),
-                Err(e) => {
-                    println!("{e}");
-                    return Ok(std::process::ExitCode::FAILURE);
-                }
+        TokenCommand::Status => match codingworker_worker::github_token(config) {
+            Ok((_, source)) => println!("a GitHub token is set: {source:?}"),
+            Err(e) => {
+                println!("{e}");
+                return Ok(std::process::ExitCode::FAILURE);
             }
-        }
+        },
         TokenCommand::Delete => match entry.delete_credential() {
             Ok(()) => println!("removed from the OS keyring"),
             Err(keyring::Error::NoEntry) => println!("the OS keyring holds no CodingWorker token"),
@@ -640,9 +637,7 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
         Err(e) => check(false, "model client", e.to_string()),
     }
     if config.forge.kind == "github" {
-        let environment: Vec<(String, String)> = std::env::vars().collect();
-        let keyring = codingworker_forge::keyring_entry().ok();
-        match codingworker_forge::load_token(&environment, keyring.as_ref(), config.forge.token_file.as_deref()) {
+        match codingworker_worker::github_token(config) {
             Ok((_, source)) => check(true, "GitHub token", format!("from {source:?}; API {}", config.forge.api_url)),
             Err(e) => check(false, "GitHub token", e.to_string()),
         }

@@ -176,7 +176,7 @@ impl GitHubForge {
         match attempt.retry(backoff).when(|e| matches!(e, Attempt::Transient(_))).await {
             Ok(value) => Ok(value),
             Err(Attempt::Final(error)) => Err(error),
-            Err(Attempt::Transient(message)) => Err(ForgeError::GitHub { message, retryable: true }),
+            Err(Attempt::Transient(message)) => Err(ForgeError::GitHub { message, retryable: true, status: None }),
         }
     }
 
@@ -226,6 +226,7 @@ fn classify(method: &Method, path: &str, failure: Failure) -> ForgeError {
     let message = match status {
         _ if retry_after.is_some() => {
             return ForgeError::GitHub {
+                status: Some(status.as_u16()),
                 message: format!(
                     "{what}: GitHub's rate limit applies for {retry_after:?} more; the task is retried later ({message})"
                 ),
@@ -250,7 +251,7 @@ fn classify(method: &Method, path: &str, failure: Failure) -> ForgeError {
         ),
         _ => format!("{what}: GitHub answered {status}: {message}"),
     };
-    ForgeError::GitHub { message, retryable: false }
+    ForgeError::GitHub { message, retryable: false, status: Some(status.as_u16()) }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value, path: &str) -> Result<T, ForgeError> {
@@ -272,7 +273,7 @@ impl Forge for GitHubForge {
         let path = format!("/repos/{repository}/issues/{issue_number}");
         let issue: Issue = match self.send(Method::GET, &path, None).await {
             Ok(value) => parse(value, &path)?,
-            Err(ForgeError::GitHub { retryable: false, message }) if message.contains("(404)") => {
+            Err(ForgeError::GitHub { status: Some(404), .. }) => {
                 return Ok(TaskCheck::Refuse(format!("issue #{issue_number} of {repository} does not exist")));
             }
             Err(e) => return Err(e),
@@ -363,7 +364,7 @@ impl Forge for GitHubForge {
             let path = format!("/repos/{repository}/issues/{number}/labels/{}", path_segment(other));
             match self.send(Method::DELETE, &path, None).await {
                 // Not on the issue: nothing to remove.
-                Err(ForgeError::GitHub { retryable: false, message }) if message.contains("(404)") => {}
+                Err(ForgeError::GitHub { status: Some(404), .. }) => {}
                 other => {
                     other?;
                 }

@@ -71,7 +71,12 @@ pub enum ForgeError {
     #[error("the forge refused: {0}")]
     Rejected(String),
     #[error("{message}")]
-    GitHub { message: String, retryable: bool },
+    GitHub {
+        message: String,
+        retryable: bool,
+        /// GitHub's HTTP status, when it answered.
+        status: Option<u16>,
+    },
     /// No usable token: a set-up problem for the user, never retried.
     #[error("{0}")]
     Token(String),

@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 mod sqs;
-pub use sqs::{SqsQueue, SqsQueueOptions};
+pub use sqs::{SqsQueue, SqsQueueOptions, region_of_url};
 
 /// SQS's message size limit; the embedded queue keeps it so behaviour does not change with the backend.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

@@ -32,12 +32,6 @@ const REDRIVEN_REASON: &str = "SQS moved it here after the redrive policy's rece
 #[derive(Debug, Clone, Default)]
 pub struct SqsQueueOptions {
     pub queue_url: String,
-    /// Default: the region in the queue URL (`sqs.<region>.amazonaws.com`), else the AWS config's.
-    pub region: Option<String>,
-    /// A named profile of the shared AWS config; default: the default credential chain.
-    pub profile: Option<String>,
-    /// Another endpoint than AWS's (moto, LocalStack) for tests.
-    pub endpoint_url: Option<String>,
     pub visibility_timeout: Duration,
 }
 
@@ -59,20 +53,15 @@ pub struct SqsQueue {
 }
 
 impl SqsQueue {
-    /// Connects with the default credential chain (or `profile`) and reads the queue's redrive policy, so a wrong
-    /// URL, missing credentials or a queue without a dead-letter queue stop start-up instead of the first task.
-    pub async fn connect(options: SqsQueueOptions) -> Result<Self, QueueError> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
+    /// Connects with the shared AWS configuration (credentials, profile, endpoint) and reads the queue's redrive
+    /// policy, so a wrong URL, missing credentials or a queue without a dead-letter queue stop start-up instead of
+    /// the first task. A region in the queue URL wins: that is where the queue is.
+    pub async fn connect(aws: &aws_config::SdkConfig, options: SqsQueueOptions) -> Result<Self, QueueError> {
+        let mut config = aws_sdk_sqs::config::Builder::from(aws);
+        if let Some(region) = region_of_url(&options.queue_url) {
+            config = config.region(aws_config::Region::new(region));
         }
-        if let Some(region) = options.region.clone().or_else(|| region_of_url(&options.queue_url)) {
-            loader = loader.region(aws_config::Region::new(region));
-        }
-        if let Some(endpoint) = &options.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let client = Client::new(&loader.load().await);
+        let client = Client::from_conf(config.build());
         let attributes = client
             .get_queue_attributes()
             .queue_url(&options.queue_url)
@@ -366,7 +355,7 @@ fn parse_redrive_policy(policy: &str) -> Option<(String, u32)> {
 }
 
 /// `https://sqs.eu-west-1.amazonaws.com/123/name` is in `eu-west-1`.
-fn region_of_url(url: &str) -> Option<String> {
+pub fn region_of_url(url: &str) -> Option<String> {
     let host = url.split("://").nth(1)?.split('/').next()?;
     let rest = host.strip_prefix("sqs.")?;
     let region = rest.split('.').next()?;

@@ -143,10 +143,10 @@ async fn a_hostile_task_reaches_nothing_outside_its_worktree() {
             "read the worker's environment" | "read pid 1's environment" => {
                 assert!(!text.contains("CODINGWORKER") && !text.contains("TOKEN") && !text.contains("AWS_"), "{text}")
             }
+            // Both must be refused: without CAP_CHOWN and CAP_MKNOD neither can succeed.
             "raise privileges" => assert!(
-                !text.contains("mknod: /tmp/dev: Operation")
-                    || text.contains("denied")
-                    || text.contains("not permitted"),
+                text.contains("chown: /workspace: Operation not permitted")
+                    && text.contains("mknod: /tmp/dev: Operation not permitted"),
                 "{text}"
             ),
             _ => assert_ne!(out.exit_code, Some(0), "{what} must fail: {text}"),

@@ -36,9 +36,6 @@ pub struct CloudWatchOptions {
     pub log_group: String,
     /// Default: `worker-<hostname>`.
     pub log_stream: Option<String>,
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub endpoint_url: Option<String>,
     /// How often counts are flushed and a heartbeat sent.
     pub interval: Duration,
 }
@@ -83,23 +80,14 @@ impl Metrics {
         }
     }
 
-    /// Connects, makes sure the log stream exists, and starts the publisher; it flushes every interval and once
+    /// Makes sure the log stream exists and starts the publisher; it flushes every interval and once
     /// more when `shutdown` turns true. Returns the handle and the publisher's task.
     pub async fn cloudwatch(
+        aws: &aws_config::SdkConfig,
         options: CloudWatchOptions,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), TelemetryError> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(region) = &options.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(endpoint) = &options.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let client = Client::new(&loader.load().await);
+        let client = Client::new(aws);
         let stream = options.log_stream.clone().unwrap_or_else(default_stream_name);
         let created =
             client.create_log_stream().log_group_name(&options.log_group).log_stream_name(&stream).send().await;

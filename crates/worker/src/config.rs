@@ -268,6 +268,10 @@ fn origin_of(key: &str) -> String {
     if std::env::var_os(&var).is_some() { format!(" (from {var})") } else { String::new() }
 }
 
+fn is_url(value: &str) -> bool {
+    value.starts_with("https://") || value.starts_with("http://")
+}
+
 /// `llm.base_url` -> `CODINGWORKER_LLM_BASE_URL`.
 pub fn env_var_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.replace('.', "_").to_ascii_uppercase())
@@ -350,7 +354,6 @@ impl Config {
                 format!("`{bad}` is not `owner/name` or `owner/*`"),
             ));
         }
-        let is_url = |url: &str| url.starts_with("https://") || url.starts_with("http://");
         if !self.aws.endpoint_url.is_empty() && !is_url(&self.aws.endpoint_url) {
             return Err(ConfigError::invalid("aws.endpoint_url", "must be an http:// or https:// URL"));
         }
@@ -448,7 +451,6 @@ impl Config {
                 "the sqs backend needs at least one queue URL (Terraform prints it as the `queue_url` output)",
             ));
         }
-        let is_url = |url: &str| url.starts_with("https://") || url.starts_with("http://");
         if let Some(bad) = sqs.queue_urls.iter().find(|url| !is_url(url)) {
             return Err(ConfigError::invalid(
                 "queue.sqs.queue_urls",
@@ -462,7 +464,7 @@ impl Config {
     pub fn llm_config(&self) -> Result<LlmConfig, ConfigError> {
         let llm = &self.llm;
         let protocol: Protocol = llm.protocol.parse().map_err(|e| ConfigError::invalid("llm.protocol", e))?;
-        if !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://")) {
+        if !is_url(&llm.base_url) {
             return Err(ConfigError::invalid("llm.base_url", "must be an http:// or https:// URL"));
         }
         if llm.model.trim().is_empty() {

@@ -9,14 +9,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use codingworker_forge::{
-    Forge, ForgeError, GitHubForge, GitHubOptions, LocalForge, StatusLabels, keyring_entry, load_token,
+    Forge, ForgeError, GitHubForge, GitHubOptions, LocalForge, StatusLabels, TokenSource, keyring_entry, load_token,
 };
 use codingworker_git::{Author, GitWorkspaces};
 use codingworker_llm::{LlmClient, LlmError};
-use codingworker_queue::{Queue, QueueError, SqliteQueue, SqliteQueueOptions, SqsQueue, SqsQueueOptions};
+use codingworker_queue::{
+    Queue, QueueError, SqliteQueue, SqliteQueueOptions, SqsQueue, SqsQueueOptions, region_of_url,
+};
 use codingworker_sandbox::HostExecutor;
 use codingworker_store::{Store, StoreError};
 use codingworker_telemetry::{CloudWatchOptions, Metrics, TelemetryError};
+use secrecy::SecretString;
 
 pub use config::{Config, ConfigError};
 pub use lifecycle::{Disposition, Services};
@@ -62,24 +65,36 @@ pub fn open_store(paths: &DataPaths) -> Result<Arc<Store>, SetupError> {
 /// The configured queues: the embedded one, or every SQS queue in `queue.sqs.queue_urls` (each checked now, so
 /// a wrong URL or missing credentials stop start-up).
 pub async fn open_queues(config: &Config, paths: &DataPaths) -> Result<Vec<Arc<dyn Queue>>, SetupError> {
+    open_some_queues(config, paths, usize::MAX).await
+}
+
+/// The queue new tasks are sent to from this machine (`submit`, `run`): the first configured one, the only one
+/// opened.
+pub async fn open_queue(config: &Config, paths: &DataPaths) -> Result<Arc<dyn Queue>, SetupError> {
+    open_some_queues(config, paths, 1).await?.into_iter().next().ok_or_else(|| {
+        SetupError::Config(ConfigError::Invalid {
+            key: "queue.sqs.queue_urls".into(),
+            origin: String::new(),
+            reason: "no queue configured".into(),
+        })
+    })
+}
+
+async fn open_some_queues(
+    config: &Config,
+    paths: &DataPaths,
+    at_most: usize,
+) -> Result<Vec<Arc<dyn Queue>>, SetupError> {
     let visibility_timeout = std::time::Duration::from_secs(config.queue.visibility_timeout_secs);
     if config.queue.backend != "sqs" {
         let options =
             SqliteQueueOptions { visibility_timeout, max_receives: config.queue.max_receives, ..Default::default() };
         return Ok(vec![Arc::new(SqliteQueue::open(&paths.queue, options)?)]);
     }
-    let sqs = &config.queue.sqs;
-    let non_empty = |value: &str| Some(value.to_owned()).filter(|v| !v.is_empty());
+    let aws = aws_sdk_config(config).await;
     let mut queues: Vec<Arc<dyn Queue>> = Vec::new();
-    for url in &sqs.queue_urls {
-        let queue = SqsQueue::connect(SqsQueueOptions {
-            queue_url: url.clone(),
-            region: non_empty(&config.aws.region),
-            profile: non_empty(&config.aws.profile),
-            endpoint_url: non_empty(&config.aws.endpoint_url),
-            visibility_timeout,
-        })
-        .await?;
+    for url in config.queue.sqs.queue_urls.iter().take(at_most) {
+        let queue = SqsQueue::connect(&aws, SqsQueueOptions { queue_url: url.clone(), visibility_timeout }).await?;
         if queue.max_receives() != config.queue.max_receives {
             tracing::info!(
                 queue = %url,
@@ -93,17 +108,6 @@ pub async fn open_queues(config: &Config, paths: &DataPaths) -> Result<Vec<Arc<d
     Ok(queues)
 }
 
-/// The queue new tasks are sent to from this machine (`submit`, `run`): the first configured one.
-pub async fn open_queue(config: &Config, paths: &DataPaths) -> Result<Arc<dyn Queue>, SetupError> {
-    open_queues(config, paths).await?.into_iter().next().ok_or_else(|| {
-        SetupError::Config(ConfigError::Invalid {
-            key: "queue.sqs.queue_urls".into(),
-            origin: String::new(),
-            reason: "no queue configured".into(),
-        })
-    })
-}
-
 /// Builds everything the lifecycle needs from a validated config.
 pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> Result<Services, SetupError> {
     let llm = LlmClient::new(config.llm_config()?)?;
@@ -113,10 +117,7 @@ pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> R
     );
     let forge: Arc<dyn Forge> = match config.forge.kind.as_str() {
         "github" => {
-            let environment: Vec<(String, String)> = std::env::vars().collect();
-            let token_file = config.forge.token_file.as_deref().map(expand_home);
-            let keyring = keyring_entry().ok();
-            let (token, source) = load_token(&environment, keyring.as_ref(), token_file.as_deref())?;
+            let (token, source) = github_token(&config)?;
             tracing::info!(?source, "GitHub token found");
             Arc::new(GitHubForge::new(
                 GitHubOptions {
@@ -151,6 +152,38 @@ pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> R
     })
 }
 
+/// The AWS configuration every AWS client of the worker shares: the default credential chain or `aws.profile`,
+/// `aws.endpoint_url` for tests, and the region from `aws.region`, else the first queue URL (the metrics go
+/// where the queues are), else the AWS config's.
+pub async fn aws_sdk_config(config: &Config) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(profile) = non_empty(&config.aws.profile) {
+        loader = loader.profile_name(profile);
+    }
+    let region = non_empty(&config.aws.region)
+        .or_else(|| config.queue.sqs.queue_urls.first().and_then(|url| region_of_url(url)));
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if let Some(endpoint) = non_empty(&config.aws.endpoint_url) {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+/// An optional string setting: empty means unset.
+fn non_empty(value: &str) -> Option<String> {
+    Some(value.to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The GitHub token and where it was found, by the same rules for the worker, `doctor` and `token status`.
+pub fn github_token(config: &Config) -> Result<(SecretString, TokenSource), ForgeError> {
+    let environment: Vec<(String, String)> = std::env::vars().collect();
+    let token_file = config.forge.token_file.as_deref().map(expand_home);
+    let keyring = keyring_entry().ok();
+    load_token(&environment, keyring.as_ref(), token_file.as_deref())
+}
+
 /// `~/x` is `$HOME/x`, as a user writing a config file expects.
 fn expand_home(path: &std::path::Path) -> PathBuf {
     match (path.strip_prefix("~"), std::env::var_os("HOME")) {
@@ -168,24 +201,11 @@ pub async fn start_metrics(
     if config.metrics.cloudwatch_log_group.is_empty() {
         return Ok((Metrics::disabled(), None));
     }
-    let non_empty = |value: &str| Some(value.to_owned()).filter(|v| !v.is_empty());
-    let region = non_empty(&config.aws.region).or_else(|| {
-        // The queue URL names the region; the metrics go where the queues are.
-        config
-            .queue
-            .sqs
-            .queue_urls
-            .first()
-            .and_then(|url| url.split("sqs.").nth(1)?.split('.').next().map(str::to_owned))
-    });
     let options = CloudWatchOptions {
         log_group: config.metrics.cloudwatch_log_group.clone(),
         log_stream: None,
-        region,
-        profile: non_empty(&config.aws.profile),
-        endpoint_url: non_empty(&config.aws.endpoint_url),
         interval: std::time::Duration::from_secs(config.metrics.interval_secs),
     };
-    let (metrics, task) = Metrics::cloudwatch(options, shutdown).await?;
+    let (metrics, task) = Metrics::cloudwatch(&aws_sdk_config(config).await, options, shutdown).await?;
     Ok((metrics, Some(task)))
 }
