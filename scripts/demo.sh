@@ -18,6 +18,23 @@ eval "$(scripts/model-server.sh)"
 # pytest from the model's venv, when present, so the agent runs the tests the way most projects do.
 [ -x "$CACHE/venv/bin/pytest" ] && export PATH="$CACHE/venv/bin:$PATH"
 
+say "sandbox"
+mkdir -p "$CACHE"
+# The agent's commands run in a locked-down container per attempt when Docker is here; the image is built once from
+# deploy/sandbox (it needs Docker Hub's python image). Without either, the demo runs its tests on this machine: its
+# repository is this project's own example, the one case host mode is meant for.
+sandbox_image="${CODINGWORKER_SANDBOX_IMAGE:-codingworker-sandbox:latest}"
+if command -v docker >/dev/null && docker info >/dev/null 2>&1 \
+  && { docker image inspect "$sandbox_image" >/dev/null 2>&1 \
+       || docker build -q -t "$sandbox_image" deploy/sandbox >/dev/null 2>"$CACHE/sandbox-build.log"; }; then
+  export CODINGWORKER_SANDBOX_MODE=docker CODINGWORKER_SANDBOX_IMAGE="$sandbox_image"
+  echo "tests run in Docker ($sandbox_image)" >&2
+else
+  export CODINGWORKER_SANDBOX_MODE=host
+  echo "Docker or the sandbox image is not available (see $CACHE/sandbox-build.log): the demo's tests run on this" \
+    "machine (sandbox.mode = host), fine for this example repository, not for untrusted ones" >&2
+fi
+
 demo="$CACHE/demo"
 say "fresh demo remote at $demo/remote.git (a bare git repository standing in for GitHub)"
 rm -rf "$demo" && mkdir -p "$demo"

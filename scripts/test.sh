@@ -16,6 +16,11 @@ scripts/check-infra.sh
 echo "== moto (SQS and CloudWatch Logs) for the AWS-path tests" >&2
 eval "$(scripts/moto-server.sh)"
 
+if [ -z "${CODINGWORKER_SKIP_DOCKER_TESTS:-}" ]; then
+  echo "== sandbox test image (Debian + python3 + pytest, cached)" >&2
+  scripts/sandbox-test-image.sh
+fi
+
 echo "== model server" >&2
 eval "$(scripts/model-server.sh)"
 export CODINGWORKER_TEST_LLM_URL="$CODINGWORKER_LLM_BASE_URL"

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use codingworker_llm::{ChatMessage, ChatRequest, LlmClient, LlmError};
-use codingworker_sandbox::{CommandOutput, CommandSpec, HostExecutor, SandboxError};
+use codingworker_sandbox::{CommandOutput, CommandSpec, Executor, SandboxError};
 use serde::Serialize;
 
 use crate::check::{CheckLanguage, InstalledCheck, ReproCheck};
@@ -264,7 +264,7 @@ impl AgentError {
 
 pub struct Agent<'a> {
     llm: &'a LlmClient,
-    executor: &'a HostExecutor,
+    executor: &'a Executor,
     settings: AgentSettings,
 }
 
@@ -277,7 +277,7 @@ struct TestRun {
 }
 
 impl<'a> Agent<'a> {
-    pub fn new(llm: &'a LlmClient, executor: &'a HostExecutor, settings: AgentSettings) -> Self {
+    pub fn new(llm: &'a LlmClient, executor: &'a Executor, settings: AgentSettings) -> Self {
         Self { llm, executor, settings }
     }
 
@@ -288,7 +288,10 @@ impl<'a> Agent<'a> {
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<AgentOutcome, AgentError> {
         let files = load_files(workdir);
-        let test_command = self.settings.test_command.clone().or_else(|| detect_test_command(workdir, &files));
+        let test_command = match self.settings.test_command.clone() {
+            Some(command) => Some(command),
+            None => detect_tests(self.executor, workdir, &files).await,
+        };
         let mut outcome = AgentOutcome {
             changed_files: Vec::new(),
             verification: Verification::NotRun { reason: "no test command was configured or detected".into() },
@@ -639,21 +642,69 @@ impl<'a> Agent<'a> {
     }
 
     async fn run_tests(&self, workdir: &Path, command: &[String]) -> Result<TestRun, AgentError> {
-        let mut spec = CommandSpec::new(command, workdir.to_path_buf(), self.settings.test_timeout);
-        // Test caches must not end up in the commit.
-        spec.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
-        spec.env.push(("CI".into(), "true".into()));
-        let out: CommandOutput = self.executor.run(&spec).await?;
-        // Paths relative to the repository: the model knows the files by those names, and each absolute prefix
-        // costs tokens.
-        let mut output = out.combined_tail(20_000);
-        for root in [workdir.canonicalize().ok(), Some(workdir.to_path_buf())].into_iter().flatten() {
-            output = output.replace(&format!("{}/", root.display()), "");
-        }
-        // pytest exits 5 and unittest says "Ran 0 tests" when nothing was collected: nothing is verified then.
-        let empty = out.exit_code == Some(5) || output.contains("Ran 0 tests") || output.contains("no tests ran");
-        Ok(TestRun { passed: out.success() && !empty, empty, output })
+        Ok(run_tests(self.executor, workdir, command, self.settings.test_timeout).await?)
     }
+}
+
+async fn run_tests(
+    executor: &Executor,
+    workdir: &Path,
+    command: &[String],
+    timeout: Duration,
+) -> Result<TestRun, SandboxError> {
+    let mut spec = CommandSpec::new(command, workdir.to_path_buf(), timeout);
+    // Test caches must not end up in the commit.
+    spec.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
+    spec.env.push(("CI".into(), "true".into()));
+    let out: CommandOutput = executor.run(&spec).await?;
+    // Paths relative to the repository: the model knows the files by those names, and each absolute prefix
+    // costs tokens.
+    let mut output = out.combined_tail(20_000);
+    // The sandbox shows the worktree at /workspace.
+    let sandbox_root = Some(Path::new(codingworker_sandbox::WORKSPACE).to_path_buf());
+    for root in [workdir.canonicalize().ok(), Some(workdir.to_path_buf()), sandbox_root].into_iter().flatten() {
+        output = output.replace(&format!("{}/", root.display()), "");
+    }
+    // pytest exits 5 and unittest says "Ran 0 tests" when nothing was collected: nothing is verified then.
+    let empty = out.exit_code == Some(5) || output.contains("Ran 0 tests") || output.contains("no tests ran");
+    Ok(TestRun { passed: out.success() && !empty, empty, output })
+}
+
+/// The repository's test command, with pytest preferred when it is importable where the commands run.
+async fn detect_tests(executor: &Executor, workdir: &Path, files: &[RepoFile]) -> Option<Vec<String>> {
+    let python_tests = files.iter().any(|f| f.is_test && f.path.ends_with(".py"));
+    let mut pytest_available = false;
+    if python_tests {
+        let probe: Vec<String> = ["python3", "-c", "import pytest"].map(String::from).to_vec();
+        let spec = CommandSpec::new(&probe, workdir.to_path_buf(), Duration::from_secs(60));
+        pytest_available = executor.run(&spec).await.is_ok_and(|out| out.success());
+    }
+    detect_test_command(workdir, files, pytest_available)
+}
+
+/// A change made by another agent (OpenHands), checked the way the built-in agent checks its own: the configured
+/// or detected test command, run by `executor`. Returns the verdict, the command and the output's tail.
+pub async fn verify_change(
+    executor: &Executor,
+    workdir: &Path,
+    test_command: Option<Vec<String>>,
+    timeout: Duration,
+) -> Result<(Verification, Option<String>, String), SandboxError> {
+    let command = match test_command {
+        Some(command) => Some(command),
+        None => detect_tests(executor, workdir, &load_files(workdir)).await,
+    };
+    let Some(command) = command else {
+        let reason = "no test command was configured or detected".to_owned();
+        return Ok((Verification::NotRun { reason }, None, String::new()));
+    };
+    let run = run_tests(executor, workdir, &command, timeout).await?;
+    let verdict = match (run.passed, run.empty) {
+        (true, _) => Verification::Passed,
+        (false, true) => Verification::NotRun { reason: "the test command collected no tests".into() },
+        (false, false) => Verification::Failed,
+    };
+    Ok((verdict, Some(command.join(" ")), compact_failure(&run.output, 2000)))
 }
 
 /// Small models copy placeholder directories (`path/to/stats.py`) or drop real ones (`stats.py` for
@@ -847,7 +898,7 @@ mod tests {
             ..LlmConfig::default()
         })
         .unwrap();
-        let executor = HostExecutor::new();
+        let executor = Executor::Host(codingworker_sandbox::HostExecutor::new());
         let settings = AgentSettings {
             test_command: Some(vec!["python3".into(), "-m".into(), "unittest".into()]),
             reproduction_check,

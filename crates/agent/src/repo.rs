@@ -158,7 +158,9 @@ pub fn repo_map(files: &[&RepoFile], budget: u32) -> String {
 }
 
 /// How to run the project's tests, detected from its files.
-pub fn detect_test_command(root: &Path, files: &[RepoFile]) -> Option<Vec<String>> {
+/// The test command the repository's files suggest. `pytest_available` says whether pytest is importable where the
+/// commands run (the sandbox image, or the host).
+pub fn detect_test_command(root: &Path, files: &[RepoFile], pytest_available: bool) -> Option<Vec<String>> {
     let argv = |parts: &[&str]| Some(parts.iter().map(|s| (*s).to_owned()).collect());
     if root.join("Cargo.toml").exists() {
         return argv(&["cargo", "test", "--quiet"]);
@@ -182,18 +184,12 @@ pub fn detect_test_command(root: &Path, files: &[RepoFile]) -> Option<Vec<String
     }
     let python_tests = files.iter().any(|f| f.is_test && f.path.ends_with(".py"));
     if python_tests {
-        if on_path("pytest") {
-            return argv(&["pytest", "-q", "-x", "-p", "no:cacheprovider"]);
+        if pytest_available {
+            return argv(&["python3", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]);
         }
         return argv(&["python3", "-m", "unittest"]);
     }
     None
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
 }
 
 /// The informative part of a test run's output: error and assertion lines plus the tail, within `max_chars`.
@@ -271,16 +267,16 @@ mod tests {
     #[test]
     fn test_commands_are_detected() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(detect_test_command(dir.path(), &[]), None);
+        assert_eq!(detect_test_command(dir.path(), &[], false), None);
         let py = vec![file("test_a.py", "")];
-        let cmd = detect_test_command(dir.path(), &py).unwrap();
-        assert!(cmd[0] == "pytest" || cmd == ["python3", "-m", "unittest"], "{cmd:?}");
+        assert_eq!(detect_test_command(dir.path(), &py, false).unwrap(), ["python3", "-m", "unittest"]);
+        assert_eq!(detect_test_command(dir.path(), &py, true).unwrap()[..3], ["python3", "-m", "pytest"]);
         let js = vec![file("test_text.js", ""), file("text.js", "")];
-        assert_eq!(detect_test_command(dir.path(), &js).unwrap(), ["node", "--test", "test_text.js"]);
+        assert_eq!(detect_test_command(dir.path(), &js, false).unwrap(), ["node", "--test", "test_text.js"]);
         std::fs::write(dir.path().join("package.json"), r#"{"scripts":{"test":"node t.js"}}"#).unwrap();
-        assert_eq!(detect_test_command(dir.path(), &[]).unwrap()[0], "npm");
+        assert_eq!(detect_test_command(dir.path(), &[], false).unwrap()[0], "npm");
         std::fs::write(dir.path().join("Cargo.toml"), "[package]\n").unwrap();
-        assert_eq!(detect_test_command(dir.path(), &[]).unwrap()[0], "cargo");
+        assert_eq!(detect_test_command(dir.path(), &[], false).unwrap()[0], "cargo");
     }
 
     #[test]

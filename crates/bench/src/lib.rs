@@ -203,7 +203,8 @@ pub async fn run_builtin(
             message_json: body,
         })
         .map_err(|e| BenchError::Setup(e.to_string()))?;
-    let services = build_services(config, &paths, Arc::clone(&store)).map_err(|e| BenchError::Setup(e.to_string()))?;
+    let services =
+        build_services(config, &paths, Arc::clone(&store)).await.map_err(|e| BenchError::Setup(e.to_string()))?;
     let worker = Worker::new(Arc::new(services), queue);
     let (_stop, shutdown) = tokio::sync::watch::channel(false);
 

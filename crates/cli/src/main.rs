@@ -147,6 +147,9 @@ struct TaskArgs {
     /// Model for this task only.
     #[arg(long)]
     model: Option<String>,
+    /// Agent backend for this task only: `builtin` or `openhands` (default: agent.backend).
+    #[arg(long, value_parser = ["builtin", "openhands"])]
+    agent: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -180,7 +183,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let queue = open_queue(&config, &paths).await?;
             let task_id = submit(queue.as_ref(), &store, &args).await?;
             eprintln!("task {task_id} queued; working on it now");
-            let services = Arc::new(build_services(config, &paths, Arc::clone(&store))?);
+            let services = Arc::new(build_services(config, &paths, Arc::clone(&store)).await?);
             check_model_at_startup(&services.llm).await?;
             let worker = Worker::new(services, queue);
             worker.run(RunMode::UntilTaskDone(task_id.clone()), shutdown_signal()).await?;
@@ -204,7 +207,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let concurrency = usize::try_from(config.queue.concurrency).unwrap_or(1);
             let shutdown = shutdown_signal();
             let (metrics, publisher) = start_metrics(&config, shutdown.clone()).await?;
-            let mut services = build_services(config, &paths, store)?;
+            let mut services = build_services(config, &paths, store).await?;
             services.metrics = metrics;
             let services = Arc::new(services);
             check_model_at_startup(&services.llm).await?;
@@ -278,7 +281,8 @@ fn init_logging(config: &Config, paths: &DataPaths) -> Result<()> {
     // The task log keeps the model transcript too; the console stays readable.
     let task_filter = tracing_subscriber::filter::Targets::new()
         .with_default(tracing::Level::INFO)
-        .with_target("codingworker::transcript", tracing::Level::DEBUG);
+        .with_target("codingworker::transcript", tracing::Level::DEBUG)
+        .with_target("codingworker::output", tracing::Level::DEBUG);
     let task_log = TaskLogLayer::new(paths.logs.clone()).with_filter(task_filter);
     let registry = tracing_subscriber::registry().with(task_log);
     if config.log.format == "json" {
@@ -349,6 +353,8 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
     // One attempt per task: the bench measures the agent, not the queue's retries.
     let mut config = config;
     config.queue.max_receives = 1;
+    // Its tasks are this project's own, and aider, the peer it is compared with, runs on the host too.
+    config.sandbox.mode = "host".into();
     config.queue.retry_delay_secs = 0;
     let budget = std::time::Duration::from_secs(args.time_budget_secs);
     let aider = args.peer_aider.as_ref().map(|program| AiderOptions {
@@ -413,7 +419,12 @@ async fn submit(queue: &dyn Queue, store: &Store, args: &TaskArgs) -> Result<Str
         None => format!("local/{}", repo_dir_name(&clone_url)),
     };
     let (owner, name) = full_name.split_once('/').context("--name must look like owner/name")?;
-    let overrides = Overrides { base_branch: args.base.clone(), agent: None, model: args.model.clone() };
+    let agent = match args.agent.as_deref() {
+        Some("openhands") => Some(codingworker_protocol::AgentKind::Openhands),
+        Some(_) => Some(codingworker_protocol::AgentKind::Builtin),
+        None => None,
+    };
+    let overrides = Overrides { base_branch: args.base.clone(), agent, model: args.model.clone() };
     let message = local_task_message(owner, name, &clone_url, args.issue, &title, &body, overrides)
         .context("the task is not valid")?;
     let body = message.to_json()?;
@@ -643,6 +654,21 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
         }
     } else {
         check(true, "forge", "local (pull requests recorded in the task store)".into());
+    }
+    if config.sandbox.mode == "docker" || config.agent.backend == "openhands" {
+        match codingworker_worker::connect_sandbox(config, paths, false).await {
+            Ok(_) => check(
+                true,
+                "sandbox",
+                format!(
+                    "Docker answers; image {} present (sandbox.mode = {})",
+                    config.sandbox.image, config.sandbox.mode
+                ),
+            ),
+            Err(e) => check(false, "sandbox", e.to_string()),
+        }
+    } else {
+        check(true, "sandbox", "host mode: commands run unisolated on this machine (trusted repositories only)".into());
     }
     match open_queues(config, paths).await {
         Ok(queues) => {

@@ -16,11 +16,7 @@ use common::{TestEnv, demo_issue};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a real model server (CODINGWORKER_TEST_LLM_URL); scripts/test.sh runs it"]
 async fn the_real_model_fixes_the_demo_bug_and_the_branch_passes_its_tests() {
-    let url = std::env::var("CODINGWORKER_TEST_LLM_URL").expect(
-        "set CODINGWORKER_TEST_LLM_URL to the model server, e.g. http://127.0.0.1:8089 (scripts/model-server.sh)",
-    );
-    let protocol = std::env::var("CODINGWORKER_TEST_LLM_PROTOCOL").unwrap_or_else(|_| "openai".into());
-    let model = std::env::var("CODINGWORKER_TEST_LLM_MODEL").unwrap_or_else(|_| "qwen2.5-coder:1.5b".into());
+    let (url, protocol, model) = common::test_model();
     let env = TestEnv::new().await;
     let (title, body) = demo_issue();
 

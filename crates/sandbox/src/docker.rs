@@ -7,15 +7,16 @@
 //! so a worker restarting after a crash removes what its previous run left behind.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, ContainerCreateResponse, HostConfig, NetworkCreateRequest};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, InspectNetworkOptions, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, WaitContainerOptions,
 };
 use futures_util::StreamExt;
 
@@ -70,13 +71,139 @@ pub struct SandboxSession {
     user: String,
 }
 
+/// A container that runs one program to its end (a whole agent such as OpenHands), rather than commands one by one.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ContainerJob {
+    /// Names the container and labels it; the worker's label is added too.
+    pub attempt: String,
+    pub image: String,
+    pub command: Vec<String>,
+    /// `NAME=value`; nothing from the worker's own environment is passed.
+    pub env: Vec<String>,
+    /// `host-path:container-path[:ro]`.
+    pub binds: Vec<String>,
+    /// `name:address` lines for the container's /etc/hosts.
+    pub extra_hosts: Vec<String>,
+    /// `none`, `bridge` or a network's name.
+    pub network: String,
+    /// `uid:gid`; `None` keeps the image's user.
+    pub user: Option<String>,
+    pub working_dir: Option<String>,
+}
+
+/// How a [`ContainerJob`] ended.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    /// `None` when killed at the deadline or when the engine did not say.
+    pub exit_code: Option<i64>,
+    pub timed_out: bool,
+    /// The last part of its output (stdout and stderr interleaved).
+    pub output_tail: String,
+    pub duration: Duration,
+}
+
+/// Output kept from a job for the error message and the store; the whole output is in the attempt log.
+const JOB_TAIL_BYTES: usize = 8 * 1024;
+
+/// Label naming the attempt a container belongs to.
+pub const ATTEMPT_LABEL: &str = "dev.codingworker.attempt";
+
+/// Removes a job's container however its run ends, including when the attempt's future is dropped at its
+/// deadline.
+struct RemoveOnDrop {
+    docker: Docker,
+    id: String,
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let (docker, id) = (self.docker.clone(), std::mem::take(&mut self.id));
+        if id.is_empty() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = force_remove(&docker, &id).await;
+            });
+        }
+    }
+}
+
+/// `auto`: the worker's own uid:gid, so files the commands write stay the worker's; a worker running as root
+/// gets an unprivileged uid instead.
+pub fn resolve_user(setting: &str) -> String {
+    if setting != "auto" {
+        return setting.to_owned();
+    }
+    // SAFETY: getuid(2) and getgid(2) have no preconditions and cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    if uid == 0 { "10001:10001".to_owned() } else { format!("{uid}:{gid}") }
+}
+
+/// When the container's user is not the worker's, lets it write the worktree (tests write caches and temporary
+/// files). The worktree lives in the worker's private data directory, so no other local user can reach it.
+fn open_up_for(worktree: &Path, container_user: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    // SAFETY: getuid(2) has no preconditions and cannot fail.
+    let own_uid = unsafe { libc::getuid() };
+    if container_user.split(':').next() == Some(own_uid.to_string().as_str()) {
+        return;
+    }
+    let mut pending = vec![worktree.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        let extra = if meta.is_dir() { 0o777 } else { 0o666 | (meta.permissions().mode() & 0o111) };
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(meta.permissions().mode() | extra));
+        if meta.is_dir()
+            && let Ok(entries) = std::fs::read_dir(&path)
+        {
+            pending.extend(entries.flatten().map(|e| e.path()));
+        }
+    }
+}
+
+/// A container name from an attempt id: Docker allows `[a-zA-Z0-9_.-]`.
+fn container_name(attempt: &str) -> String {
+    format!("codingworker-{attempt}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' })
+        .collect()
+}
+
+/// Command output, as it arrives, into the attempt log (the task log file keeps target `codingworker::output`).
+fn stream_to_log(stream: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        tracing::debug!(target: "codingworker::output", stream, "{line}");
+    }
+}
+
+/// The gateway of an IPv4 subnet: the one Docker reports, or the subnet's first address (older engines).
+fn gateway_of(gateway: Option<&str>, subnet: Option<&str>) -> Option<IpAddr> {
+    if let Some(ip) = gateway.and_then(|g| g.parse::<Ipv4Addr>().ok()) {
+        return Some(IpAddr::V4(ip));
+    }
+    let network: Ipv4Addr = subnet?.split('/').next()?.parse().ok()?;
+    Some(IpAddr::V4(Ipv4Addr::from(u32::from(network) + 1)))
+}
+
+/// Stops and removes a container with its anonymous volumes.
+async fn force_remove(docker: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
+    let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+    docker.remove_container(id, Some(options)).await
+}
+
 fn engine(context: &str, error: bollard::errors::Error) -> SandboxError {
     SandboxError::Docker { context: context.to_owned(), message: error.to_string() }
 }
 
 impl DockerSandbox {
     /// Connects to the local engine (`DOCKER_HOST` or the default socket) and checks that it answers.
-    pub async fn connect(options: DockerOptions) -> Result<Self, SandboxError> {
+    pub async fn connect(mut options: DockerOptions) -> Result<Self, SandboxError> {
+        options.user = resolve_user(&options.user);
         if options.user.starts_with("0:") || options.user == "0" || options.user == "root" {
             return Err(SandboxError::Docker {
                 context: "sandbox.user".into(),
@@ -98,26 +225,18 @@ impl DockerSandbox {
         let worktree = worktree
             .canonicalize()
             .map_err(|source| SandboxError::Io { program: format!("sandbox for {}", worktree.display()), source })?;
-        let name: String = format!("codingworker-{attempt}")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' })
-            .collect();
-        let labels = HashMap::from([
-            (WORKER_LABEL.to_owned(), self.options.worker_id.clone()),
-            ("dev.codingworker.attempt".to_owned(), attempt.to_owned()),
-        ]);
+        let name = container_name(attempt);
+        open_up_for(&worktree, &self.options.user);
+        let labels = self.labels(attempt);
         let host_config = HostConfig {
             binds: Some(vec![format!("{}:{WORKSPACE}", worktree.display())]),
-            memory: Some(self.options.memory_bytes),
-            memory_swap: Some(self.options.memory_bytes),
-            nano_cpus: Some(self.options.nano_cpus),
-            pids_limit: Some(self.options.pids_limit),
             network_mode: Some(self.options.network.clone().unwrap_or_else(|| "none".into())),
             cap_drop: Some(vec!["ALL".into()]),
-            security_opt: Some(vec!["no-new-privileges".into()]),
             readonly_rootfs: Some(true),
+            // Gone by itself when its clock runs out, even if the worker is gone too.
+            auto_remove: Some(true),
             tmpfs: Some(HashMap::from([("/tmp".to_owned(), "rw,nosuid,nodev,size=256m".to_owned())])),
-            ..Default::default()
+            ..self.limits()
         };
         let body = ContainerCreateBody {
             image: Some(self.options.image.clone()),
@@ -130,11 +249,7 @@ impl DockerSandbox {
             host_config: Some(host_config),
             ..Default::default()
         };
-        let created = self
-            .docker
-            .create_container(Some(CreateContainerOptionsBuilder::new().name(&name).build()), body)
-            .await
-            .map_err(|e| engine(&format!("creating the sandbox container from {}", self.options.image), e))?;
+        let created = self.create(&name, body).await?;
         let session = SandboxSession {
             docker: self.docker.clone(),
             container: created.id,
@@ -148,6 +263,164 @@ impl DockerSandbox {
         Ok(session)
     }
 
+    async fn create(&self, name: &str, body: ContainerCreateBody) -> Result<ContainerCreateResponse, SandboxError> {
+        let image = body.image.clone().unwrap_or_default();
+        self.docker
+            .create_container(Some(CreateContainerOptionsBuilder::new().name(name).build()), body)
+            .await
+            .map_err(|e| engine(&format!("creating a container from {image}"), e))
+    }
+
+    /// The labels that make a container this worker's: orphan removal finds it by them.
+    fn labels(&self, attempt: &str) -> HashMap<String, String> {
+        HashMap::from([
+            (WORKER_LABEL.to_owned(), self.options.worker_id.clone()),
+            (ATTEMPT_LABEL.to_owned(), attempt.to_owned()),
+        ])
+    }
+
+    /// Memory, CPU and PID limits and no privilege escalation: what every container of the worker gets.
+    fn limits(&self) -> HostConfig {
+        HostConfig {
+            memory: Some(self.options.memory_bytes),
+            memory_swap: Some(self.options.memory_bytes),
+            nano_cpus: Some(self.options.nano_cpus),
+            pids_limit: Some(self.options.pids_limit),
+            security_opt: Some(vec!["no-new-privileges".into()]),
+            ..Default::default()
+        }
+    }
+
+    /// Whether `image` is present in the engine: images are built or pulled beforehand, never during a task.
+    pub async fn has_image(&self, image: &str) -> Result<bool, SandboxError> {
+        match self.docker.inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(e) => Err(engine(&format!("looking up image {image}"), e)),
+        }
+    }
+
+    /// The options every attempt's container gets.
+    pub fn options(&self) -> &DockerOptions {
+        &self.options
+    }
+
+    /// Creates (once) an internal network: no route to the internet or the LAN, and the host only through the
+    /// network's gateway address, where the worker's [`crate::TcpRelay`] forwards to the model server. Returns
+    /// the gateway address.
+    pub async fn ensure_internal_network(&self, name: &str) -> Result<IpAddr, SandboxError> {
+        let inspected = match self.docker.inspect_network(name, None::<InspectNetworkOptions>).await {
+            Ok(network) => network,
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+                let request = NetworkCreateRequest {
+                    name: name.to_owned(),
+                    driver: Some("bridge".into()),
+                    internal: Some(true),
+                    labels: Some(HashMap::from([(WORKER_LABEL.to_owned(), self.options.worker_id.clone())])),
+                    ..Default::default()
+                };
+                // Two workers may race to create it; the loser inspects the winner's.
+                if let Err(e) = self.docker.create_network(request).await {
+                    tracing::debug!("creating network {name}: {e}");
+                }
+                self.docker
+                    .inspect_network(name, None::<InspectNetworkOptions>)
+                    .await
+                    .map_err(|e| engine(&format!("creating the internal network {name}"), e))?
+            }
+            Err(e) => return Err(engine(&format!("inspecting network {name}"), e)),
+        };
+        if inspected.internal != Some(true) {
+            return Err(SandboxError::Docker {
+                context: format!("network {name}"),
+                message: "exists but is not internal (it could reach the internet); remove it with \
+                          `docker network rm` and let the worker create it"
+                    .into(),
+            });
+        }
+        let gateway = inspected
+            .ipam
+            .and_then(|ipam| ipam.config)
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|config| gateway_of(config.gateway.as_deref(), config.subnet.as_deref()));
+        gateway.ok_or_else(|| SandboxError::Docker {
+            context: format!("network {name}"),
+            message: "has no IPv4 gateway address for the model relay".into(),
+        })
+    }
+
+    /// Runs `job` as its own container to the end or to `budget`, whichever comes first, streaming its output
+    /// into the attempt log. The container is removed afterwards either way.
+    pub async fn run_job(&self, job: &ContainerJob, budget: Duration) -> Result<JobResult, SandboxError> {
+        let name = container_name(&job.attempt);
+        let host_config = HostConfig {
+            binds: Some(job.binds.clone()),
+            network_mode: Some(job.network.clone()),
+            extra_hosts: (!job.extra_hosts.is_empty()).then(|| job.extra_hosts.clone()),
+            ..self.limits()
+        };
+        let body = ContainerCreateBody {
+            image: Some(job.image.clone()),
+            cmd: Some(job.command.clone()),
+            user: job.user.clone(),
+            working_dir: job.working_dir.clone(),
+            env: Some(job.env.clone()),
+            labels: Some(self.labels(&job.attempt)),
+            host_config: Some(host_config),
+            ..Default::default()
+        };
+        let created = self.create(&name, body).await?;
+        let mut guard = RemoveOnDrop { docker: self.docker.clone(), id: created.id };
+        let started = Instant::now();
+        let result = self.follow_job(&guard.id, budget, started).await;
+        // Removed before returning, so the name is free for the next job; the guard covers cancellation only.
+        let id = std::mem::take(&mut guard.id);
+        let _ = force_remove(&self.docker, &id).await;
+        result
+    }
+
+    async fn follow_job(&self, id: &str, budget: Duration, started: Instant) -> Result<JobResult, SandboxError> {
+        self.docker.start_container(id, None).await.map_err(|e| engine("starting the container", e))?;
+        let mut tail = std::collections::VecDeque::<u8>::new();
+        let follow = async {
+            let options = LogsOptionsBuilder::new().follow(true).stdout(true).stderr(true).build();
+            let mut logs = self.docker.logs(id, Some(options));
+            while let Some(Ok(chunk)) = logs.next().await {
+                let stream =
+                    if matches!(chunk, bollard::container::LogOutput::StdErr { .. }) { "stderr" } else { "stdout" };
+                let bytes = chunk.into_bytes();
+                stream_to_log(stream, &bytes);
+                tail.extend(bytes.iter());
+                while tail.len() > JOB_TAIL_BYTES {
+                    tail.pop_front();
+                }
+            }
+            let mut waits = self.docker.wait_container(id, None::<WaitContainerOptions>);
+            match waits.next().await {
+                Some(Ok(status)) => Some(status.status_code),
+                // A non-zero exit arrives as an error carrying the code.
+                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Some(code),
+                _ => None,
+            }
+        };
+        let (exit_code, timed_out) = match tokio::time::timeout(budget, follow).await {
+            Ok(code) => (code, false),
+            Err(_) => {
+                let kill = KillContainerOptionsBuilder::new().signal("KILL").build();
+                let _ = self.docker.kill_container(id, Some(kill)).await;
+                (None, true)
+            }
+        };
+        let tail: Vec<u8> = tail.into_iter().collect();
+        Ok(JobResult {
+            exit_code,
+            timed_out,
+            output_tail: String::from_utf8_lossy(&tail).into_owned(),
+            duration: started.elapsed(),
+        })
+    }
+
     /// Removes every container this worker's earlier runs left (a crash or a kill mid-attempt). Returns how many.
     pub async fn remove_orphans(&self) -> Result<usize, SandboxError> {
         let filters = HashMap::from([("label", vec![format!("{WORKER_LABEL}={}", self.options.worker_id)])]);
@@ -159,8 +432,7 @@ impl DockerSandbox {
         let mut removed = 0;
         for container in found {
             if let Some(id) = container.id {
-                let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
-                if self.docker.remove_container(&id, Some(options)).await.is_ok() {
+                if force_remove(&self.docker, &id).await.is_ok() {
                     removed += 1;
                 }
             }
@@ -210,10 +482,11 @@ impl SandboxSession {
             let limit = spec.max_output_bytes;
             let collect = async {
                 while let Some(Ok(chunk)) = output.next().await {
-                    let (target, bytes) = match chunk {
-                        bollard::container::LogOutput::StdErr { message } => (&mut stderr, message),
-                        other => (&mut stdout, other.into_bytes()),
+                    let (target, bytes, stream) = match chunk {
+                        bollard::container::LogOutput::StdErr { message } => (&mut stderr, message, "stderr"),
+                        other => (&mut stdout, other.into_bytes(), "stdout"),
                     };
+                    stream_to_log(stream, &bytes);
                     if target.len() < limit {
                         target.extend_from_slice(&bytes[..bytes.len().min(limit - target.len())]);
                     }
@@ -247,7 +520,6 @@ impl SandboxSession {
     /// Stops and removes the container (and its anonymous volumes). Errors are ignored: a leftover is an orphan the
     /// next start-up removes.
     pub async fn remove(&self) {
-        let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
-        let _ = self.docker.remove_container(&self.container, Some(options)).await;
+        let _ = force_remove(&self.docker, &self.container).await;
     }
 }

@@ -1,11 +1,15 @@
 //! Runs agent commands (tests, builds) with limits: a timeout that kills the whole process group, bounded
 //! output, and an environment allow-list so secrets in the worker's environment never reach the command.
 //! [`HostExecutor`] runs them on the host (trusted local use); [`DockerSandbox`] runs them in a container per
-//! attempt.
+//! attempt; [`Executor`] is whichever of the two an attempt uses.
 
 mod docker;
+mod relay;
 
-pub use docker::{DockerOptions, DockerSandbox, SandboxSession, WORKER_LABEL, WORKSPACE};
+pub use docker::{
+    ATTEMPT_LABEL, ContainerJob, DockerOptions, DockerSandbox, JobResult, SandboxSession, WORKER_LABEL, WORKSPACE,
+};
+pub use relay::TcpRelay;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -92,6 +96,30 @@ impl SandboxError {
             SandboxError::Spawn { source, .. } => source.kind() != std::io::ErrorKind::NotFound,
             SandboxError::Io { .. } => true,
             SandboxError::Docker { .. } => true,
+        }
+    }
+}
+
+/// Where an attempt's commands run.
+pub enum Executor {
+    /// Directly on the host: trusted repositories only (`sandbox.mode = "host"`).
+    Host(HostExecutor),
+    /// In the attempt's own container.
+    Docker(SandboxSession),
+}
+
+impl Executor {
+    pub async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, SandboxError> {
+        match self {
+            Executor::Host(host) => host.run(spec).await,
+            Executor::Docker(session) => session.run(spec).await,
+        }
+    }
+
+    /// Removes the attempt's container, if any.
+    pub async fn finish(self) {
+        if let Executor::Docker(session) = self {
+            session.remove().await;
         }
     }
 }

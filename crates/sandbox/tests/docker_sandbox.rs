@@ -8,44 +8,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use codingworker_sandbox::{CommandSpec, DockerOptions, DockerSandbox};
+use codingworker_sandbox::{CommandSpec, ContainerJob, DockerOptions, DockerSandbox, TcpRelay, WORKER_LABEL};
 
-const IMAGE: &str = "codingworker-test-busybox:1";
+mod support;
 
-async fn docker(args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new("docker").args(args).output().await.expect("the docker CLI runs")
-}
-
-/// Builds the test image once: busybox and its applets on an empty filesystem.
-async fn test_image() {
-    if docker(&["image", "inspect", IMAGE]).await.status.success() {
-        return;
-    }
-    let context = tempfile::tempdir().unwrap();
-    std::fs::copy("/bin/busybox", context.path().join("busybox"))
-        .expect("/bin/busybox (apt-get install busybox-static)");
-    std::fs::write(
-        context.path().join("Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
-    )
-    .unwrap();
-    let built = docker(&["build", "--quiet", "-t", IMAGE, context.path().to_str().unwrap()]).await;
-    assert!(built.status.success(), "building the test image: {}", String::from_utf8_lossy(&built.stderr));
-}
-
-/// `.ci/run` sets CODINGWORKER_SKIP_DOCKER_TESTS only when it could not start any Docker engine, and says so.
-fn docker_missing() -> bool {
-    let missing = std::env::var_os("CODINGWORKER_SKIP_DOCKER_TESTS").is_some();
-    if missing {
-        eprintln!("SKIPPED: no Docker engine on this machine (CODINGWORKER_SKIP_DOCKER_TESTS)");
-    }
-    missing
-}
+use support::{bridge_gateway, busybox_image, containers_labelled, docker, docker_missing};
 
 async fn connect_sandbox(worker_id: &str, network: Option<&str>) -> DockerSandbox {
-    test_image().await;
     DockerSandbox::connect(DockerOptions {
-        image: IMAGE.into(),
+        image: busybox_image().await.into(),
         network: network.map(str::to_owned),
         worker_id: worker_id.into(),
         memory_bytes: 256 * 1024 * 1024,
@@ -77,25 +48,6 @@ fn sh(dir: &Path, script: &str) -> CommandSpec {
 /// An HTTP request with busybox's nc (its static wget cannot resolve even a literal address).
 fn fetch(host: &str, port: u16) -> String {
     format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} {port}")
-}
-
-/// The docker bridge's gateway: an address of this machine that a container with a network could reach.
-async fn bridge_gateway() -> String {
-    let out =
-        docker(&["network", "inspect", "bridge", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{.Subnet}}{{end}}"])
-            .await;
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut parts = text.split_whitespace();
-    match (parts.next(), parts.next()) {
-        (Some(gateway), Some(_)) => gateway.to_owned(),
-        // Older engines leave Gateway out; Docker gives the bridge the subnet's first address.
-        (Some(subnet), None) => {
-            let network = subnet.split('/').next().unwrap();
-            let octets: Vec<&str> = network.split('.').collect();
-            format!("{}.{}.{}.1", octets[0], octets[1], octets[2])
-        }
-        _ => panic!("cannot read the bridge network: {text}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,8 +133,9 @@ async fn a_command_over_its_time_is_killed_with_its_container() {
     let started = Instant::now();
     let out = session.run(&spec).await.unwrap();
     assert!(out.timed_out && started.elapsed() < Duration::from_secs(15), "{out:?}");
+    // Killed, and (auto-removed) gone at once; remove() covers an engine that is slow to do so.
     let state = docker(&["inspect", "--format", "{{.State.Running}}", session.id()]).await;
-    assert_eq!(String::from_utf8_lossy(&state.stdout).trim(), "false", "the container was killed");
+    assert_ne!(String::from_utf8_lossy(&state.stdout).trim(), "true", "the container was killed");
     session.remove().await;
     let gone = docker(&["inspect", session.id()]).await;
     assert!(!gone.status.success(), "and removed");
@@ -236,4 +189,82 @@ async fn overhead_from_container_start_to_first_command() {
         samples[0],
         samples[samples.len() - 1]
     );
+}
+
+/// A server answering every connection with `reply`, on `addr`.
+async fn answer_with(addr: &str, reply: &'static [u8]) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let local = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            use tokio::io::AsyncWriteExt as _;
+            let _ = stream.write_all(reply).await;
+        }
+    });
+    local
+}
+
+/// The `llm` policy (OpenHands' default): an internal network whose only way out is the worker's relay to the
+/// model. The test's own services stand in for what must stay out of reach: a second server on the host's
+/// loopback and a server in another container of this test on the default bridge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker and busybox-static: scripts/test.sh runs it"]
+async fn the_llm_network_reaches_the_model_and_nothing_else() {
+    if docker_missing() {
+        return;
+    }
+    let sandbox = new_sandbox("llm-network-test", None).await;
+    let model = answer_with("127.0.0.1:0", b"HTTP/1.0 200 OK\r\n\r\nMODEL-REACHED").await;
+    let other = answer_with("127.0.0.1:0", b"HTTP/1.0 200 OK\r\n\r\nLOOPBACK-REACHED").await;
+    let peer_name = "codingworker-llm-network-test-peer";
+    let _ = docker(&["rm", "-f", peer_name]).await;
+    let peer = docker(&[
+        "run",
+        "-d",
+        "--name",
+        peer_name,
+        "--label",
+        &format!("{WORKER_LABEL}=llm-network-test"),
+        support::BUSYBOX_IMAGE,
+        "sh",
+        "-c",
+        "while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nPEER-REACHED' | nc -l -p 8080; done",
+    ])
+    .await;
+    assert!(peer.status.success(), "{}", String::from_utf8_lossy(&peer.stderr));
+    let peer_ip = docker(&["inspect", "--format", "{{.NetworkSettings.IPAddress}}", peer_name]).await;
+    let peer_ip = String::from_utf8_lossy(&peer_ip.stdout).trim().to_owned();
+
+    let gateway = sandbox.ensure_internal_network("codingworker-test-llm").await.unwrap();
+    let relay = TcpRelay::start(std::net::SocketAddr::new(gateway, 0), model.to_string()).await.unwrap();
+    let tries = [
+        ("the model, through the relay", format!("host.docker.internal {}", relay.local_addr().port())),
+        ("another server on the host's loopback", format!("127.0.0.1 {}", other.port())),
+        ("the same server by the gateway address", format!("{gateway} {}", other.port())),
+        ("a server in another container", format!("{peer_ip} 8080")),
+    ];
+    let script: String = tries
+        .iter()
+        .map(|(what, target)| {
+            format!("echo \"== {what}\"; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {target} 2>&1; echo; ")
+        })
+        .collect();
+    let job = ContainerJob {
+        attempt: "llm-network-1".into(),
+        image: support::BUSYBOX_IMAGE.into(),
+        command: vec!["sh".into(), "-c".into(), script],
+        network: "codingworker-test-llm".into(),
+        extra_hosts: vec![format!("host.docker.internal:{gateway}")],
+        user: Some("10001:10001".into()),
+        ..ContainerJob::default()
+    };
+    let result = sandbox.run_job(&job, Duration::from_secs(60)).await.unwrap();
+    let _ = docker(&["rm", "-f", peer_name]).await;
+    println!("from the llm network:\n{}", result.output_tail);
+    assert_eq!(result.exit_code, Some(0), "{result:?}");
+    assert!(result.output_tail.contains("MODEL-REACHED"), "the model must be reachable: {}", result.output_tail);
+    for forbidden in ["LOOPBACK-REACHED", "PEER-REACHED"] {
+        assert!(!result.output_tail.contains(forbidden), "{forbidden}: {}", result.output_tail);
+    }
+    assert!(containers_labelled(WORKER_LABEL, "llm-network-test").await.is_empty(), "the job's container is removed");
 }

@@ -23,8 +23,45 @@ pub struct Config {
     pub forge: ForgeSection,
     pub llm: LlmSection,
     pub agent: AgentSection,
+    pub sandbox: SandboxSection,
+    /// The OpenHands backend (`agent.backend = "openhands"`, or a task's `overrides.agent`).
+    pub openhands: codingworker_openhands::OpenHandsSettings,
     pub git: GitSection,
     pub log: LogSection,
+}
+
+/// Where the built-in agent's commands (tests, checks) run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxSection {
+    /// `docker` (a locked-down container per attempt) or `host` (directly on this machine: trusted repositories
+    /// only).
+    pub mode: String,
+    /// The project's toolchain image; build the default one with `docker build -t codingworker-sandbox:latest
+    /// deploy/sandbox`.
+    pub image: String,
+    /// `uid:gid` commands run as inside the container, never root; `auto` is the worker's own (or 10001:10001
+    /// when the worker runs as root).
+    pub user: String,
+    pub memory_mb: u64,
+    pub cpus: f64,
+    pub pids_limit: i64,
+    /// `none` (default: tests need no network), `bridge`, or a Docker network's name.
+    pub network: String,
+}
+
+impl Default for SandboxSection {
+    fn default() -> Self {
+        Self {
+            mode: "docker".into(),
+            image: "codingworker-sandbox:latest".into(),
+            user: "auto".into(),
+            memory_mb: 2048,
+            cpus: 2.0,
+            pids_limit: 256,
+            network: "none".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,7 +180,7 @@ pub struct LlmSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentSection {
-    /// `builtin`.
+    /// `builtin` (CodingWorker's agent for small models) or `openhands`; a task may ask for the other.
     pub backend: String,
     pub max_rounds: u32,
     /// Test command as argv, e.g. `["python3", "-m", "pytest", "-q"]`; empty means detect.
@@ -401,12 +438,13 @@ impl Config {
             return Err(ConfigError::invalid("queue.wait_secs", "must be at most 20 (the SQS long-poll limit)"));
         }
         self.llm_config()?;
-        if self.agent.backend != "builtin" {
+        if !matches!(self.agent.backend.as_str(), "builtin" | "openhands") {
             return Err(ConfigError::invalid(
                 "agent.backend",
-                format!("`{}` is not available; use `builtin`", self.agent.backend),
+                format!("`{}` is not a backend; use `builtin` or `openhands`", self.agent.backend),
             ));
         }
+        self.validate_sandbox()?;
         if !(1..=10).contains(&self.agent.max_rounds) {
             return Err(ConfigError::invalid("agent.max_rounds", "must be between 1 and 10"));
         }
@@ -431,6 +469,80 @@ impl Config {
             return Err(ConfigError::invalid("log.format", "must be `text` or `json`"));
         }
         Ok(())
+    }
+
+    fn validate_sandbox(&self) -> Result<(), ConfigError> {
+        let sandbox = &self.sandbox;
+        if !matches!(sandbox.mode.as_str(), "docker" | "host") {
+            return Err(ConfigError::invalid(
+                "sandbox.mode",
+                format!("`{}` is not a mode; use `docker` (isolated) or `host` (trusted repositories)", sandbox.mode),
+            ));
+        }
+        if sandbox.image.trim().is_empty() {
+            return Err(ConfigError::invalid("sandbox.image", "must name an image"));
+        }
+        let uid = sandbox.user.split(':').next().unwrap_or_default();
+        if sandbox.user != "auto" && (uid == "0" || uid == "root" || uid.parse::<u32>().is_err()) {
+            return Err(ConfigError::invalid("sandbox.user", "must be a non-root `uid:gid` such as 10001:10001"));
+        }
+        if sandbox.memory_mb < 64 {
+            return Err(ConfigError::invalid("sandbox.memory_mb", "must be at least 64"));
+        }
+        if !(sandbox.cpus > 0.0 && sandbox.cpus <= 64.0) {
+            return Err(ConfigError::invalid("sandbox.cpus", "must be between 0 and 64"));
+        }
+        if sandbox.pids_limit < 16 {
+            return Err(ConfigError::invalid("sandbox.pids_limit", "must be at least 16"));
+        }
+        if sandbox.network == "host" || self.openhands.network == "host" {
+            let key = if sandbox.network == "host" { "sandbox.network" } else { "openhands.network" };
+            return Err(ConfigError::invalid(
+                key,
+                "the host network would expose every local service; use `none`, `llm` or a Docker network",
+            ));
+        }
+        if sandbox.network == "llm" {
+            return Err(ConfigError::invalid(
+                "sandbox.network",
+                "the built-in agent calls the model from the worker, so its sandbox needs no model access; use `none`",
+            ));
+        }
+        let openhands = &self.openhands;
+        if openhands.image.trim().is_empty() || openhands.runtime_image.trim().is_empty() {
+            return Err(ConfigError::invalid("openhands.image", "the image and runtime_image must be set"));
+        }
+        if openhands.image.ends_with(":latest") || !openhands.image.rsplit('/').next().unwrap_or_default().contains(':')
+        {
+            return Err(ConfigError::invalid(
+                "openhands.image",
+                "pin a release tag (e.g. `...openhands:0.58`), not latest",
+            ));
+        }
+        if !(1..=500).contains(&openhands.max_iterations) {
+            return Err(ConfigError::invalid("openhands.max_iterations", "must be between 1 and 500"));
+        }
+        if openhands.llm_timeout_secs < 60 {
+            return Err(ConfigError::invalid(
+                "openhands.llm_timeout_secs",
+                "must be at least 60 (CPU inference is slow)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The sandbox limits for the Docker engine.
+    pub fn docker_options(&self, worker_id: &str) -> codingworker_sandbox::DockerOptions {
+        let sandbox = &self.sandbox;
+        codingworker_sandbox::DockerOptions {
+            image: sandbox.image.clone(),
+            user: sandbox.user.clone(),
+            memory_bytes: i64::try_from(sandbox.memory_mb.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX),
+            nano_cpus: (sandbox.cpus * 1e9) as i64,
+            pids_limit: sandbox.pids_limit,
+            network: Some(sandbox.network.clone()).filter(|n| n != "none"),
+            worker_id: worker_id.to_owned(),
+        }
     }
 
     /// Whether `owner/name` may be worked on here (see `queue.allowed_repositories`).

@@ -16,7 +16,7 @@ use codingworker_llm::{LlmClient, LlmError};
 use codingworker_queue::{
     Queue, QueueError, SqliteQueue, SqliteQueueOptions, SqsQueue, SqsQueueOptions, region_of_url,
 };
-use codingworker_sandbox::HostExecutor;
+use codingworker_sandbox::{DockerSandbox, SandboxError};
 use codingworker_store::{Store, StoreError};
 use codingworker_telemetry::{CloudWatchOptions, Metrics, TelemetryError};
 use secrecy::SecretString;
@@ -40,6 +40,8 @@ pub enum SetupError {
     Metrics(#[from] TelemetryError),
     #[error("setting up the forge: {0}")]
     Forge(#[from] ForgeError),
+    #[error("{0}")]
+    Sandbox(String),
 }
 
 /// Paths under the data directory.
@@ -108,8 +110,76 @@ async fn open_some_queues(
     Ok(queues)
 }
 
+/// Names this worker's containers: derived from the data directory, so two workers on one machine never remove
+/// each other's containers, and a restarted worker finds its own orphans.
+pub fn worker_id(paths: &DataPaths) -> String {
+    let root = paths.root.canonicalize().unwrap_or_else(|_| paths.root.clone());
+    // FNV-1a: stable across builds and platforms, unlike the standard library's hasher.
+    let hash = root
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+/// Connects to Docker when the configuration needs it (`sandbox.mode = "docker"` or the OpenHands backend),
+/// checks the sandbox image, and (for a starting worker, `remove_orphans`) removes containers a crashed run of
+/// this worker left. In `host` mode it says loudly that commands run unisolated.
+pub async fn connect_sandbox(
+    config: &Config,
+    paths: &DataPaths,
+    remove_orphans: bool,
+) -> Result<Option<Arc<DockerSandbox>>, SetupError> {
+    let docker_mode = config.sandbox.mode == "docker";
+    if !docker_mode {
+        tracing::warn!(
+            "sandbox.mode = \"host\": the agent's commands (the repository's tests) run directly on this machine with \
+             your user's rights. Use it only for repositories you trust; set sandbox.mode = \"docker\" otherwise."
+        );
+    }
+    if !docker_mode && config.agent.backend != "openhands" {
+        return Ok(None);
+    }
+    let options = config.docker_options(&worker_id(paths));
+    let sandbox = DockerSandbox::connect(options).await.map_err(|e| {
+        SetupError::Sandbox(format!(
+            "{e}. Start Docker, or for trusted repositories only set sandbox.mode = \"host\" (CODINGWORKER_SANDBOX_MODE=host)"
+        ))
+    })?;
+    if docker_mode && !sandbox.has_image(&config.sandbox.image).await.map_err(sandbox_error)? {
+        return Err(SetupError::Sandbox(format!(
+            "the sandbox image `{}` (sandbox.image) is not in the Docker engine. Build the default one with \
+             `docker build -t codingworker-sandbox:latest deploy/sandbox`, or set sandbox.image to your project's \
+             toolchain image",
+            config.sandbox.image
+        )));
+    }
+    if config.agent.backend == "openhands" {
+        if let Some(warning) = codingworker_openhands::context_warning(config.llm.context_tokens) {
+            tracing::warn!("{warning}");
+        }
+        if !sandbox.has_image(&config.openhands.image).await.map_err(sandbox_error)? {
+            tracing::warn!(
+                "the OpenHands image {} is not in the Docker engine yet: `docker pull {}` before its tasks arrive",
+                config.openhands.image,
+                config.openhands.image
+            );
+        }
+    }
+    let removed = if remove_orphans { sandbox.remove_orphans().await.map_err(sandbox_error)? } else { 0 };
+    if removed > 0 {
+        tracing::info!("removed {removed} container(s) left by an earlier run of this worker");
+    }
+    Ok(Some(Arc::new(sandbox)))
+}
+
+fn sandbox_error(e: SandboxError) -> SetupError {
+    SetupError::Sandbox(e.to_string())
+}
+
 /// Builds everything the lifecycle needs from a validated config.
-pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> Result<Services, SetupError> {
+pub async fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> Result<Services, SetupError> {
+    let docker = connect_sandbox(&config, paths, true).await?;
     let llm = LlmClient::new(config.llm_config()?)?;
     let git = GitWorkspaces::new(
         &paths.root,
@@ -140,16 +210,7 @@ pub fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> R
         }
         _ => Arc::new(LocalForge::new(Arc::clone(&store))),
     };
-    Ok(Services {
-        forge,
-        store,
-        git,
-        executor: HostExecutor::new(),
-        llm,
-        logs_dir: paths.logs.clone(),
-        metrics: Metrics::disabled(),
-        config,
-    })
+    Ok(Services { forge, store, git, docker, llm, logs_dir: paths.logs.clone(), metrics: Metrics::disabled(), config })
 }
 
 /// The AWS configuration every AWS client of the worker shares: the default credential chain or `aws.profile`,

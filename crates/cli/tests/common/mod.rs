@@ -33,7 +33,27 @@ pub fn demo_issue() -> (String, String) {
     (title.trim().to_owned(), body.trim().to_owned())
 }
 
+/// The real model server the ignored end-to-end tests use: (URL, protocol, model), from CODINGWORKER_TEST_LLM_*.
+pub fn test_model() -> (String, String, String) {
+    let url = std::env::var("CODINGWORKER_TEST_LLM_URL").expect(
+        "set CODINGWORKER_TEST_LLM_URL to the model server, e.g. http://127.0.0.1:8089 (scripts/model-server.sh)",
+    );
+    let protocol = std::env::var("CODINGWORKER_TEST_LLM_PROTOCOL").unwrap_or_else(|_| "openai".into());
+    let model = std::env::var("CODINGWORKER_TEST_LLM_MODEL").unwrap_or_else(|_| "qwen2.5-coder:1.5b".into());
+    (url, protocol, model)
+}
+
 impl TestEnv {
+    /// Like [`TestEnv::new`], with a remote holding `files` instead of the demo repository.
+    pub async fn with_files(files: &[(&str, &str)]) -> TestEnv {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let remote = codingworker_git::testing::bare_remote_with(dir.path(), files).await.expect("remote");
+        let data_dir = dir.path().join("data");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "# isolated from the user's config\n").expect("config");
+        TestEnv { remote, data_dir, config, dir, extra_env: Vec::new() }
+    }
+
     pub async fn new() -> TestEnv {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut files = Vec::new();
@@ -71,6 +91,8 @@ impl TestEnv {
             .env("CODINGWORKER_QUEUE_WAIT_SECS", "4")
             .env("CODINGWORKER_QUEUE_RETRY_DELAY_SECS", "0")
             .env("CODINGWORKER_AGENT_TEST_COMMAND", "[\"python3\", \"-m\", \"unittest\"]")
+            // These tests are about the queue, the forge and the model; tests/docker_e2e.rs runs the sandbox.
+            .env("CODINGWORKER_SANDBOX_MODE", "host")
             .env("RUST_LOG", "info")
             .kill_on_drop(true);
         for (name, value) in &self.extra_env {

@@ -1,0 +1,107 @@
+//! The OpenHands backend through the whole worker, on the real engine and the real model: a stand-in image
+//! honouring OpenHands' container contract (the real one cannot be pulled here), chosen per task or per worker.
+//! Its own test binary, so its model calls never interleave with the built-in agent's (tests/docker_e2e.rs):
+//! the model server's prompt cache makes a 1.5B model's answers depend on what it served just before.
+//!
+//! Needs Docker, busybox-static and the model server, hence ignored; scripts/test.sh runs it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+#[path = "../../sandbox/tests/support/mod.rs"]
+mod support;
+
+use codingworker_store::TaskState;
+use common::TestEnv;
+
+/// Containers of this test's worker still present (the attempt label holds the task id).
+async fn leftover_containers(task_id: &str) -> Vec<String> {
+    let out =
+        support::docker(&["ps", "-a", "--format", "{{.Names}}", "--filter", "label=dev.codingworker.attempt"]).await;
+    String::from_utf8_lossy(&out.stdout).lines().filter(|name| name.contains(task_id)).map(str::to_owned).collect()
+}
+
+/// A repository whose test passes once `hello.txt` has content: what the stand-in writes with the model's words.
+async fn greeting_env() -> TestEnv {
+    let mut env = TestEnv::with_files(&[("README.md", "A project that needs a greeting file.\n")]).await;
+    env.extra_env.extend([
+        ("CODINGWORKER_SANDBOX_MODE".to_owned(), "docker".to_owned()),
+        ("CODINGWORKER_SANDBOX_IMAGE".to_owned(), support::busybox_image().await.to_owned()),
+        ("CODINGWORKER_AGENT_TEST_COMMAND".to_owned(), r#"["sh", "-c", "test -s hello.txt"]"#.to_owned()),
+        ("CODINGWORKER_OPENHANDS_IMAGE".to_owned(), support::openhands_standin_image().await),
+        ("CODINGWORKER_QUEUE_VISIBILITY_TIMEOUT_SECS".to_owned(), "600".to_owned()),
+    ]);
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker, busybox-static and the model server: scripts/test.sh runs it"]
+async fn a_task_can_ask_for_openhands_and_its_change_is_tested_and_published() {
+    if support::docker_missing() {
+        return;
+    }
+    let (url, protocol, model) = common::test_model();
+    let mut env = greeting_env().await;
+    env.extra_env.push(("CODINGWORKER_LLM_MODEL".to_owned(), model));
+    let body = "Please add hello.txt with a friendly greeting.\nstandin: write hello.txt";
+    let out = env
+        .command(&url, &protocol)
+        .args(["run", "--agent", "openhands", "--repo"])
+        .arg(&env.remote)
+        .args(["--name", "demo/greeting", "--issue", "7", "--title", "Add a greeting", "--body", body])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "run failed:\n{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
+
+    let task_id = env.store().list_tasks(1).unwrap()[0].task_id.clone();
+    let detail = env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::Succeeded);
+    let running = detail.events.iter().find(|e| e.kind == "agent_running").unwrap();
+    assert!(running.detail.starts_with("OpenHands"), "{}", running.detail);
+    let pr = detail.pull_request.expect("a pull request");
+    assert!(pr.verified && pr.body.contains("OpenHands"), "{}", pr.body);
+    let branch = env.pushed_branch().await.expect("a pushed branch");
+    let greeting =
+        codingworker_git::testing::git(&env.remote, &["show", &format!("{branch}:hello.txt")]).await.unwrap();
+    println!("OpenHands (stand-in) wrote: {}", greeting.trim());
+    assert!(!greeting.trim().is_empty());
+    assert!(leftover_containers(&task_id).await.is_empty(), "no container is left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker, busybox-static and the model server: scripts/test.sh runs it"]
+async fn an_openhands_run_that_changes_nothing_is_retried_then_parked() {
+    if support::docker_missing() {
+        return;
+    }
+    let (url, protocol, model) = common::test_model();
+    let mut env = greeting_env().await;
+    env.extra_env.extend([
+        ("CODINGWORKER_LLM_MODEL".to_owned(), model),
+        ("CODINGWORKER_AGENT_BACKEND".to_owned(), "openhands".to_owned()),
+        ("CODINGWORKER_QUEUE_MAX_RECEIVES".to_owned(), "2".to_owned()),
+    ]);
+    let out = env
+        .command(&url, &protocol)
+        .args(["submit", "--repo"])
+        .arg(&env.remote)
+        .args(["--name", "demo/greeting", "--title", "Say hello", "--body", "Say hello, but change nothing."])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let task_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let stderr = env.work_until_idle(&url).await;
+    let detail = env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::DeadLettered, "{stderr}");
+    assert_eq!(detail.attempts.len(), 2);
+    for attempt in &detail.attempts {
+        let error = attempt.error.as_deref().unwrap_or_default();
+        assert!(error.contains("made no change"), "{error}");
+    }
+    assert!(env.pushed_branch().await.is_none(), "nothing is pushed");
+    assert!(leftover_containers(&task_id).await.is_empty());
+}
