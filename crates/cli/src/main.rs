@@ -176,7 +176,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         config.log.format = format.clone();
     }
     let paths = DataPaths::new(&config)?;
-    init_logging(&config, &paths)?;
+    let _log_files = init_logging(&config, &paths)?;
     match cli.command {
         Command::Run(args) => {
             let store = open_store(&paths)?;
@@ -211,6 +211,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             services.metrics = metrics;
             let services = Arc::new(services);
             check_model_at_startup(&services.llm).await?;
+            codingworker_worker::startup_housekeeping(&services, &paths).await;
+            let dashboard = start_dashboard(&services, &queues, shutdown.clone()).await?;
             let mode = if once {
                 RunMode::Once
             } else if until_idle {
@@ -223,6 +225,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 // The loops are gone and with them every metrics handle: the publisher makes its last flush (this
                 // run's final counts) and ends. A hung CloudWatch must not hold the exit up for long.
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(10), publisher).await;
+            }
+            if let Some(dashboard) = dashboard {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), dashboard).await;
             }
             let stats = stats?;
             eprintln!(
@@ -251,7 +256,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Token(command) => token(command, &config),
         Command::Bench(args) => bench(config, &paths, args).await,
         Command::Config => {
-            println!("# effective configuration\n{}", toml::to_string_pretty(&config)?);
+            let mut shown = config.clone();
+            if !shown.web.token.is_empty() {
+                shown.web.token = "(set, not shown)".into();
+            }
+            println!("# effective configuration\n{}", toml::to_string_pretty(&shown)?);
             println!("# environment overrides");
             for (var, key) in Config::keys() {
                 println!("# {var:<44} {key}");
@@ -259,6 +268,27 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
+}
+
+/// Binds and serves the dashboard (`web.*`) until shutdown; `None` when it is turned off.
+async fn start_dashboard(
+    services: &Arc<codingworker_worker::Services>,
+    queues: &[Arc<dyn codingworker_queue::Queue>],
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let web = &services.config.web;
+    if !web.enabled {
+        return Ok(None);
+    }
+    let listener = codingworker_web::bind(&web.bind).await?;
+    let addr = listener.local_addr()?;
+    let dashboard = Arc::new(codingworker_web::Dashboard::new(Arc::clone(services), queues.to_vec(), addr));
+    tracing::info!("dashboard at http://{addr}/ (health /healthz, readiness /readyz, Prometheus /metrics)");
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = codingworker_web::serve(listener, dashboard, shutdown).await {
+            tracing::error!("{e}");
+        }
+    })))
 }
 
 /// A missing model will not appear by itself: stop with the fix. A server that is merely down may come back, and
@@ -274,20 +304,39 @@ async fn check_model_at_startup(llm: &LlmClient) -> Result<()> {
     }
 }
 
-fn init_logging(config: &Config, paths: &DataPaths) -> Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
-        .with_context(|| format!("config key `log.level`: `{}` is not a valid filter", config.log.level))?;
-    // The task log keeps the model transcript too; the console stays readable.
+/// Logging: the console (text or JSON), one file per task, and with `log.dir` the worker's own log in daily files
+/// (the returned guard flushes them at exit).
+fn init_logging(config: &Config, paths: &DataPaths) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+            .with_context(|| format!("config key `log.level`: `{}` is not a valid filter", config.log.level))
+    };
+    // The task log keeps the model transcript and the commands' output too; the console stays readable.
     let task_filter = tracing_subscriber::filter::Targets::new()
         .with_default(tracing::Level::INFO)
         .with_target("codingworker::transcript", tracing::Level::DEBUG)
         .with_target("codingworker::output", tracing::Level::DEBUG);
     let task_log = TaskLogLayer::new(paths.logs.clone()).with_filter(task_filter);
-    let registry = tracing_subscriber::registry().with(task_log);
+    let (file_layer, guard) = match &config.log.dir {
+        Some(dir) => {
+            let appender = tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("worker")
+                .filename_suffix("log")
+                .max_log_files(usize::try_from(config.worker.log_retention_days).unwrap_or(30))
+                .build(codingworker_worker::expand_home(dir))
+                .with_context(|| format!("config key `log.dir`: cannot write logs in {}", dir.display()))?;
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false).with_filter(filter()?);
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    let registry = tracing_subscriber::registry().with(task_log).with(file_layer);
     if config.log.format == "json" {
         registry
-            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter))
+            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter()?))
             .try_init()?;
     } else {
         registry
@@ -297,11 +346,11 @@ fn init_logging(config: &Config, paths: &DataPaths) -> Result<()> {
                     .with_ansi(std::io::stderr().is_terminal())
                     .with_target(false)
                     .compact()
-                    .with_filter(filter),
+                    .with_filter(filter()?),
             )
             .try_init()?;
     }
-    Ok(())
+    Ok(guard)
 }
 
 /// Turns true on Ctrl-C or SIGTERM, so the worker can hand its message back before exiting.
@@ -327,7 +376,9 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
         }
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
-        tracing::info!("shutting down: the current task's message goes back to the queue");
+        tracing::info!(
+            "shutting down: no new tasks; a running one may finish within worker.shutdown_grace_secs, else it goes back to the queue"
+        );
         let _ = sender.send(true);
     });
     receiver
@@ -691,4 +742,124 @@ fn free_disk_mib(path: &Path) -> Option<u64> {
     let text = String::from_utf8_lossy(&out.stdout);
     let kib: u64 = text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()?;
     Some(kib / 1024)
+}
+
+/// The documentation cannot rot silently: every `codingworker` command in README.md and docs/ must parse with this
+/// binary's arguments, and every repository path a documented command names must exist.
+#[cfg(test)]
+mod docs_commands {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::Cli;
+    use clap::Parser as _;
+    use std::path::{Path, PathBuf};
+
+    fn repository() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    /// Every line of every ```sh / ```bash / ```console block, comments and continuation backslashes removed.
+    fn documented_commands() -> Vec<(String, String)> {
+        let root = repository();
+        let mut files = vec![root.join("README.md")];
+        let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        docs.sort();
+        files.extend(docs);
+        let mut commands = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let mut in_block = false;
+            let mut pending = String::new();
+            for line in text.lines() {
+                let trimmed = line.trim_start();
+                if trimmed.starts_with("```") {
+                    in_block = !in_block && ["```sh", "```bash", "```console"].iter().any(|f| trimmed.starts_with(f));
+                    continue;
+                }
+                if !in_block {
+                    continue;
+                }
+                let code = line.split(" #").next().unwrap_or("").trim();
+                if code.starts_with('#') || code.is_empty() {
+                    continue;
+                }
+                pending.push_str(code.trim_end_matches('\\'));
+                pending.push(' ');
+                if !code.ends_with('\\') {
+                    let name = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
+                    commands.push((name, pending.trim().to_owned()));
+                    pending.clear();
+                }
+            }
+        }
+        commands
+    }
+
+    /// Splits like a shell for the simple commands docs hold: whitespace, and double or single quotes.
+    fn words(command: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut current = String::new();
+        let mut quote = None;
+        for c in command.chars() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, c) if c.is_whitespace() => {
+                    if !current.is_empty() {
+                        words.push(std::mem::take(&mut current));
+                    }
+                }
+                (_, c) => current.push(c),
+            }
+        }
+        if !current.is_empty() {
+            words.push(current);
+        }
+        words
+    }
+
+    #[test]
+    fn every_documented_codingworker_command_parses() {
+        let commands = documented_commands();
+        let ours: Vec<&(String, String)> = commands.iter().filter(|(_, c)| c.starts_with("codingworker ")).collect();
+        assert!(ours.len() >= 8, "the docs' commands were not found: {ours:?}");
+        for (file, command) in ours {
+            let argv = words(command);
+            if let Err(e) = Cli::try_parse_from(&argv) {
+                panic!("{file}: `{command}` does not parse:\n{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_repository_path_a_documented_command_names_exists() {
+        let root = repository();
+        let prefixes = ["scripts/", "deploy/", "infra/", "crates/", "examples/", "integrations/", "docs/", "bench/"];
+        let mut checked = 0;
+        for (file, command) in documented_commands() {
+            // What a command creates (the destination of `cp`) need not exist yet.
+            let created: Vec<String> = command
+                .split("&&")
+                .map(words)
+                .filter(|segment| segment.first().is_some_and(|w| w == "cp"))
+                .filter_map(|mut segment| segment.pop())
+                .collect();
+            for word in words(&command) {
+                let word = word.trim_end_matches([';', ')']);
+                if created.iter().any(|c| c == word) {
+                    continue;
+                }
+                if prefixes.iter().any(|p| word.starts_with(p)) && !word.contains('<') && !word.contains("my-repo") {
+                    let path = word.split(':').next().unwrap_or(word);
+                    assert!(root.join(path).exists(), "{file}: `{command}` names {path}, which does not exist");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 10, "only {checked} paths found");
+    }
 }

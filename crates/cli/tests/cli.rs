@@ -79,10 +79,12 @@ async fn sigterm_hands_the_task_back_and_the_next_worker_finishes_it() {
     let server = model_hanging_once_then(DEMO_FIX).await;
     let url = server.uri();
     let task_id = env.submit_demo(&url).await;
-    // A long visibility timeout: only the graceful hand-back can make the task available again quickly.
+    // A long visibility timeout: only the graceful hand-back can make the task available again quickly. The model
+    // hangs for two minutes, far past the one-second grace period.
     let mut worker = env
         .command(&url, "openai")
         .env("CODINGWORKER_QUEUE_VISIBILITY_TIMEOUT_SECS", "600")
+        .env("CODINGWORKER_WORKER_SHUTDOWN_GRACE_SECS", "1")
         .arg("worker")
         .spawn()
         .unwrap();
@@ -101,6 +103,40 @@ async fn sigterm_hands_the_task_back_and_the_next_worker_finishes_it() {
         detail.attempts.iter().map(|a| a.status).collect::<Vec<_>>(),
         vec![AttemptStatus::Interrupted, AttemptStatus::Succeeded]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_task_that_ends_within_the_grace_period_finish() {
+    let env = TestEnv::new().await;
+    // Every answer takes three seconds: the task is mid-flight when SIGTERM comes, and done well within 60 s.
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(common::completion(DEMO_FIX))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&server)
+        .await;
+    let url = server.uri();
+    let task_id = env.submit_demo(&url).await;
+    let mut worker = env
+        .command(&url, "openai")
+        .env("CODINGWORKER_QUEUE_VISIBILITY_TIMEOUT_SECS", "600")
+        .env("CODINGWORKER_WORKER_SHUTDOWN_GRACE_SECS", "60")
+        .arg("worker")
+        .spawn()
+        .unwrap();
+    env.wait_for_event(&task_id, "model_call").await;
+    let pid = worker.id().unwrap().to_string();
+    assert!(tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+    let status = tokio::time::timeout(Duration::from_secs(60), worker.wait()).await.expect("exits").unwrap();
+    assert!(status.success());
+    let detail = env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::Succeeded, "finished instead of being handed back");
+    assert_eq!(detail.attempts.len(), 1);
+    assert!(detail.events.iter().any(|e| e.kind == "acknowledged"));
+    assert_eq!(env.queue().depth().await.unwrap(), codingworker_queue::QueueDepth::default(), "nothing left");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

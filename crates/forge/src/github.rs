@@ -269,6 +269,11 @@ impl Forge for GitHubForge {
         "github"
     }
 
+    async fn check_reachable(&self) -> Result<(), ForgeError> {
+        // The rate-limit endpoint costs nothing against the limit and proves the token is accepted.
+        self.send(Method::GET, "/rate_limit", None).await.map(|_| ())
+    }
+
     async fn check_task(&self, repository: &str, issue_number: u64) -> Result<TaskCheck, ForgeError> {
         let path = format!("/repos/{repository}/issues/{issue_number}");
         let issue: Issue = match self.send(Method::GET, &path, None).await {

@@ -98,6 +98,10 @@ impl ForgeError {
 pub trait Forge: Send + Sync {
     /// Short name for logs and `doctor`.
     fn name(&self) -> &'static str;
+    /// Whether the forge answers with these credentials (for `/readyz`). The local forge always does.
+    async fn check_reachable(&self) -> Result<(), ForgeError> {
+        Ok(())
+    }
     /// Before any work: is the issue still there, open and asking for work?
     async fn check_task(&self, repository: &str, issue_number: u64) -> Result<TaskCheck, ForgeError>;
     /// Where to push the work branch of a repository whose clone URL is `clone_url`.

@@ -118,6 +118,9 @@ pub trait Queue: Send + Sync {
     /// Parks the message now: it can never succeed.
     async fn dead_letter(&self, receipt: &str, reason: &str) -> Result<(), QueueError>;
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, QueueError>;
+    /// Moves a dead letter (by [`DeadLetter::message_id`]) back to the queue with a fresh set of receives.
+    /// `false` if it is not (or no longer) there.
+    async fn redrive(&self, message_id: &str) -> Result<bool, QueueError>;
     async fn depth(&self) -> Result<QueueDepth, QueueError>;
     fn max_receives(&self) -> u32;
     /// Short description for logs, e.g. `sqlite:/path/queue.db`.
@@ -407,6 +410,27 @@ impl Queue for SqliteQueue {
         .await
     }
 
+    async fn redrive(&self, message_id: &str) -> Result<bool, QueueError> {
+        let message_id = message_id.to_owned();
+        self.blocking(move |conn| {
+            let tx = conn.transaction()?;
+            let body: Option<String> = tx
+                .query_row("SELECT body FROM dead_letters WHERE message_id = ?1", params![message_id], |r| r.get(0))
+                .optional()?;
+            let Some(body) = body else { return Ok(false) };
+            let now = now_ms();
+            tx.execute(
+                "INSERT OR REPLACE INTO messages (message_id, body, sent_at, visible_at, receive_count)
+                 VALUES (?1, ?2, ?3, ?3, 0)",
+                params![message_id, body, now],
+            )?;
+            tx.execute("DELETE FROM dead_letters WHERE message_id = ?1", params![message_id])?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn depth(&self) -> Result<QueueDepth, QueueError> {
         self.blocking(move |conn| {
             let now = now_ms();
@@ -547,6 +571,13 @@ mod tests {
         let dead = q.dead_letters(10).await.unwrap();
         assert_eq!((dead[0].receive_count, dead[0].reason.as_str()), (1, "malformed JSON"));
         assert_eq!(q.depth().await.unwrap(), QueueDepth { visible: 0, in_flight: 0, delayed: 0, dead: 1 });
+
+        // Redriven: back in the queue with a fresh count of receives, and out of the dead letters.
+        assert!(q.redrive(&dead[0].message_id).await.unwrap());
+        assert!(!q.redrive(&dead[0].message_id).await.unwrap(), "only once");
+        assert_eq!(q.depth().await.unwrap(), QueueDepth { visible: 1, in_flight: 0, delayed: 0, dead: 0 });
+        let again = q.receive(NO_WAIT).await.unwrap().unwrap();
+        assert_eq!((again.body.as_str(), again.receive_count), ("{bad json", 1));
     }
 
     #[tokio::test]

@@ -287,6 +287,60 @@ impl Queue for SqsQueue {
         Ok(letters)
     }
 
+    async fn redrive(&self, message_id: &str) -> Result<bool, QueueError> {
+        // SQS cannot fetch one message by id: look through a few receives of the dead-letter queue, holding each
+        // message briefly, and hand the others straight back.
+        for _ in 0..5 {
+            let received = self
+                .client
+                .receive_message()
+                .queue_url(&self.dead_letter_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(30)
+                .wait_time_seconds(0)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .map_err(|e| classify("ReceiveMessage from the dead-letter queue", e))?;
+            if received.messages().is_empty() {
+                return Ok(false);
+            }
+            let mut found = false;
+            for message in received.messages() {
+                let source_id = message
+                    .message_attributes()
+                    .and_then(|a| a.get(SOURCE_ID_ATTRIBUTE))
+                    .and_then(|v| v.string_value())
+                    .or(message.message_id());
+                let receipt = message.receipt_handle().unwrap_or_default();
+                if !found && source_id == Some(message_id) {
+                    found = true;
+                    self.send(message.body().unwrap_or_default()).await?;
+                    self.client
+                        .delete_message()
+                        .queue_url(&self.dead_letter_url)
+                        .receipt_handle(receipt)
+                        .send()
+                        .await
+                        .map_err(|e| classify("DeleteMessage from the dead-letter queue", e))?;
+                } else {
+                    let _ = self
+                        .client
+                        .change_message_visibility()
+                        .queue_url(&self.dead_letter_url)
+                        .receipt_handle(receipt)
+                        .visibility_timeout(0)
+                        .send()
+                        .await;
+                }
+            }
+            if found {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     async fn depth(&self) -> Result<QueueDepth, QueueError> {
         let main = self.counts(&self.url).await?;
         let dead = self.counts(&self.dead_letter_url).await?;

@@ -423,6 +423,16 @@ impl DockerSandbox {
 
     /// Removes every container this worker's earlier runs left (a crash or a kill mid-attempt). Returns how many.
     pub async fn remove_orphans(&self) -> Result<usize, SandboxError> {
+        self.remove_where(|_| true).await
+    }
+
+    /// Removes this worker's containers of attempts whose name starts with `prefix` (a task id): what a cancelled
+    /// or interrupted attempt leaves when its work is dropped mid-way.
+    pub async fn remove_attempts_of(&self, prefix: &str) -> Result<usize, SandboxError> {
+        self.remove_where(|attempt| attempt.starts_with(prefix)).await
+    }
+
+    async fn remove_where(&self, wanted: impl Fn(&str) -> bool) -> Result<usize, SandboxError> {
         let filters = HashMap::from([("label", vec![format!("{WORKER_LABEL}={}", self.options.worker_id)])]);
         let found = self
             .docker
@@ -431,10 +441,11 @@ impl DockerSandbox {
             .map_err(|e| engine("listing sandbox containers", e))?;
         let mut removed = 0;
         for container in found {
-            if let Some(id) = container.id {
-                if force_remove(&self.docker, &id).await.is_ok() {
-                    removed += 1;
-                }
+            let attempt = container.labels.as_ref().and_then(|l| l.get(ATTEMPT_LABEL)).map_or("", String::as_str);
+            if let Some(id) = container.id.as_deref().filter(|_| wanted(attempt))
+                && force_remove(&self.docker, id).await.is_ok()
+            {
+                removed += 1;
             }
         }
         Ok(removed)

@@ -253,6 +253,19 @@ pub struct TaskRecord {
     pub message_json: String,
 }
 
+/// One dashboard row.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskOverview {
+    pub task: TaskRecord,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub first_started_at: Option<DateTime<Utc>>,
+    pub last_finished_at: Option<DateTime<Utc>>,
+    pub branch: Option<String>,
+    pub pull_request: Option<u64>,
+    pub pull_request_url: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AttemptRecord {
     pub id: AttemptId,
@@ -390,6 +403,18 @@ impl Store {
         })
     }
 
+    /// Ends the task's running attempt as interrupted (cancelled, or stopped at shutdown) with `reason`.
+    pub fn interrupt_attempt(&self, task_id: &str, reason: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE attempts SET status = 'interrupted', finished_at = ?2, error = ?3
+                 WHERE task_id = ?1 AND status = 'running'",
+                params![task_id, now_ms(), reason],
+            )?;
+            Ok(())
+        })
+    }
+
     pub fn finish_attempt(&self, id: AttemptId, finish: &AttemptFinish) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.execute(
@@ -496,6 +521,60 @@ impl Store {
                 tasks.push(row??);
             }
             Ok(tasks)
+        })
+    }
+
+    /// The newest tasks with what a dashboard row shows: usage summed over attempts, first start and last end, the
+    /// last pushed branch and the pull request.
+    pub fn task_overview(&self, limit: usize) -> Result<Vec<TaskOverview>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT t.task_id, t.repository, t.issue_number, t.title, t.state, t.attempts, t.last_error,
+                        t.created_at, t.updated_at, t.message_json,
+                        (SELECT COALESCE(SUM(prompt_tokens), 0) FROM attempts a WHERE a.task_id = t.task_id),
+                        (SELECT COALESCE(SUM(completion_tokens), 0) FROM attempts a WHERE a.task_id = t.task_id),
+                        (SELECT MIN(started_at) FROM attempts a WHERE a.task_id = t.task_id),
+                        (SELECT MAX(finished_at) FROM attempts a WHERE a.task_id = t.task_id),
+                        (SELECT branch FROM attempts a WHERE a.task_id = t.task_id AND branch IS NOT NULL
+                            ORDER BY id DESC LIMIT 1),
+                        (SELECT number FROM pull_requests p WHERE p.task_id = t.task_id ORDER BY updated_at DESC LIMIT 1),
+                        (SELECT url FROM pull_requests p WHERE p.task_id = t.task_id ORDER BY updated_at DESC LIMIT 1)
+                 FROM tasks t ORDER BY t.created_at DESC, t.rowid DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit as i64], |r| {
+                let task = task_from_row(r)?;
+                Ok(task.map(|task| TaskOverview {
+                    task,
+                    prompt_tokens: r.get::<_, i64>(10).unwrap_or(0) as u64,
+                    completion_tokens: r.get::<_, i64>(11).unwrap_or(0) as u64,
+                    first_started_at: r.get::<_, Option<i64>>(12).ok().flatten().map(time),
+                    last_finished_at: r.get::<_, Option<i64>>(13).ok().flatten().map(time),
+                    branch: r.get(14).ok().flatten(),
+                    pull_request: r.get::<_, Option<i64>>(15).ok().flatten().map(|n| n as u64),
+                    pull_request_url: r.get(16).ok().flatten(),
+                }))
+            })?;
+            let mut tasks = Vec::new();
+            for row in rows {
+                tasks.push(row??);
+            }
+            Ok(tasks)
+        })
+    }
+
+    /// How many tasks are in each state.
+    pub fn count_by_state(&self) -> Result<Vec<(TaskState, u64)>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM tasks GROUP BY state")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut counts = Vec::new();
+            for row in rows {
+                let (state, count) = row?;
+                if let Ok(state) = state.parse() {
+                    counts.push((state, count as u64));
+                }
+            }
+            Ok(counts)
         })
     }
 

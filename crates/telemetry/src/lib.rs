@@ -1,4 +1,4 @@
-//! Worker metrics for CloudWatch.
+//! Worker metrics: for CloudWatch, and for the dashboard's Prometheus endpoint.
 //!
 //! Metrics are written as Embedded Metric Format (EMF) lines to a CloudWatch Logs stream, from which CloudWatch
 //! extracts them: one `PutLogEvents` per interval instead of a `PutMetricData` per value, and a protocol moto
@@ -8,7 +8,12 @@
 //! Publishing is best-effort: a failed flush is logged and its counts are kept for the next one; a task never
 //! waits on metrics.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
 
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -54,23 +59,122 @@ enum Record {
     Settled { outcome: Outcome, duration: Duration },
 }
 
-/// A cheap handle the worker records through; `Metrics::disabled()` records nothing.
-#[derive(Clone)]
+/// A cheap handle the worker records through. CloudWatch publishing is optional (`Metrics::disabled()` sends
+/// nothing there); the process-local counters behind `/metrics` always count.
+#[derive(Clone, Default)]
 pub struct Metrics {
     sender: Option<mpsc::UnboundedSender<Record>>,
+    local: std::sync::Arc<LocalCounters>,
+}
+
+/// Counters since the process started, for Prometheus (which computes rates itself).
+#[derive(Debug, Default)]
+pub struct LocalCounters {
+    started: AtomicU64,
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    dead_lettered: AtomicU64,
+    task_millis: AtomicU64,
+    llm_calls: AtomicU64,
+    llm_millis: AtomicU64,
+    prompt_tokens: AtomicU64,
+    completion_tokens: AtomicU64,
+    /// Time from enqueue to receive of the last task received.
+    queue_lag_millis: AtomicU64,
 }
 
 impl Metrics {
     pub fn disabled() -> Self {
-        Self { sender: None }
+        Self::default()
     }
 
     pub fn task_started(&self) {
+        self.local.started.fetch_add(1, Ordering::Relaxed);
         self.send(Record::Started);
     }
 
     pub fn task_settled(&self, outcome: Outcome, duration: Duration) {
+        let counter = match outcome {
+            Outcome::Succeeded => &self.local.succeeded,
+            Outcome::Failed => &self.local.failed,
+            Outcome::DeadLettered => &self.local.dead_lettered,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.local.task_millis.fetch_add(millis(duration), Ordering::Relaxed);
         self.send(Record::Settled { outcome, duration });
+    }
+
+    /// One model answer: its latency and tokens.
+    pub fn llm_call(&self, latency: Duration, prompt_tokens: u64, completion_tokens: u64) {
+        self.local.llm_calls.fetch_add(1, Ordering::Relaxed);
+        self.local.llm_millis.fetch_add(millis(latency), Ordering::Relaxed);
+        self.local.prompt_tokens.fetch_add(prompt_tokens, Ordering::Relaxed);
+        self.local.completion_tokens.fetch_add(completion_tokens, Ordering::Relaxed);
+    }
+
+    /// How long the task just received waited in the queue.
+    pub fn queue_lag(&self, lag: Duration) {
+        self.local.queue_lag_millis.store(millis(lag), Ordering::Relaxed);
+    }
+
+    /// The process-local counters in Prometheus' text format (version 0.0.4).
+    pub fn prometheus_text(&self) -> String {
+        let c = &self.local;
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let secs = |counter: &AtomicU64| get(counter) as f64 / 1000.0;
+        let settled = get(&c.succeeded) + get(&c.failed) + get(&c.dead_lettered);
+        let mut out = String::new();
+        let mut family = |name: &str, kind: &str, help: &str, samples: &[(&str, String)]| {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+            for (labels, value) in samples {
+                out.push_str(&format!("{name}{labels} {value}\n"));
+            }
+        };
+        family(
+            "codingworker_tasks_started_total",
+            "counter",
+            "Attempts started.",
+            &[("", get(&c.started).to_string())],
+        );
+        family(
+            "codingworker_tasks_total",
+            "counter",
+            "Attempts settled, by outcome.",
+            &[
+                ("{outcome=\"succeeded\"}", get(&c.succeeded).to_string()),
+                ("{outcome=\"failed\"}", get(&c.failed).to_string()),
+                ("{outcome=\"dead_lettered\"}", get(&c.dead_lettered).to_string()),
+            ],
+        );
+        family(
+            "codingworker_task_duration_seconds",
+            "summary",
+            "Wall time of settled attempts.",
+            &[("_sum", secs(&c.task_millis).to_string()), ("_count", settled.to_string())],
+        );
+        family(
+            "codingworker_llm_request_duration_seconds",
+            "summary",
+            "Latency of model answers.",
+            &[("_sum", secs(&c.llm_millis).to_string()), ("_count", get(&c.llm_calls).to_string())],
+        );
+        family(
+            "codingworker_llm_tokens_total",
+            "counter",
+            "Tokens the model read and wrote.",
+            &[
+                ("{kind=\"prompt\"}", get(&c.prompt_tokens).to_string()),
+                ("{kind=\"completion\"}", get(&c.completion_tokens).to_string()),
+            ],
+        );
+        family(
+            "codingworker_queue_lag_seconds",
+            "gauge",
+            "Time the last received task waited in the queue.",
+            &[("", secs(&c.queue_lag_millis).to_string())],
+        );
+        // A summary's `_sum` and `_count` samples are written through the label slot above.
+        out
     }
 
     fn send(&self, record: Record) {
@@ -104,7 +208,7 @@ impl Metrics {
         let (sender, receiver) = mpsc::unbounded_channel();
         let publisher = Publisher { client, group: options.log_group, stream, counts: Counts::default() };
         let task = tokio::spawn(publisher.run(receiver, options.interval.max(Duration::from_secs(1)), shutdown));
-        Ok((Self { sender: Some(sender) }, task))
+        Ok((Self { sender: Some(sender), local: std::sync::Arc::default() }, task))
     }
 }
 
@@ -238,12 +342,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn local_counters_render_as_prometheus_text() {
+        let metrics = super::Metrics::disabled();
+        metrics.task_started();
+        metrics.task_settled(super::Outcome::Succeeded, std::time::Duration::from_millis(1500));
+        metrics.llm_call(std::time::Duration::from_millis(250), 100, 20);
+        metrics.queue_lag(std::time::Duration::from_secs(3));
+        let text = metrics.prometheus_text();
+        for line in [
+            "codingworker_tasks_started_total 1",
+            "codingworker_tasks_total{outcome=\"succeeded\"} 1",
+            "codingworker_tasks_total{outcome=\"failed\"} 0",
+            "codingworker_task_duration_seconds_sum 1.5",
+            "codingworker_task_duration_seconds_count 1",
+            "codingworker_llm_request_duration_seconds_sum 0.25",
+            "codingworker_llm_tokens_total{kind=\"prompt\"} 100",
+            "codingworker_queue_lag_seconds 3",
+            "# TYPE codingworker_llm_tokens_total counter",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+        }
+    }
+
+    #[test]
     fn an_emf_line_declares_every_value_it_carries_and_stays_within_the_six_metrics() {
         let mut counts = Counts::default();
         counts.add(Record::Started);
         counts.add(Record::Settled { outcome: Outcome::Succeeded, duration: Duration::from_secs(42) });
         counts.add(Record::Settled { outcome: Outcome::DeadLettered, duration: Duration::from_secs(7) });
-        let line: serde_json::Value = serde_json::from_str(&emf_line(&counts, 1_700_000_000_000)).unwrap();
+        let text = emf_line(&counts, 1_700_000_000_000);
+        // docs/cost.md counts on a line per minute staying well under 1 KB.
+        assert!(text.len() < 1024, "{} bytes", text.len());
+        println!("EMF line: {} bytes", text.len());
+        let line: serde_json::Value = serde_json::from_str(&text).unwrap();
         let declared = line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
         for metric in declared {

@@ -26,8 +26,47 @@ pub struct Config {
     pub sandbox: SandboxSection,
     /// The OpenHands backend (`agent.backend = "openhands"`, or a task's `overrides.agent`).
     pub openhands: codingworker_openhands::OpenHandsSettings,
+    pub worker: WorkerSection,
+    pub web: WebSection,
     pub git: GitSection,
     pub log: LogSection,
+}
+
+/// Running unattended: shutdown, disk and retention.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSection {
+    /// On SIGTERM, how long a running task may still take before it is stopped and handed back to the queue.
+    /// Keep it under the service manager's stop timeout (systemd TimeoutStopSec=60, launchd ExitTimeOut=60).
+    pub shutdown_grace_secs: u64,
+    /// Below this much free space in the data directory the worker takes no new tasks (and /readyz says so).
+    pub min_free_disk_mb: u64,
+    /// Task logs older than this are deleted (at start-up and daily).
+    pub log_retention_days: u64,
+}
+
+impl Default for WorkerSection {
+    fn default() -> Self {
+        Self { shutdown_grace_secs: 45, min_free_disk_mb: 1024, log_retention_days: 30 }
+    }
+}
+
+/// The dashboard and its endpoints (`/healthz`, `/readyz`, `/metrics`), served by `codingworker worker`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSection {
+    pub enabled: bool,
+    /// `127.0.0.1:7878` by default: this machine only. Any other address needs `web.token`.
+    pub bind: String,
+    /// Bearer token required on every page but /healthz when set (and always when bound beyond loopback);
+    /// better given as CODINGWORKER_WEB_TOKEN than in the file.
+    pub token: String,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        Self { enabled: true, bind: "127.0.0.1:7878".into(), token: String::new() }
+    }
 }
 
 /// Where the built-in agent's commands (tests, checks) run.
@@ -216,6 +255,9 @@ pub struct LogSection {
     pub format: String,
     /// A tracing filter, e.g. `info` or `codingworker=debug,info`.
     pub level: String,
+    /// Also write the worker's own log here, one file per day (`worker.YYYY-MM-DD.log`), keeping
+    /// `worker.log_retention_days` of them. Unset: standard error only (journald and Docker rotate it).
+    pub dir: Option<PathBuf>,
 }
 
 impl Default for QueueConfig {
@@ -276,7 +318,7 @@ impl Default for GitSection {
 
 impl Default for LogSection {
     fn default() -> Self {
-        Self { format: "text".into(), level: "info".into() }
+        Self { format: "text".into(), level: "info".into(), dir: None }
     }
 }
 
@@ -445,6 +487,7 @@ impl Config {
             ));
         }
         self.validate_sandbox()?;
+        self.validate_worker_and_web()?;
         if !(1..=10).contains(&self.agent.max_rounds) {
             return Err(ConfigError::invalid("agent.max_rounds", "must be between 1 and 10"));
         }
@@ -467,6 +510,31 @@ impl Config {
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(ConfigError::invalid("log.format", "must be `text` or `json`"));
+        }
+        Ok(())
+    }
+
+    fn validate_worker_and_web(&self) -> Result<(), ConfigError> {
+        if self.worker.shutdown_grace_secs > 3600 {
+            return Err(ConfigError::invalid("worker.shutdown_grace_secs", "must be at most 3600"));
+        }
+        if self.worker.log_retention_days == 0 {
+            return Err(ConfigError::invalid("worker.log_retention_days", "must be at least 1"));
+        }
+        let bind: std::net::SocketAddr = self.web.bind.parse().map_err(|_| {
+            ConfigError::invalid(
+                "web.bind",
+                format!("`{}` is not an address:port such as 127.0.0.1:7878", self.web.bind),
+            )
+        })?;
+        if self.web.enabled && !bind.ip().is_loopback() && self.web.token.len() < 16 {
+            return Err(ConfigError::invalid(
+                "web.bind",
+                format!(
+                    "{bind} is reachable from other machines: set web.token (CODINGWORKER_WEB_TOKEN) to a secret of \
+                     at least 16 characters, or bind to 127.0.0.1"
+                ),
+            ));
         }
         Ok(())
     }

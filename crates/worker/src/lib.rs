@@ -1,6 +1,7 @@
 //! The task lifecycle and the worker loop, plus configuration.
 
 pub mod config;
+pub mod housekeeping;
 pub mod lifecycle;
 pub mod tasklog;
 pub mod worker;
@@ -179,7 +180,7 @@ fn sandbox_error(e: SandboxError) -> SetupError {
 
 /// Builds everything the lifecycle needs from a validated config.
 pub async fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>) -> Result<Services, SetupError> {
-    let docker = connect_sandbox(&config, paths, true).await?;
+    let docker = connect_sandbox(&config, paths, false).await?;
     let llm = LlmClient::new(config.llm_config()?)?;
     let git = GitWorkspaces::new(
         &paths.root,
@@ -210,7 +211,54 @@ pub async fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>
         }
         _ => Arc::new(LocalForge::new(Arc::clone(&store))),
     };
-    Ok(Services { forge, store, git, docker, llm, logs_dir: paths.logs.clone(), metrics: Metrics::disabled(), config })
+    Ok(Services {
+        forge,
+        store,
+        git,
+        docker,
+        llm,
+        logs_dir: paths.logs.clone(),
+        metrics: Metrics::disabled(),
+        disk: housekeeping::DiskGuard::new(paths.root.clone(), config.worker.min_free_disk_mb),
+        cancellations: Arc::new(housekeeping::Cancellations::default()),
+        config,
+    })
+}
+
+/// What a starting daemon clears before taking tasks: containers, worktrees and OpenHands task files a crashed run
+/// left, and task logs past their retention. Only `codingworker worker` does this; a one-off `run` next to a
+/// running daemon must not touch the daemon's attempts.
+pub async fn startup_housekeeping(services: &Services, paths: &DataPaths) {
+    if let Some(docker) = &services.docker {
+        match docker.remove_orphans().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} container(s) left by an earlier run of this worker"),
+            Err(e) => tracing::warn!("could not look for leftover containers: {e}"),
+        }
+    }
+    let leftovers = housekeeping::clear_leftovers(&paths.root.join("worktrees"))
+        + housekeeping::clear_leftovers(&paths.root.join("openhands"));
+    if leftovers > 0 {
+        tracing::info!("removed {leftovers} worktree(s) and task file(s) left by an earlier run");
+    }
+    spawn_log_expiry(paths.logs.clone(), services.config.worker.log_retention_days);
+}
+
+/// Deletes expired task logs now and once a day.
+fn spawn_log_expiry(logs: PathBuf, retention_days: u64) {
+    let retention = std::time::Duration::from_secs(retention_days.saturating_mul(86_400));
+    tokio::spawn(async move {
+        let mut daily = tokio::time::interval(std::time::Duration::from_secs(86_400));
+        loop {
+            daily.tick().await;
+            let removed = housekeeping::expire_logs(&logs, retention);
+            if removed > 0 {
+                tracing::info!(
+                    "deleted {removed} task log(s) older than {retention_days} days (worker.log_retention_days)"
+                );
+            }
+        }
+    });
 }
 
 /// The AWS configuration every AWS client of the worker shares: the default credential chain or `aws.profile`,
@@ -246,7 +294,7 @@ pub fn github_token(config: &Config) -> Result<(SecretString, TokenSource), Forg
 }
 
 /// `~/x` is `$HOME/x`, as a user writing a config file expects.
-fn expand_home(path: &std::path::Path) -> PathBuf {
+pub fn expand_home(path: &std::path::Path) -> PathBuf {
     match (path.strip_prefix("~"), std::env::var_os("HOME")) {
         (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => path.to_path_buf(),

@@ -32,6 +32,10 @@ pub struct Services {
     /// Directory of the per-task log files.
     pub logs_dir: std::path::PathBuf,
     pub metrics: codingworker_telemetry::Metrics,
+    /// Free space in the data directory; the worker takes no task while it is low.
+    pub disk: crate::housekeeping::DiskGuard,
+    /// Running tasks, cancellable from the dashboard.
+    pub cancellations: Arc<crate::housekeeping::Cancellations>,
 }
 
 /// What the worker loop should do with the message.
@@ -677,7 +681,9 @@ async fn run_agent(
 
     let mut usage = Usage::default();
     let mut on_event = |event: AgentEvent| {
-        if let AgentEvent::ModelReplied { prompt_tokens, completion_tokens, cached_prompt_tokens, .. } = &event {
+        if let AgentEvent::ModelReplied { prompt_tokens, completion_tokens, cached_prompt_tokens, elapsed, .. } = &event
+        {
+            services.metrics.llm_call(*elapsed, *prompt_tokens, *completion_tokens);
             usage.llm_calls += 1;
             usage.prompt_tokens += prompt_tokens;
             usage.completion_tokens += completion_tokens;

@@ -13,6 +13,9 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::lifecycle::{Disposition, Services, process_message};
 
+/// How often a worker paused for disk space looks again.
+const DISK_RECHECK: Duration = Duration::from_secs(10);
+
 /// When the loop stops on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunMode {
@@ -120,6 +123,13 @@ impl Worker {
                 permit = Arc::clone(&self.permits).acquire_owned() => permit,
             };
             let Ok(_permit) = permit else { break };
+            if self.services.disk.check().is_err() {
+                // Said once by the guard; look again in a while, still answering shutdown at once.
+                tokio::select! {
+                    _ = shutdown.changed() => break,
+                    _ = tokio::time::sleep(DISK_RECHECK) => continue,
+                }
+            }
             let received = tokio::select! {
                 _ = shutdown.changed() => break,
                 received = self.queue.receive(wait) => received,
@@ -152,6 +162,8 @@ impl Worker {
 
             let started = std::time::Instant::now();
             self.services.metrics.task_started();
+            let waited = chrono::Utc::now().signed_duration_since(message.sent_at);
+            self.services.metrics.queue_lag(waited.to_std().unwrap_or_default());
             let Some(disposition) = self.handle(&message, &mut shutdown).await else {
                 // Shut down mid-task: hand the message back at once so another worker can take it.
                 if let Err(e) =
@@ -200,9 +212,46 @@ impl Worker {
                 }
             })
         };
+        let task_id = serde_json::from_str::<serde_json::Value>(&message.body)
+            .ok()
+            .and_then(|v| v.get("task_id").and_then(|id| id.as_str()).map(str::to_owned));
+        let mut registration = task_id.as_deref().map(|id| self.services.cancellations.register(id));
+        let cancelled = async {
+            match registration.as_mut() {
+                Some(r) => {
+                    let _ = r.cancelled.wait_for(|c| *c).await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let work = process_message(&self.services, message);
+        tokio::pin!(work);
         let result = tokio::select! {
-            _ = shutdown.changed() => None,
-            disposition = process_message(&self.services, message) => Some(disposition),
+            disposition = &mut work => Some(disposition),
+            () = cancelled => {
+                let task_id = task_id.clone().unwrap_or_default();
+                let reason = "cancelled from the dashboard; redrive it to try again".to_owned();
+                record(self.services.store.add_event(&task_id, None, "cancelled", &reason));
+                record(self.services.store.interrupt_attempt(&task_id, &reason));
+                crate::housekeeping::remove_attempt_leftovers(&self.services, &task_id).await;
+                Some(Disposition::Park { task_id, reason })
+            }
+            _ = shutdown.changed() => {
+                let grace = Duration::from_secs(self.services.config.worker.shutdown_grace_secs);
+                tracing::info!("shutting down: the running task may finish within {}s (worker.shutdown_grace_secs)", grace.as_secs());
+                match tokio::time::timeout(grace, &mut work).await {
+                    Ok(disposition) => Some(disposition),
+                    Err(_) => {
+                        if let Some(task_id) = &task_id {
+                            let note = format!("the worker shut down and the task did not finish within {}s; it returns to the queue", grace.as_secs());
+                            record(self.services.store.add_event(task_id, None, "interrupted", &note));
+                            record(self.services.store.interrupt_attempt(task_id, &note));
+                            crate::housekeeping::remove_attempt_leftovers(&self.services, task_id).await;
+                        }
+                        None
+                    }
+                }
+            }
         };
         heartbeat.abort();
         result

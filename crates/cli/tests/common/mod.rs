@@ -93,6 +93,8 @@ impl TestEnv {
             .env("CODINGWORKER_AGENT_TEST_COMMAND", "[\"python3\", \"-m\", \"unittest\"]")
             // These tests are about the queue, the forge and the model; tests/docker_e2e.rs runs the sandbox.
             .env("CODINGWORKER_SANDBOX_MODE", "host")
+            // Tests run workers side by side; tests/dashboard.rs turns it on with a port of its own.
+            .env("CODINGWORKER_WEB_ENABLED", "false")
             .env("RUST_LOG", "info")
             .kill_on_drop(true);
         for (name, value) in &self.extra_env {
