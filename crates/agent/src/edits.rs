@@ -312,6 +312,9 @@ pub struct Rejection {
     pub reason: String,
 }
 
+/// No edit may make a file larger than this (1 MiB; source files are far smaller).
+pub const MAX_EDITED_FILE_BYTES: usize = 1024 * 1024;
+
 /// Checks that `path` stays inside `root` (no absolute paths, `..`, `.git` or escaping symlinks).
 pub fn safe_path(root: &Path, path: &str) -> Result<PathBuf, String> {
     let relative = Path::new(path);
@@ -320,7 +323,10 @@ pub fn safe_path(root: &Path, path: &str) -> Result<PathBuf, String> {
     }
     for component in relative.components() {
         match component {
-            Component::Normal(part) if part == ".git" => return Err("files under .git cannot be edited".into()),
+            // Any case: on case-insensitive file systems (macOS, Windows) `.GIT` is `.git`.
+            Component::Normal(part) if part.eq_ignore_ascii_case(".git") => {
+                return Err("files under .git cannot be edited".into());
+            }
             Component::Normal(_) | Component::CurDir => {}
             _ => return Err("the path must stay inside the repository".into()),
         }
@@ -387,6 +393,13 @@ pub fn apply_edit(root: &Path, edit: &Edit) -> Result<String, Rejection> {
     };
     if let Some(parent) = full.parent() {
         std::fs::create_dir_all(parent).map_err(|e| reject(format!("cannot create the directory: {e}")))?;
+    }
+    if new_content.len() > MAX_EDITED_FILE_BYTES {
+        // A flood (a prompt injection asking for huge output) must not reach the disk, the next prompt or a push.
+        return Err(reject(format!(
+            "the edit would make the file {} bytes, over the {MAX_EDITED_FILE_BYTES}-byte limit for one file",
+            new_content.len()
+        )));
     }
     std::fs::write(&full, new_content).map_err(|e| reject(format!("cannot write: {e}")))?;
     Ok(edit.path().to_owned())

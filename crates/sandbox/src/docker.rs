@@ -174,7 +174,7 @@ fn container_name(attempt: &str) -> String {
 }
 
 /// Command output, as it arrives, into the attempt log (the task log file keeps target `codingworker::output`).
-fn stream_to_log(stream: &str, bytes: &[u8]) {
+pub(crate) fn stream_to_log(stream: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         tracing::debug!(target: "codingworker::output", stream, "{line}");

@@ -173,6 +173,9 @@ impl HostExecutor {
         let grace = Duration::from_secs(5);
         let stdout = tokio::time::timeout(grace, read_out).await.ok().and_then(Result::ok).unwrap_or_default();
         let stderr = tokio::time::timeout(grace, read_err).await.ok().and_then(Result::ok).unwrap_or_default();
+        // Into the attempt log too, as the Docker sandbox streams it (here once the command is done).
+        docker::stream_to_log("stdout", stdout.as_bytes());
+        docker::stream_to_log("stderr", stderr.as_bytes());
         Ok(CommandOutput { exit_code, stdout, stderr, timed_out, duration: started.elapsed() })
     }
 }

@@ -162,6 +162,11 @@ pub struct ForgeSection {
     pub token_file: Option<PathBuf>,
     /// `/codingworker` follow-ups on one pull request before the worker asks for a human instead.
     pub max_follow_up_rounds: u32,
+    /// Paths a change may never touch (CI and automation configuration, which runs with the repository's secrets
+    /// when pushed): a directory ends in `/`; matched from the repository root, ignoring case.
+    pub protected_paths: Vec<String>,
+    /// A changed file larger than this is refused.
+    pub max_file_bytes: u64,
     /// Status labels put on the issue; one at a time.
     pub label_working: String,
     pub label_done: String,
@@ -178,6 +183,20 @@ impl Default for ForgeSection {
             draft_pull_requests: true,
             token_file: None,
             max_follow_up_rounds: 3,
+            protected_paths: [
+                ".github/",
+                ".gitlab-ci.yml",
+                ".gitlab/",
+                ".circleci/",
+                ".travis.yml",
+                "Jenkinsfile",
+                "azure-pipelines.yml",
+                ".buildkite/",
+                ".gitmodules",
+            ]
+            .map(String::from)
+            .to_vec(),
+            max_file_bytes: 1024 * 1024,
             label_working: "codingworker:in-progress".into(),
             label_done: "codingworker:done".into(),
             label_failed: "codingworker:failed".into(),

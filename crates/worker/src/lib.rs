@@ -3,6 +3,7 @@
 pub mod config;
 pub mod housekeeping;
 pub mod lifecycle;
+pub mod policy;
 pub mod tasklog;
 pub mod worker;
 

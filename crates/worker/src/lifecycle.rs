@@ -440,6 +440,13 @@ async fn run_agent_and_publish(
     if changed.is_empty() {
         return Err(StepError { reason: "the agent made no change to the repository".into(), retryable: true });
     }
+    let forge = &services.config.forge;
+    let refused =
+        crate::policy::refused_changes(&workspace.path, &changed, &forge.protected_paths, forge.max_file_bytes);
+    if !refused.is_empty() {
+        // Another attempt may well leave those files alone; nothing of this one is pushed.
+        return Err(StepError { reason: format!("the change is refused: {}", refused.join("; ")), retryable: true });
+    }
     let verified = match &outcome.verification {
         Verification::Passed => {
             recorder.event("verified", &format!("`{}` passed", outcome.test_command.as_deref().unwrap_or("tests")));
