@@ -33,3 +33,6 @@ export PATH="$HOME/.cache/codingworker/venv/bin:$PATH"
 
 echo "== cargo test (including the ignored real-model tests)" >&2
 cargo test --workspace --locked -- --include-ignored
+
+echo "== soak, shortened (2 minutes of bursts and idle gaps; docs/reliability.md has the long run)" >&2
+python3 scripts/soak.py --minutes 2 --gap 20 --debug

@@ -298,7 +298,7 @@ async fn check_model_at_startup(llm: &LlmClient) -> Result<()> {
         Ok(_) => Ok(()),
         Err(e @ codingworker_llm::LlmError::ModelMissing { .. }) => Err(e.into()),
         Err(e) => {
-            tracing::warn!("model check failed: {e}; tasks will be retried until it answers");
+            tracing::warn!("model check failed: {e}; the worker takes no task until it answers");
             Ok(())
         }
     }

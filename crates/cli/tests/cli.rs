@@ -50,13 +50,7 @@ async fn doctor_reports_the_model_and_says_how_to_fix_a_missing_one() {
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"models": [{"name": "llama3:8b"}]})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/models"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [{"id": "qwen2.5-coder:1.5b"}]})),
-        )
-        .mount(&server)
-        .await;
+    common::serve_model_list(&server).await;
     let out = env.command(&server.uri(), "openai").arg("doctor").output().await.unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}");

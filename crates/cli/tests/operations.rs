@@ -83,13 +83,7 @@ async fn the_dashboard_cancels_a_running_task_and_redrives_it_behind_its_token()
     let env = TestEnv::new().await;
     let server = model_hanging_once_then(DEMO_FIX).await;
     // /readyz asks the server for its models.
-    wiremock::Mock::given(wiremock::matchers::path("/v1/models"))
-        .respond_with(
-            wiremock::ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"data": [{"id": "qwen2.5-coder:1.5b"}]})),
-        )
-        .mount(&server)
-        .await;
+    common::serve_model_list(&server).await;
     let url = server.uri();
     let task_id = env.submit_demo(&url).await;
     let token = "a-long-dashboard-token-0123456789";

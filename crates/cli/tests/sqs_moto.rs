@@ -366,3 +366,70 @@ async fn a_wrong_queue_url_stops_start_up_with_what_to_check() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&missing) && stderr.contains("credentials"), "{stderr}");
 }
+
+/// A TCP proxy to moto that can be switched off: while off, every connection is dropped at once, as when the
+/// network is down.
+struct SwitchableProxy {
+    url: String,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SwitchableProxy {
+    async fn to(endpoint: &str) -> SwitchableProxy {
+        let target = endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let switch = std::sync::Arc::clone(&up);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !switch.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: the client sees the connection reset
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        SwitchableProxy { url, up }
+    }
+
+    fn set(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn a_queue_outage_is_waited_out_with_one_line_and_nothing_is_lost() {
+    let endpoint = moto_endpoint();
+    let proxy = SwitchableProxy::to(&endpoint).await;
+    let mut env = TestEnv::new().await;
+    let queue = ProjectQueue::create(&endpoint).await;
+    env.extra_env = queue.worker_env(&proxy.url, env.dir.path());
+    let server = model_answering(DEMO_FIX).await;
+    let mut command = env.command(&server.uri(), "openai");
+    command.env("CODINGWORKER_QUEUE_WAIT_SECS", "1").arg("worker");
+    let worker = common::CollectingWorker::spawn(command);
+    worker.wait_for_line("worker started", Duration::from_secs(30)).await;
+
+    // Down for a while: longer than the old give-up point would have allowed to stay quiet.
+    proxy.set(false);
+    worker.wait_for_line("does not answer", Duration::from_secs(30)).await;
+    let (task_id, _) = send_like_the_workflow(&env, &queue).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(worker.lines_with("does not answer").len(), 1, "one line for the outage");
+    assert!(env.store().task_detail(&task_id).unwrap().is_none(), "nothing was received during the outage");
+
+    proxy.set(true);
+    worker.wait_for_line("answers again", Duration::from_secs(90)).await;
+    env.wait_for_event(&task_id, "acknowledged").await;
+    let detail = env.detail(&task_id);
+    assert_eq!((detail.task.state, detail.attempts.len()), (TaskState::Succeeded, 1), "{:?}", detail.events);
+    assert_eq!(queue.counts().await, (0, 0, 0));
+    println!("{}\n{}", worker.lines_with("does not answer")[0], worker.lines_with("answers again")[0]);
+    worker.stop().await;
+}

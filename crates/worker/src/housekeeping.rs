@@ -128,6 +128,42 @@ pub async fn remove_attempt_leftovers(services: &crate::Services, task_id: &str)
     }
 }
 
+/// A dependency's state as seen by several worker loops: when it last answered, and how many checks in a row
+/// failed since. Lets every loop skip the check while it is fine, and only the first failure log.
+#[derive(Default)]
+pub struct Outage {
+    state: Mutex<(Option<std::time::Instant>, u32)>,
+}
+
+impl Outage {
+    /// How long a success is trusted before the next check.
+    const FRESH: Duration = Duration::from_secs(30);
+
+    pub fn recently_fine(&self) -> bool {
+        self.state.lock().is_ok_and(|s| s.1 == 0 && s.0.is_some_and(|at| at.elapsed() < Self::FRESH))
+    }
+
+    /// Records a success; returns the failures it ends, if it ends an outage.
+    pub fn fine(&self) -> Option<u32> {
+        let mut state = self.state.lock().ok()?;
+        let ended = state.1;
+        *state = (Some(std::time::Instant::now()), 0);
+        (ended > 0).then_some(ended)
+    }
+
+    /// Records a failure; returns how many in a row.
+    pub fn failed(&self) -> u32 {
+        self.state.lock().map_or(1, |mut s| {
+            s.1 += 1;
+            s.1
+        })
+    }
+
+    pub fn failures(&self) -> u32 {
+        self.state.lock().map_or(0, |s| s.1)
+    }
+}
+
 /// The running tasks, each with a switch that cancels it (the dashboard's "cancel").
 #[derive(Default)]
 pub struct Cancellations {

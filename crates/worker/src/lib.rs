@@ -1,6 +1,7 @@
 //! The task lifecycle and the worker loop, plus configuration.
 
 pub mod config;
+pub mod faults;
 pub mod housekeeping;
 pub mod lifecycle;
 pub mod policy;
@@ -222,6 +223,7 @@ pub async fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>
         metrics: Metrics::disabled(),
         disk: housekeeping::DiskGuard::new(paths.root.clone(), config.worker.min_free_disk_mb),
         cancellations: Arc::new(housekeeping::Cancellations::default()),
+        model_outage: housekeeping::Outage::default(),
         config,
     })
 }

@@ -36,6 +36,8 @@ pub struct Services {
     pub disk: crate::housekeeping::DiskGuard,
     /// Running tasks, cancellable from the dashboard.
     pub cancellations: Arc<crate::housekeeping::Cancellations>,
+    /// Whether the model server answers: no task is taken while it does not.
+    pub model_outage: crate::housekeeping::Outage,
 }
 
 /// What the worker loop should do with the message.
@@ -116,6 +118,7 @@ impl Recorder<'_> {
         if let Err(e) = self.store.add_event(self.task_id, Some(self.attempt), kind, detail) {
             tracing::warn!("could not record event {kind}: {e}");
         }
+        crate::faults::pause_after(kind);
     }
 }
 
@@ -488,6 +491,7 @@ async fn run_agent_and_publish(
         }
         Err(e) => return Err(StepError::new("committing", &e, e.is_retryable())),
     };
+    recorder.event("committed", &format!("{} on {}", short(&commit.sha), workspace.branch));
     let target = services
         .forge
         .push_target(&task.repository_full_name(), &task.repository.clone_url)

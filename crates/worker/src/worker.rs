@@ -13,6 +13,11 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::lifecycle::{Disposition, Services, process_message};
 
+/// Exponential backoff for an outage: 1 s, 2 s, 4 s ... at most a minute.
+fn backoff_for(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(Duration::from_secs(60))
+}
+
 /// How often a worker paused for disk space looks again.
 const DISK_RECHECK: Duration = Duration::from_secs(10);
 
@@ -113,6 +118,7 @@ impl Worker {
         let wait =
             if mode == RunMode::UntilIdle { configured_wait.min(Duration::from_secs(1)) } else { configured_wait };
         let mut consecutive_queue_errors = 0u32;
+        let mut queue_outage_started = std::time::Instant::now();
         tracing::info!(queue = %self.queue.describe(), "worker started");
         loop {
             if *shutdown.borrow() {
@@ -123,6 +129,14 @@ impl Worker {
                 permit = Arc::clone(&self.permits).acquire_owned() => permit,
             };
             let Ok(_permit) = permit else { break };
+            // Only the daemon waits out a model outage; a foreground run reports the failure instead of waiting.
+            if mode == RunMode::Forever && !self.model_answers().await {
+                // Taking a task now would only burn one of its attempts on a dead server; wait for it instead.
+                tokio::select! {
+                    _ = shutdown.changed() => break,
+                    _ = tokio::time::sleep(self.outage_backoff(&self.services.model_outage)) => continue,
+                }
+            }
             if self.services.disk.check().is_err() {
                 // Said once by the guard; look again in a while, still answering shutdown at once.
                 tokio::select! {
@@ -134,11 +148,16 @@ impl Worker {
                 _ = shutdown.changed() => break,
                 received = self.queue.receive(wait) => received,
             };
+            if received.is_ok() && consecutive_queue_errors > 0 {
+                tracing::info!(
+                    "the queue {} answers again after {consecutive_queue_errors} failed receive(s) over {}s",
+                    self.queue.describe(),
+                    queue_outage_started.elapsed().as_secs()
+                );
+                consecutive_queue_errors = 0;
+            }
             let message = match received {
-                Ok(Some(message)) => {
-                    consecutive_queue_errors = 0;
-                    message
-                }
+                Ok(Some(message)) => message,
                 Ok(None) => {
                     if mode == RunMode::UntilIdle {
                         // Idle means nothing in flight elsewhere (maybe a dead worker's) and no retry pending.
@@ -150,12 +169,22 @@ impl Worker {
                     }
                     continue;
                 }
-                Err(e) if e.is_retryable() && consecutive_queue_errors < 10 => {
+                // An outage (network down, throttling, 5xx) is waited out, with one line when it starts and one
+                // when it ends; only a permanent error (access denied, no such queue) stops the worker.
+                Err(e) if e.is_retryable() => {
                     consecutive_queue_errors += 1;
-                    let backoff = Duration::from_millis(500 * u64::from(consecutive_queue_errors));
-                    tracing::warn!("receiving failed ({e}); retrying in {backoff:?}");
-                    tokio::time::sleep(backoff).await;
-                    continue;
+                    if consecutive_queue_errors == 1 {
+                        queue_outage_started = std::time::Instant::now();
+                        tracing::error!(
+                            "the queue {} does not answer ({e}); retrying with backoff, no task is lost meanwhile",
+                            self.queue.describe()
+                        );
+                    }
+                    let backoff = backoff_for(consecutive_queue_errors);
+                    tokio::select! {
+                        _ = shutdown.changed() => break,
+                        _ = tokio::time::sleep(backoff) => continue,
+                    }
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -192,6 +221,49 @@ impl Worker {
         }
         tracing::info!(?stats, "worker stopped");
         Ok(stats)
+    }
+
+    /// Whether the model server answers, checked at most every `MODEL_RECHECK` while it does. One line when it
+    /// stops answering and one when it is back, whichever loop notices.
+    async fn model_answers(&self) -> bool {
+        let outage = &self.services.model_outage;
+        if outage.recently_fine() {
+            return true;
+        }
+        let llm = &self.services.llm;
+        let checked = tokio::time::timeout(Duration::from_secs(10), llm.check_model()).await;
+        // Only an unreachable server holds tasks back; a missing model is a set-up error the task reports.
+        let unreachable = match &checked {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) if e.is_transient() => Some(e.to_string()),
+            Ok(Err(_)) => None,
+            Err(_) => Some("no answer within 10 s".to_owned()),
+        };
+        match unreachable {
+            None => {
+                if let Some(failures) = outage.fine() {
+                    tracing::info!(
+                        "the model server {} answers again after {failures} failed check(s)",
+                        llm.config().base_url
+                    );
+                }
+                true
+            }
+            Some(reason) => {
+                if outage.failed() == 1 {
+                    tracing::error!(
+                        "the model server {} does not answer ({reason}): not taking tasks until it does, so none \
+                         loses an attempt; checking again with backoff",
+                        llm.config().base_url
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    fn outage_backoff(&self, outage: &crate::housekeeping::Outage) -> Duration {
+        backoff_for(outage.failures())
     }
 
     /// Runs the lifecycle with a heartbeat; `None` if shutdown came first.
@@ -264,7 +336,10 @@ impl Worker {
             Disposition::Done { task_id, summary } => {
                 stats.done += 1;
                 match self.queue.delete(&message.receipt).await {
-                    Ok(()) => record(store.add_event(&task_id, None, "acknowledged", &summary)),
+                    Ok(()) => {
+                        record(store.add_event(&task_id, None, "acknowledged", &summary));
+                        crate::faults::pause_after("acknowledged");
+                    }
                     // The work is published; a redelivery will redo it idempotently (same branch, same PR record).
                     Err(e) => tracing::warn!("could not acknowledge the message: {e}"),
                 }

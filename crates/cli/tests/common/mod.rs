@@ -43,6 +43,55 @@ pub fn test_model() -> (String, String, String) {
     (url, protocol, model)
 }
 
+/// A running `worker` whose log lines are collected as they come.
+pub struct CollectingWorker {
+    pub child: tokio::process::Child,
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl CollectingWorker {
+    /// Starts `command` (a `worker` command from [`TestEnv::command`]) with its log collected.
+    pub fn spawn(mut command: tokio::process::Command) -> Self {
+        use tokio::io::AsyncBufReadExt as _;
+        let mut child = command.stderr(std::process::Stdio::piped()).spawn().expect("worker starts");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut reader = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let collected = std::sync::Arc::clone(&lines);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = reader.next_line().await {
+                collected.lock().expect("lines").push(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Lines containing `text` so far.
+    pub fn lines_with(&self, text: &str) -> Vec<String> {
+        self.lines.lock().expect("lines").iter().filter(|l| l.contains(text)).cloned().collect()
+    }
+
+    /// Waits (at most `within`) for a line containing `text`, and returns it.
+    pub async fn wait_for_line(&self, text: &str, within: Duration) -> String {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(line) = self.lines_with(text).into_iter().next() {
+                return line;
+            }
+            assert!(std::time::Instant::now() < deadline, "no `{text}` in the worker's log within {within:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM, and a clean exit.
+    pub async fn stop(mut self) {
+        let pid = self.child.id().expect("running").to_string();
+        let _ = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await;
+        let status =
+            tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await.expect("stops").expect("exit");
+        assert!(status.success(), "the worker exits cleanly");
+    }
+}
+
 impl TestEnv {
     /// Like [`TestEnv::new`], with a remote holding `files` instead of the demo repository.
     pub async fn with_files(files: &[(&str, &str)]) -> TestEnv {
@@ -193,6 +242,17 @@ pub fn completion(content: &str) -> serde_json::Value {
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366}
     })
+}
+
+/// Lists `qwen2.5-coder:1.5b` on `server`'s OpenAI-compatible `/v1/models`, as the model checks expect.
+pub async fn serve_model_list(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [{"id": "qwen2.5-coder:1.5b"}]})),
+        )
+        .mount(server)
+        .await;
 }
 
 /// A model server that always answers `reply`.
