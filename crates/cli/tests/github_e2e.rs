@@ -447,3 +447,39 @@ async fn a_codingworker_review_comment_continues_on_the_same_pull_request() {
     assert!(comments[0].1.contains("a human should take it from here"), "{comments:?}");
     drop(setup.api);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs lighttpd and git-http-backend: scripts/test.sh runs it"]
+async fn github_outages_and_rate_limits_mid_task_are_ridden_out_with_one_pull_request() {
+    let setup = setup().await;
+    // Injected in front of the fake GitHub: the issue check is rate-limited once (429, Retry-After 1 s), and the
+    // pull-request creation meets two 502s, then all is well.
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/repos/acme/app/issues/1"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_string("slow down"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&setup.api)
+        .await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/repos/acme/app/pulls"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("bad gateway"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&setup.api)
+        .await;
+    let model = model_answering(DEMO_FIX).await;
+    let task_id = setup.submit(&model.uri(), 1).await;
+    setup.env.work_until_idle(&model.uri()).await;
+
+    let detail = setup.env.detail(&task_id);
+    assert_eq!(detail.task.state, TaskState::Succeeded, "events: {:?}", detail.events);
+    assert_eq!(detail.attempts.len(), 1, "ridden out within the attempt");
+    assert_eq!(setup.pulls().len(), 1, "exactly one pull request");
+    let requests = setup.api.received_requests().await.unwrap();
+    let count = |method: &str, path: &str| {
+        requests.iter().filter(|r| r.method.as_str() == method && r.url.path() == path).count()
+    };
+    assert!(count("GET", "/repos/acme/app/issues/1") >= 2, "the rate-limited check was retried");
+    assert!(count("POST", "/repos/acme/app/pulls") >= 3, "two 502s, then the pull request");
+}
