@@ -1,12 +1,12 @@
 //! The dashboard in a real browser: headless Chromium driven through chromedriver (fantoccini), against the real
 //! server with a store holding a task in every state. It checks what a user sees, retries the failed task with the
-//! button, and saves screenshots to docs/screenshots/.
+//! button, and saves screenshots (see `screenshots_dir`).
 //!
 //! Needs Debian's `chromium` and `chromium-driver`, hence ignored; scripts/test.sh runs it (.ci/run installs them).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,8 +26,13 @@ const STATES: [TaskState; 7] = [
     TaskState::Rejected,
 ];
 
+/// Where the screenshots go: `CODINGWORKER_SCREENSHOTS_DIR` (docs/screenshots holds the committed ones, made with
+/// `CODINGWORKER_SCREENSHOTS_DIR=$PWD/docs/screenshots cargo test -p codingworker-web --test browser -- --ignored`),
+/// else a directory under the system's temporary directory, so a test run leaves the checkout clean.
 fn screenshots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+    std::env::var_os("CODINGWORKER_SCREENSHOTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("codingworker-screenshots"))
 }
 
 /// Records one task in `state` the way the worker would have, with attempts, usage, a branch and a pull request
