@@ -681,7 +681,7 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
         Ok(out) if out.status.success() => check(true, "git", String::from_utf8_lossy(&out.stdout).trim().to_owned()),
         _ => check(false, "git", "not found on PATH; install git".into()),
     }
-    match free_disk_mib(&paths.root) {
+    match codingworker_worker::housekeeping::free_mb(&paths.root) {
         Some(mib) => check(mib >= 1024, "disk", format!("{mib} MiB free under {}", paths.root.display())),
         None => check(false, "disk", "could not read free space (df failed)".into()),
     }
@@ -735,13 +735,6 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
         println!("{failures} check(s) failed");
         Ok(std::process::ExitCode::FAILURE)
     }
-}
-
-fn free_disk_mib(path: &Path) -> Option<u64> {
-    let out = std::process::Command::new("df").arg("-Pk").arg(path).output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let kib: u64 = text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()?;
-    Some(kib / 1024)
 }
 
 /// The documentation cannot rot silently: every `codingworker` command in README.md and docs/ must parse with this

@@ -283,11 +283,9 @@ async fn task_log(
 fn read_log(dashboard: &Dashboard, task_id: &str, from: Option<u64>) -> (String, u64) {
     use std::io::{Read as _, Seek as _, SeekFrom};
     const TAIL: u64 = 64 * 1024;
-    // Task ids come from the store, which only holds validated ones; still, never build a path from anything else.
-    if !task_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || task_id.starts_with('.') {
-        return (String::new(), 0);
-    }
-    let path = dashboard.services.logs_dir.join(format!("{task_id}.log"));
+    // Task ids come from the store, which only holds validated ones; the task log's own rule still guards the path.
+    let Some(stem) = codingworker_worker::tasklog::safe_file_stem(task_id) else { return (String::new(), 0) };
+    let path = dashboard.services.logs_dir.join(format!("{stem}.log"));
     let Ok(mut file) = std::fs::File::open(path) else { return (String::new(), 0) };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let start = match from {

@@ -50,8 +50,9 @@ impl DiskGuard {
     }
 }
 
+/// Free space under `path` for unprivileged users, in MiB; `None` if it cannot be read.
 #[cfg(unix)]
-fn free_mb(path: &Path) -> Option<u64> {
+pub fn free_mb(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt as _;
     let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
     let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
@@ -69,7 +70,7 @@ fn free_mb(path: &Path) -> Option<u64> {
 }
 
 #[cfg(not(unix))]
-fn free_mb(_path: &Path) -> Option<u64> {
+pub fn free_mb(_path: &Path) -> Option<u64> {
     None
 }
 

@@ -60,7 +60,7 @@ impl Visit for LineVisitor {
 }
 
 /// Task ids are validated by the protocol crate, but a file name must never be able to escape the directory.
-fn safe_file_stem(task_id: &str) -> Option<&str> {
+pub fn safe_file_stem(task_id: &str) -> Option<&str> {
     let ok = !task_id.is_empty()
         && task_id.len() <= 120
         && !task_id.starts_with('.')
