@@ -180,6 +180,8 @@ pub enum AgentEvent {
         prompt_tokens: u64,
         completion_tokens: u64,
         cached_prompt_tokens: Option<u64>,
+        /// US dollars, when the provider reports it.
+        cost_usd: Option<f64>,
     },
     EditsApplied {
         round: u32,
@@ -635,6 +637,7 @@ impl<'a> Agent<'a> {
             prompt_tokens: response.usage.prompt_tokens,
             completion_tokens: response.usage.completion_tokens,
             cached_prompt_tokens: response.usage.cached_prompt_tokens,
+            cost_usd: response.usage.cost_usd,
         });
         tracing::debug!(target: "codingworker::transcript", round, role = "assistant", "{}", response.content);
         outcome.transcript.push(TranscriptEntry { round, role: "assistant", text: response.content.clone() });

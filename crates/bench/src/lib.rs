@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use codingworker_protocol::{Overrides, local_task_message};
 use codingworker_sandbox::{CommandSpec, HostExecutor};
 use codingworker_store::{NewTask, TaskDetail};
-use codingworker_worker::{Config, DataPaths, RunMode, Worker, build_services, open_queue, open_store};
+use codingworker_worker::{Config, DataPaths, RunMode, Worker, build_services, open_queues, open_store};
 use serde::Deserialize;
 
 pub use report::{Failure, RunReport, TaskResult, compare_markdown};
@@ -188,7 +188,15 @@ pub async fn run_builtin(
     config.queue.backend = "sqlite".into();
     let paths = DataPaths::new(&config).map_err(|e| BenchError::Setup(e.to_string()))?;
     let store = open_store(&paths).map_err(|e| BenchError::Setup(e.to_string()))?;
-    let queue = open_queue(&config, &paths).await.map_err(|e| BenchError::Setup(e.to_string()))?;
+    // One project, the bench's own: whatever projects the user's config serves stay untouched.
+    config.projects.clear();
+    let queue = open_queues(&config, &paths)
+        .await
+        .map_err(|e| BenchError::Setup(e.to_string()))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| BenchError::Setup("no queue".into()))?
+        .queue;
     let clone_url = remote.to_string_lossy().into_owned();
     let message = local_task_message("bench", &task.id, &clone_url, 1, &task.title, &task.body, Overrides::default())
         .map_err(|e| BenchError::Setup(format!("task {}: {e}", task.id)))?;
@@ -197,6 +205,7 @@ pub async fn run_builtin(
     store
         .upsert_task(&NewTask {
             task_id: message.task_id.clone(),
+            project: "bench".into(),
             repository: message.repository_full_name(),
             issue_number: 1,
             title: task.title.clone(),

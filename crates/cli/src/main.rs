@@ -12,7 +12,8 @@ use codingworker_queue::Queue;
 use codingworker_store::{Store, TaskDetail};
 use codingworker_worker::tasklog::TaskLogLayer;
 use codingworker_worker::{
-    Config, DataPaths, RunMode, Worker, build_services, open_queue, open_queues, open_store, start_metrics,
+    Config, DataPaths, NamedQueue, RunMode, Worker, build_project_services, build_services, choose_project,
+    open_project_queue, open_queues, open_store, start_metrics,
 };
 use tracing_subscriber::prelude::*;
 
@@ -150,6 +151,10 @@ struct TaskArgs {
     /// Agent backend for this task only: `builtin` or `openhands` (default: agent.backend).
     #[arg(long, value_parser = ["builtin", "openhands"])]
     agent: Option<String>,
+    /// The configured project whose queue takes the task (default: the first whose allowed_repositories takes
+    /// --name, else the first project).
+    #[arg(long)]
+    project: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -180,10 +185,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     match cli.command {
         Command::Run(args) => {
             let store = open_store(&paths)?;
-            let queue = open_queue(&config, &paths).await?;
-            let task_id = submit(queue.as_ref(), &store, &args).await?;
-            eprintln!("task {task_id} queued; working on it now");
-            let services = Arc::new(build_services(config, &paths, Arc::clone(&store)).await?);
+            let project = choose_project(&config, args.project.as_deref(), &task_repository(&args)?)?;
+            let queue = open_project_queue(&config, &paths, &project).await?;
+            let task_id = submit(queue.as_ref(), &store, &args, &project.name).await?;
+            eprintln!("task {task_id} queued in project {}; working on it now", project.name);
+            let base = build_services(config, &paths, Arc::clone(&store)).await?;
+            let services = Arc::new(build_project_services(&base, &project).await?);
             check_model_at_startup(&services.llm).await?;
             let worker = Worker::new(services, queue);
             worker.run(RunMode::UntilTaskDone(task_id.clone()), shutdown_signal()).await?;
@@ -196,8 +203,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Submit(args) => {
             let store = open_store(&paths)?;
-            let queue = open_queue(&config, &paths).await?;
-            let task_id = submit(queue.as_ref(), &store, &args).await?;
+            let project = choose_project(&config, args.project.as_deref(), &task_repository(&args)?)?;
+            let queue = open_project_queue(&config, &paths, &project).await?;
+            let task_id = submit(queue.as_ref(), &store, &args, &project.name).await?;
             println!("{task_id}");
             Ok(std::process::ExitCode::SUCCESS)
         }
@@ -205,14 +213,35 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let store = open_store(&paths)?;
             let queues = open_queues(&config, &paths).await?;
             let concurrency = usize::try_from(config.queue.concurrency).unwrap_or(1);
+            let projects = config.projects();
             let shutdown = shutdown_signal();
             let (metrics, publisher) = start_metrics(&config, shutdown.clone()).await?;
             let mut services = build_services(config, &paths, store).await?;
             services.metrics = metrics;
             let services = Arc::new(services);
-            check_model_at_startup(&services.llm).await?;
+            let mut served = Vec::new();
+            for (project, named) in projects.iter().zip(&queues) {
+                let own = Arc::new(build_project_services(&services, project).await?);
+                check_model_at_startup(&own.llm).await?;
+                served.push(codingworker_worker::worker::ServedProject {
+                    services: own,
+                    queue: Arc::clone(&named.queue),
+                    concurrency: usize::try_from(project.concurrency).unwrap_or(1),
+                });
+            }
+            if served.len() > 1 {
+                let names: Vec<String> =
+                    projects.iter().map(|p| format!("{} (up to {} at once)", p.name, p.concurrency)).collect();
+                tracing::info!(
+                    "serving {} projects, at most {concurrency} task(s) at once in all: {}",
+                    served.len(),
+                    names.join(", ")
+                );
+            }
             codingworker_worker::startup_housekeeping(&services, &paths).await;
             let dashboard = start_dashboard(&services, &queues, shutdown.clone()).await?;
+            // The metrics publisher makes its last flush once every handle is gone: the projects' services hold theirs.
+            drop(services);
             let mode = if once {
                 RunMode::Once
             } else if until_idle {
@@ -220,7 +249,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             } else {
                 RunMode::Forever
             };
-            let stats = Worker::serve(services, queues, concurrency, mode, shutdown).await;
+            let stats = Worker::serve(served, concurrency, mode, shutdown).await;
             if let Some(publisher) = publisher {
                 // The loops are gone and with them every metrics handle: the publisher makes its last flush (this
                 // run's final counts) and ends. A hung CloudWatch must not hold the exit up for long.
@@ -273,7 +302,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
 /// Binds and serves the dashboard (`web.*`) until shutdown; `None` when it is turned off.
 async fn start_dashboard(
     services: &Arc<codingworker_worker::Services>,
-    queues: &[Arc<dyn codingworker_queue::Queue>],
+    queues: &[NamedQueue],
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Option<tokio::task::JoinHandle<()>>> {
     let web = &services.config.web;
@@ -458,7 +487,15 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-async fn submit(queue: &dyn Queue, store: &Store, args: &TaskArgs) -> Result<String> {
+/// The `owner/name` a task of `args` is for.
+fn task_repository(args: &TaskArgs) -> Result<String> {
+    Ok(match &args.name {
+        Some(name) => name.clone(),
+        None => format!("local/{}", repo_dir_name(&resolve_repo(&args.repo)?)),
+    })
+}
+
+async fn submit(queue: &dyn Queue, store: &Store, args: &TaskArgs, project: &str) -> Result<String> {
     let (title, body) = match (&args.issue_file, &args.title) {
         (Some(file), _) => read_issue_file(file)?,
         (None, Some(title)) => (title.clone(), args.body.clone().unwrap_or_default()),
@@ -484,6 +521,7 @@ async fn submit(queue: &dyn Queue, store: &Store, args: &TaskArgs) -> Result<Str
     queue.send(&body).await?;
     store.upsert_task(&codingworker_store::NewTask {
         task_id: message.task_id.clone(),
+        project: project.to_owned(),
         repository: message.repository_full_name(),
         issue_number: message.issue.number,
         title: message.issue.title.clone(),
@@ -562,18 +600,19 @@ fn token(command: TokenCommand, config: &Config) -> Result<std::process::ExitCod
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-async fn status(store: &Store, queues: &[Arc<dyn Queue>], limit: usize, json: bool) -> Result<()> {
+async fn status(store: &Store, queues: &[NamedQueue], limit: usize, json: bool) -> Result<()> {
     let tasks = store.list_tasks(limit)?;
     let mut depths = Vec::new();
     let mut dead = Vec::new();
-    for queue in queues {
-        depths.push((queue.describe(), queue.depth().await?));
-        dead.extend(queue.dead_letters(limit).await?);
+    for named in queues {
+        let describe = format!("{} ({})", named.queue.describe(), named.project);
+        depths.push((named.project.clone(), describe, named.queue.depth().await?));
+        dead.extend(named.queue.dead_letters(limit).await?);
     }
     if json {
         let value = serde_json::json!({
-            "queues": depths.iter().map(|(describe, depth)| serde_json::json!({
-                "describe": describe, "visible": depth.visible, "in_flight": depth.in_flight,
+            "queues": depths.iter().map(|(project, describe, depth)| serde_json::json!({
+                "project": project, "describe": describe, "visible": depth.visible, "in_flight": depth.in_flight,
                 "delayed": depth.delayed, "dead": depth.dead,
             })).collect::<Vec<_>>(),
             "tasks": tasks,
@@ -584,7 +623,7 @@ async fn status(store: &Store, queues: &[Arc<dyn Queue>], limit: usize, json: bo
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    for (describe, depth) in &depths {
+    for (_, describe, depth) in &depths {
         println!(
             "queue {describe}: {} waiting, {} in flight, {} waiting to retry, {} dead-lettered",
             depth.visible, depth.in_flight, depth.delayed, depth.dead
@@ -721,9 +760,62 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
     } else {
         check(true, "sandbox", "host mode: commands run unisolated on this machine (trusted repositories only)".into());
     }
+    let projects = config.projects();
+    for project in projects.iter().filter(|_| projects.len() > 1) {
+        let own = &project.config;
+        let tests =
+            if own.agent.test_command.is_empty() { "detected".to_owned() } else { own.agent.test_command.join(" ") };
+        check(
+            true,
+            "project",
+            format!(
+                "{}: model {}, tests {tests}, image {}, {} agent, budget {}s, label {}, up to {} at once",
+                project.name,
+                own.llm.model,
+                own.sandbox.image,
+                own.agent.backend,
+                own.agent.time_budget_secs,
+                own.forge.trigger_label,
+                project.concurrency
+            ),
+        );
+        if own.llm.model != config.llm.model {
+            match LlmClient::new(own.llm_config()?)?.check_model().await {
+                Ok(found) => check(true, "project model", format!("{} ({}) served", found.model, project.name)),
+                Err(e) => check(false, "project model", format!("{}: {e}", project.name)),
+            }
+        }
+    }
+    if config.fallback.enabled {
+        for endpoint in codingworker_worker::fallback::endpoints(config)? {
+            let where_ = format!("{} at {}", endpoint.name, endpoint.client.config().base_url);
+            match endpoint.client.check_model().await {
+                Ok(found) => check(true, "fallback model", format!("{} served by {where_}", found.model)),
+                Err(e) => check(false, "fallback model", format!("{where_}: {e}")),
+            }
+        }
+        let cap = config.fallback.monthly_spend_cap_usd;
+        let month = codingworker_worker::fallback::month_start(chrono::Utc::now());
+        match Store::open(&paths.store).and_then(|store| store.spend_since(month)) {
+            Ok(spent) => check(
+                true,
+                "fallback spend",
+                format!(
+                    "{} of the {} monthly cap spent since {}{}",
+                    codingworker_worker::fallback::dollars(spent),
+                    codingworker_worker::fallback::dollars(cap),
+                    month.format("%Y-%m-%d"),
+                    if spent >= cap { ": reached, tasks use the local model only" } else { "" }
+                ),
+            ),
+            Err(e) => check(false, "fallback spend", e.to_string()),
+        }
+    } else {
+        check(true, "fallback", "off: no model call leaves this machine (fallback.enabled = false)".into());
+    }
     match open_queues(config, paths).await {
         Ok(queues) => {
-            let names: Vec<String> = queues.iter().map(|q| q.describe()).collect();
+            let names: Vec<String> = queues.iter().map(|q| format!("{} ({})", q.queue.describe(), q.project)).collect();
             check(true, "queue", names.join(", "));
         }
         Err(e) => check(false, "queue", e.to_string()),

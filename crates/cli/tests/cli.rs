@@ -184,3 +184,41 @@ async fn token_status_says_where_the_token_comes_from_and_never_prints_it() {
     assert!(found.status.success(), "{said}");
     assert!(said.contains("CODINGWORKER_GITHUB_TOKEN") && !said.contains(secret), "{said}");
 }
+
+/// With projects on the embedded queue, `submit` puts a task in its project's own queue file: the one named by
+/// `--project`, else the one whose allowlist takes the repository; an unknown project is refused with the names.
+#[tokio::test]
+async fn submit_goes_to_the_projects_own_queue() {
+    let env = TestEnv::new().await;
+    std::fs::write(
+        &env.config,
+        "[[projects]]\nname = \"api\"\nallowed_repositories = [\"acme/api\"]\n\n[[projects]]\nname = \"web\"\n\
+         allowed_repositories = [\"acme/web\"]\n",
+    )
+    .unwrap();
+    let submit = |name: &'static str, project: Option<&'static str>| {
+        let mut command = env.command("http://127.0.0.1:9", "openai");
+        command.args(["submit", "--repo"]).arg(&env.remote).args(["--name", name, "--title", "Fix", "--body", "it"]);
+        if let Some(project) = project {
+            command.args(["--project", project]);
+        }
+        command.output()
+    };
+    let by_allowlist = submit("acme/web", None).await.unwrap();
+    assert!(by_allowlist.status.success(), "{}", String::from_utf8_lossy(&by_allowlist.stderr));
+    let named = submit("acme/api", Some("web")).await.unwrap();
+    assert!(named.status.success(), "{}", String::from_utf8_lossy(&named.stderr));
+    let unknown = submit("acme/api", Some("mobile")).await.unwrap();
+    assert!(!unknown.status.success());
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(said.contains("no project `mobile`; configured: api, web"), "{said}");
+
+    let depth = |file: &str| {
+        let queue = codingworker_queue::SqliteQueue::open(&env.data_dir.join(file), Default::default()).unwrap();
+        async move { queue.depth().await.unwrap().visible }
+    };
+    assert_eq!(depth("queue-web.db").await, 2);
+    assert_eq!(depth("queue-api.db").await, 0);
+    let tasks = env.store().list_tasks(10).unwrap();
+    assert!(tasks.iter().all(|t| t.project == "web"), "{tasks:?}");
+}

@@ -433,3 +433,133 @@ async fn a_queue_outage_is_waited_out_with_one_line_and_nothing_is_lost() {
     println!("{}\n{}", worker.lines_with("does not answer")[0], worker.lines_with("answers again")[0]);
     worker.stop().await;
 }
+
+/// Two busy projects on their own moto queues, one slot for both: the worker takes their tasks in turns, each
+/// project with its own settings, and the malformed messages parked in one project's dead-letter queue hold
+/// nothing up. Prints the order and the waits (the fairness figures of docs/operations.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn two_busy_projects_are_served_in_turns_and_one_projects_dead_letters_block_nothing() {
+    const PER_PROJECT: usize = 8;
+    let endpoint = moto_endpoint();
+    let (mut env, alpha) = sqs_env(&endpoint).await;
+    let beta = ProjectQueue::create(&endpoint).await;
+    env.extra_env.retain(|(name, _)| name != "CODINGWORKER_QUEUE_SQS_QUEUE_URLS");
+    env.extra_env.push(("CODINGWORKER_AGENT_TEST_COMMAND".into(), "[\"python3\", \"-m\", \"unittest\"]".into()));
+    std::fs::write(
+        &env.config,
+        format!(
+            "[queue]\nconcurrency = 1\n\n[[projects]]\nname = \"alpha\"\nqueue_url = \"{}\"\n\
+             allowed_repositories = [\"acme-tools/*\"]\n\n[[projects]]\nname = \"beta\"\nqueue_url = \"{}\"\n\
+             test_command = [\"python3\", \"-m\", \"unittest\", \"-v\"]\n",
+            alpha.url, beta.url
+        ),
+    )
+    .unwrap();
+    let server = model_answering(DEMO_FIX).await;
+    let template = message_from_the_workflow_script(&env).await;
+    let mut project_of = HashMap::new();
+    // Both backlogs are queued before the worker starts, so both projects are busy from the first receive on.
+    for (name, queue) in [("alpha", &alpha), ("beta", &beta)] {
+        for i in 0..PER_PROJECT {
+            let mut message = template.clone();
+            let task_id = format!("gh-{name}-{i}");
+            message["task_id"] = task_id.clone().into();
+            message["issue"]["number"] = (100 + i).into();
+            queue.client.send_message().queue_url(&queue.url).message_body(message.to_string()).send().await.unwrap();
+            project_of.insert(task_id, name);
+        }
+    }
+    for junk in ["not json", "{\"version\": 1}"] {
+        alpha.client.send_message().queue_url(&alpha.url).message_body(junk).send().await.unwrap();
+    }
+
+    let started = std::time::Instant::now();
+    let stderr = env.work_until_idle(&server.uri()).await;
+    let wall = started.elapsed();
+    assert!(stderr.contains("serving 2 projects"), "{stderr}");
+
+    let store = env.store();
+    let mut starts = Vec::new();
+    for (task_id, project) in &project_of {
+        let detail = store.task_detail(task_id).unwrap().expect("every task was worked");
+        assert_eq!(detail.task.state, TaskState::Succeeded, "{task_id}: {:?}", detail.task.last_error);
+        assert_eq!(detail.task.project, *project);
+        let verified = detail.events.iter().find(|e| e.kind == "verified").expect("verified event");
+        let own_command = if *project == "beta" { "unittest -v" } else { "unittest`" };
+        assert!(verified.detail.contains(own_command), "{task_id} ran its project's tests: {}", verified.detail);
+        let attempt = &detail.attempts[0];
+        starts.push((attempt.started_at, attempt.finished_at.unwrap(), *project));
+    }
+    starts.sort();
+    let order: String = starts.iter().map(|(_, _, p)| if *p == "alpha" { 'A' } else { 'B' }).collect();
+    let longest_run = order.as_bytes().chunk_by(|a, b| a == b).map(<[u8]>::len).max().unwrap_or(0);
+    let first = starts[0].0;
+    for project in ["alpha", "beta"] {
+        let mut waits: Vec<f64> = starts
+            .iter()
+            .filter(|(_, _, p)| *p == project)
+            .map(|(start, _, _)| (*start - first).num_milliseconds() as f64 / 1000.0)
+            .collect();
+        waits.sort_by(f64::total_cmp);
+        let finished = starts.iter().filter(|(_, _, p)| *p == project).map(|(_, end, _)| *end).max().unwrap();
+        println!(
+            "fairness: project {project}: {} tasks, started at {:?} s after the first start, last one done at {:.1} s",
+            waits.len(),
+            waits,
+            (finished - first).num_milliseconds() as f64 / 1000.0
+        );
+    }
+    println!(
+        "fairness: start order {order} (A = alpha, B = beta), longest run of one project {longest_run}, \
+         {} tasks in {:.1} s",
+        starts.len(),
+        wall.as_secs_f64()
+    );
+    assert!(longest_run <= 2, "the projects take turns: {order}");
+    let first_half = &order[..PER_PROJECT];
+    assert!(
+        first_half.matches('A').count() >= PER_PROJECT / 2 - 1
+            && first_half.matches('B').count() >= PER_PROJECT / 2 - 1,
+        "neither project waits for the other's backlog: {order}"
+    );
+    // The malformed messages went to alpha's own dead-letter queue; beta's is empty, and both queues are drained.
+    assert_eq!(alpha.counts().await, (0, 0, 2));
+    assert_eq!(beta.counts().await, (0, 0, 0));
+}
+
+/// A project whose queue fails for good (deleted under the running worker) stops alone: the worker says so once
+/// and goes on serving the other project.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: scripts/test.sh starts it and sets CODINGWORKER_TEST_SQS_ENDPOINT"]
+async fn a_project_whose_queue_is_deleted_stops_alone_and_the_other_is_still_served() {
+    let endpoint = moto_endpoint();
+    let (mut env, doomed) = sqs_env(&endpoint).await;
+    let healthy = ProjectQueue::create(&endpoint).await;
+    env.extra_env.retain(|(name, _)| name != "CODINGWORKER_QUEUE_SQS_QUEUE_URLS");
+    std::fs::write(
+        &env.config,
+        format!(
+            "[[projects]]\nname = \"doomed\"\nqueue_url = \"{}\"\n\n[[projects]]\nname = \"healthy\"\nqueue_url = \"{}\"\n",
+            doomed.url, healthy.url
+        ),
+    )
+    .unwrap();
+    let server = model_answering(DEMO_FIX).await;
+    let mut worker = common::CollectingWorker::spawn({
+        let mut command = env.command(&server.uri(), "openai");
+        command.arg("worker");
+        command
+    });
+    worker.wait_for_line("serving 2 projects", Duration::from_secs(60)).await;
+    doomed.client.delete_queue().queue_url(&doomed.url).send().await.unwrap();
+    let line = worker.wait_for_line("project doomed is no longer served", Duration::from_secs(60)).await;
+    assert!(line.contains("the other projects go on"), "{line}");
+
+    let (task_id, _) = send_like_the_workflow(&env, &healthy).await;
+    env.wait_for_event(&task_id, "acknowledged").await;
+    assert_eq!(env.detail(&task_id).task.state, TaskState::Succeeded);
+    assert_eq!(env.detail(&task_id).task.project, "healthy");
+    assert_eq!(worker.lines_with("is no longer served").len(), 1, "said once");
+    worker.child.kill().await.unwrap();
+}

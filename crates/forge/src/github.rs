@@ -464,6 +464,7 @@ mod tests {
         store
             .upsert_task(&codingworker_store::NewTask {
                 task_id: "t1".into(),
+                project: "default".into(),
                 repository: "acme/app".into(),
                 issue_number: 7,
                 title: "Fix".into(),

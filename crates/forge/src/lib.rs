@@ -184,6 +184,7 @@ mod tests {
         store
             .upsert_task(&codingworker_store::NewTask {
                 task_id: "t1".into(),
+                project: "default".into(),
                 repository: "o/r".into(),
                 issue_number: 3,
                 title: "Fix".into(),

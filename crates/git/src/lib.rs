@@ -179,6 +179,14 @@ impl Workspace {
         Ok(out.split('\0').filter(|e| e.len() > 3).map(|e| e[3..].to_owned()).collect())
     }
 
+    /// Throws away every change since the worktree was prepared (tracked, untracked and ignored files), so the
+    /// next model of a fallback chain starts from the same code as the first.
+    pub async fn discard_changes(&self) -> Result<(), GitError> {
+        run_git(Some(&self.path), &["reset", "--hard", "--quiet", "HEAD"], LOCAL_TIMEOUT).await?;
+        run_git(Some(&self.path), &["clean", "-ffdxq"], LOCAL_TIMEOUT).await?;
+        Ok(())
+    }
+
     /// Stages everything and commits as the configured author. `None` when there is nothing to commit.
     pub async fn commit(&self, message: &str) -> Result<Option<CommitInfo>, GitError> {
         run_git(Some(&self.path), &["add", "--all"], LOCAL_TIMEOUT).await?;
@@ -402,6 +410,22 @@ mod tests {
             "https://***@github.com/o/r.git"
         );
         assert_eq!(redact_url("/tmp/remote.git"), "/tmp/remote.git");
+    }
+
+    #[tokio::test]
+    async fn discarding_changes_restores_the_prepared_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = bare_remote_with(dir.path(), &[("app.py", "x = 1\n")]).await.unwrap();
+        let workspaces = GitWorkspaces::new(&dir.path().join("data"), author());
+        let ws = workspaces.prepare("o/r", remote.to_str().unwrap(), None, "b", "t1-a1").await.unwrap();
+        std::fs::write(ws.path.join("app.py"), "x = 2\n").unwrap();
+        std::fs::write(ws.path.join("new.py"), "y = 1\n").unwrap();
+        std::fs::create_dir_all(ws.path.join("__pycache__")).unwrap();
+        std::fs::write(ws.path.join("__pycache__/app.pyc"), "junk").unwrap();
+        ws.discard_changes().await.unwrap();
+        assert!(ws.changed_files().await.unwrap().is_empty());
+        assert_eq!(std::fs::read_to_string(ws.path.join("app.py")).unwrap(), "x = 1\n");
+        assert!(!ws.path.join("new.py").exists() && !ws.path.join("__pycache__").exists());
     }
 
     #[tokio::test]

@@ -50,6 +50,9 @@ pub struct LlmConfig {
     pub retry_base_delay: Duration,
     /// Bearer token for servers that want one. Never logged.
     pub api_key: Option<String>,
+    /// Ask an OpenAI-compatible provider to report each call's cost (OpenRouter's `usage: {include: true}`).
+    /// Off for servers that reject unknown fields.
+    pub request_cost: bool,
 }
 
 impl Default for LlmConfig {
@@ -66,6 +69,7 @@ impl Default for LlmConfig {
             max_retries: 3,
             retry_base_delay: Duration::from_secs(2),
             api_key: None,
+            request_cost: false,
         }
     }
 }
@@ -106,12 +110,14 @@ pub struct ChatRequest {
     pub seed: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     /// Prompt tokens served from the server's prefix cache, when it says.
     pub cached_prompt_tokens: Option<u64>,
+    /// What the call cost in US dollars, when the provider reports it (`usage.cost`, as OpenRouter does).
+    pub cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +345,9 @@ impl LlmClient {
         if !request.stop.is_empty() {
             body["stop"] = serde_json::json!(request.stop);
         }
+        if self.config.request_cost {
+            body["usage"] = serde_json::json!({"include": true});
+        }
         body
     }
 
@@ -427,6 +436,7 @@ fn parse_ollama(value: &serde_json::Value) -> Result<ChatResponse, LlmError> {
             prompt_tokens: value.get("prompt_eval_count").and_then(|v| v.as_u64()).unwrap_or(0),
             completion_tokens: value.get("eval_count").and_then(|v| v.as_u64()).unwrap_or(0),
             cached_prompt_tokens: None,
+            cost_usd: None,
         },
         elapsed: Duration::ZERO,
         finish_reason: value.get("done_reason").and_then(|v| v.as_str()).map(str::to_owned),
@@ -450,6 +460,8 @@ fn parse_openai(value: &serde_json::Value) -> Result<ChatResponse, LlmError> {
             prompt_tokens: number("/prompt_tokens").unwrap_or(0),
             completion_tokens: number("/completion_tokens").unwrap_or(0),
             cached_prompt_tokens: number("/prompt_tokens_details/cached_tokens"),
+            // A negative or non-finite figure is a provider bug, not a refund.
+            cost_usd: usage.and_then(|u| u.get("cost")).and_then(|v| v.as_f64()).filter(|c| c.is_finite() && *c >= 0.0),
         },
         elapsed: Duration::ZERO,
         finish_reason: choice.get("finish_reason").and_then(|v| v.as_str()).map(str::to_owned),
@@ -551,12 +563,35 @@ mod tests {
             .await;
         let client = LlmClient::new(config(Protocol::OpenAi, &server.uri())).unwrap();
         let reply = client.chat(&ChatRequest { seed: Some(1), ..ask("hi") }).await.unwrap();
-        assert_eq!(reply.usage, Usage { prompt_tokens: 30, completion_tokens: 5, cached_prompt_tokens: Some(20) });
+        assert_eq!(
+            reply.usage,
+            Usage { prompt_tokens: 30, completion_tokens: 5, cached_prompt_tokens: Some(20), cost_usd: None }
+        );
         assert_eq!(reply.attempts, 1);
         let body = body_of(&server.received_requests().await.unwrap()[0]);
         assert_eq!(body["model"], "qwen2.5-coder:1.5b");
         assert_eq!(body["max_tokens"], 1024);
         assert_eq!(body["messages"][0]["role"], "system");
+    }
+
+    #[tokio::test]
+    async fn a_provider_reported_cost_is_read_and_asked_for_only_when_configured() {
+        let server = MockServer::start().await;
+        let mut reply = openai_reply("ok");
+        reply["usage"]["cost"] = serde_json::json!(0.00042);
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(reply))
+            .mount(&server)
+            .await;
+        let plain = LlmClient::new(config(Protocol::OpenAi, &server.uri())).unwrap();
+        assert_eq!(plain.chat(&ask("hi")).await.unwrap().usage.cost_usd, Some(0.00042));
+        let asking =
+            LlmClient::new(LlmConfig { request_cost: true, ..config(Protocol::OpenAi, &server.uri()) }).unwrap();
+        asking.chat(&ask("hi")).await.unwrap();
+        let requests = server.received_requests().await.unwrap();
+        assert!(body_of(&requests[0]).get("usage").is_none(), "servers that reject unknown fields are not sent it");
+        assert_eq!(body_of(&requests[1])["usage"], serde_json::json!({"include": true}));
     }
 
     #[tokio::test]

@@ -215,6 +215,11 @@ impl DockerSandbox {
         Ok(Self { docker, options })
     }
 
+    /// The same engine and limits with another toolchain image: a project's own `sandbox_image`.
+    pub fn with_image(&self, image: &str) -> Self {
+        Self { docker: self.docker.clone(), options: DockerOptions { image: image.to_owned(), ..self.options.clone() } }
+    }
+
     /// Starts the container for one attempt with `worktree` mounted; it lives at most `budget`, then exits.
     pub async fn start(
         &self,
@@ -309,27 +314,43 @@ impl DockerSandbox {
     /// network's gateway address, where the worker's [`crate::TcpRelay`] forwards to the model server. Returns
     /// the gateway address.
     pub async fn ensure_internal_network(&self, name: &str) -> Result<IpAddr, SandboxError> {
-        let inspected = match self.docker.inspect_network(name, None::<InspectNetworkOptions>).await {
-            Ok(network) => network,
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
-                let request = NetworkCreateRequest {
-                    name: name.to_owned(),
-                    driver: Some("bridge".into()),
-                    internal: Some(true),
-                    labels: Some(HashMap::from([(WORKER_LABEL.to_owned(), self.options.worker_id.clone())])),
-                    ..Default::default()
-                };
-                // Two workers may race to create it; the loser inspects the winner's.
-                if let Err(e) = self.docker.create_network(request).await {
-                    tracing::debug!("creating network {name}: {e}");
-                }
-                self.docker
-                    .inspect_network(name, None::<InspectNetworkOptions>)
-                    .await
-                    .map_err(|e| engine(&format!("creating the internal network {name}"), e))?
+        // Attempts start in parallel (several projects, several tests), and Docker does not stop two creations of
+        // one name; a duplicated name can no longer be inspected by name. So: one creation at a time in this
+        // process, and a duplicate another process made is removed, keeping the oldest.
+        static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _setup = SETUP.lock().await;
+        let mut found = self.networks_named(name).await?;
+        if found.is_empty() {
+            let request = NetworkCreateRequest {
+                name: name.to_owned(),
+                driver: Some("bridge".into()),
+                internal: Some(true),
+                labels: Some(HashMap::from([(WORKER_LABEL.to_owned(), self.options.worker_id.clone())])),
+                ..Default::default()
+            };
+            // Another worker may have won the race; the listing below finds its network.
+            if let Err(e) = self.docker.create_network(request).await {
+                tracing::debug!("creating network {name}: {e}");
             }
-            Err(e) => return Err(engine(&format!("inspecting network {name}"), e)),
-        };
+            found = self.networks_named(name).await?;
+        }
+        found.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+        let mut found = found.into_iter().filter_map(|network| network.id);
+        let keep = found.next().ok_or_else(|| SandboxError::Docker {
+            context: format!("creating the internal network {name}"),
+            message: "the network is still missing after creating it".into(),
+        })?;
+        for duplicate in found {
+            // In use by another worker's attempt: it stays, and the next start tries again.
+            if let Err(e) = self.docker.remove_network(&duplicate).await {
+                tracing::debug!("removing duplicate network {name} ({duplicate}): {e}");
+            }
+        }
+        let inspected = self
+            .docker
+            .inspect_network(&keep, None::<InspectNetworkOptions>)
+            .await
+            .map_err(|e| engine(&format!("inspecting network {name}"), e))?;
         if inspected.internal != Some(true) {
             return Err(SandboxError::Docker {
                 context: format!("network {name}"),
@@ -348,6 +369,18 @@ impl DockerSandbox {
             context: format!("network {name}"),
             message: "has no IPv4 gateway address for the model relay".into(),
         })
+    }
+
+    /// The networks called exactly `name` (Docker's name filter also matches parts of names).
+    async fn networks_named(&self, name: &str) -> Result<Vec<bollard::models::Network>, SandboxError> {
+        let filters = HashMap::from([("name", vec![name])]);
+        let options = bollard::query_parameters::ListNetworksOptionsBuilder::new().filters(&filters).build();
+        let networks = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(|e| engine(&format!("listing networks named {name}"), e))?;
+        Ok(networks.into_iter().filter(|n| n.name.as_deref() == Some(name)).collect())
     }
 
     /// Runs `job` as its own container to the end or to `budget`, whichever comes first, streaming its output

@@ -268,3 +268,44 @@ async fn the_llm_network_reaches_the_model_and_nothing_else() {
     }
     assert!(containers_labelled(WORKER_LABEL, "llm-network-test").await.is_empty(), "the job's container is removed");
 }
+
+/// Attempts start in parallel and Docker does not stop two creations of one network name: parallel starts agree
+/// on one network, and a duplicate made meanwhile by someone else (here: the docker CLI) is removed, not fatal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker: scripts/test.sh runs it"]
+async fn parallel_starts_share_one_internal_network_and_a_duplicate_is_cleared() {
+    if docker_missing() {
+        return;
+    }
+    let name = format!("codingworker-test-dup-{}", std::process::id());
+    let sandbox = std::sync::Arc::new(connect_sandbox("network-race-test", None).await);
+    let mut starts = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (sandbox, name) = (std::sync::Arc::clone(&sandbox), name.clone());
+        starts.spawn(async move { sandbox.ensure_internal_network(&name).await.unwrap() });
+    }
+    let gateways: Vec<_> = starts.join_all().await;
+    assert!(gateways.windows(2).all(|w| w[0] == w[1]), "one network: {gateways:?}");
+    let named = |name: String| async move {
+        let out = docker(&["network", "ls", "--filter", &format!("name=^{name}$"), "--format", "{{.ID}}"]).await;
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(named(name.clone()).await, 1);
+
+    // The engine refuses a duplicate it sees coming; racing creations slip through (as two tests' did here).
+    let engine = bollard::Docker::connect_with_local_defaults().unwrap();
+    let create = || {
+        engine.create_network(bollard::models::NetworkCreateRequest {
+            name: name.clone(),
+            internal: Some(true),
+            ..Default::default()
+        })
+    };
+    let _ = tokio::join!(create(), create(), create(), create());
+    let before = named(name.clone()).await;
+    println!("networks named {name} after racing creations: {before}");
+    assert!(before >= 2, "racing creations made a duplicate, so its clearing is what is tested here");
+    assert_eq!(sandbox.ensure_internal_network(&name).await.unwrap(), gateways[0], "the oldest one is kept");
+    assert_eq!(named(name.clone()).await, 1, "any duplicate is gone");
+    let _ = docker(&["network", "rm", &name]).await;
+}

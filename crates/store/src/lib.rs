@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tasks (
@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     last_error TEXT,
     message_json TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    project TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -42,7 +43,9 @@ CREATE TABLE IF NOT EXISTS attempts (
     cached_prompt_tokens INTEGER,
     branch TEXT,
     commit_sha TEXT,
-    log_path TEXT
+    log_path TEXT,
+    model TEXT,
+    cost_usd REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS attempts_by_task ON attempts(task_id);
 CREATE TABLE IF NOT EXISTS events (
@@ -187,6 +190,8 @@ impl FromStr for AttemptStatus {
 #[derive(Debug, Clone)]
 pub struct NewTask {
     pub task_id: String,
+    /// The configured project whose queue the task came from.
+    pub project: String,
     pub repository: String,
     pub issue_number: u64,
     pub title: String,
@@ -207,6 +212,10 @@ pub struct AttemptFinish {
     pub cached_prompt_tokens: Option<u64>,
     pub branch: Option<String>,
     pub commit: Option<String>,
+    /// The model that wrote the change (the last one tried when there is none).
+    pub model: Option<String>,
+    /// What the attempt's model calls cost, as the providers reported it; 0 for local models.
+    pub cost_usd: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -242,6 +251,7 @@ pub struct PullRequestRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskRecord {
     pub task_id: String,
+    pub project: String,
     pub repository: String,
     pub issue_number: u64,
     pub title: String,
@@ -264,6 +274,9 @@ pub struct TaskOverview {
     pub branch: Option<String>,
     pub pull_request: Option<u64>,
     pub pull_request_url: Option<String>,
+    /// The model of the newest attempt that names one.
+    pub model: Option<String>,
+    pub cost_usd: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -283,6 +296,8 @@ pub struct AttemptRecord {
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub log_path: Option<String>,
+    pub model: Option<String>,
+    pub cost_usd: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -344,6 +359,14 @@ impl Store {
             // Version 2 records how much of each attempt's prompt the model server served from its cache.
             conn.execute_batch("ALTER TABLE attempts ADD COLUMN cached_prompt_tokens INTEGER")?;
         }
+        if (1..3).contains(&version) {
+            // Version 3: the project a task belongs to, and which model wrote an attempt's change at what cost.
+            conn.execute_batch(
+                "ALTER TABLE tasks ADD COLUMN project TEXT NOT NULL DEFAULT '';
+                 ALTER TABLE attempts ADD COLUMN model TEXT;
+                 ALTER TABLE attempts ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;",
+            )?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
@@ -358,9 +381,17 @@ impl Store {
         self.with(|conn| {
             let now = now_ms();
             conn.execute(
-                "INSERT INTO tasks (task_id, repository, issue_number, title, state, message_json, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?6) ON CONFLICT(task_id) DO NOTHING",
-                params![task.task_id, task.repository, task.issue_number as i64, task.title, task.message_json, now],
+                "INSERT INTO tasks (task_id, repository, issue_number, title, state, message_json, created_at, updated_at,
+                 project) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?6, ?7) ON CONFLICT(task_id) DO NOTHING",
+                params![
+                    task.task_id,
+                    task.repository,
+                    task.issue_number as i64,
+                    task.title,
+                    task.message_json,
+                    now,
+                    task.project
+                ],
             )?;
             Ok(())
         })
@@ -420,7 +451,7 @@ impl Store {
             conn.execute(
                 "UPDATE attempts SET status = ?2, finished_at = ?3, summary = ?4, error = ?5, llm_calls = ?6,
                  prompt_tokens = ?7, completion_tokens = ?8, branch = ?9, commit_sha = ?10,
-                 cached_prompt_tokens = ?11 WHERE id = ?1",
+                 cached_prompt_tokens = ?11, model = ?12, cost_usd = MAX(cost_usd, ?13) WHERE id = ?1",
                 params![
                     id,
                     finish.status.as_str(),
@@ -432,7 +463,9 @@ impl Store {
                     finish.completion_tokens as i64,
                     finish.branch,
                     finish.commit,
-                    finish.cached_prompt_tokens.map(|n| n as i64)
+                    finish.cached_prompt_tokens.map(|n| n as i64),
+                    finish.model,
+                    finish.cost_usd
                 ],
             )?;
             Ok(())
@@ -530,7 +563,7 @@ impl Store {
         self.with(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT t.task_id, t.repository, t.issue_number, t.title, t.state, t.attempts, t.last_error,
-                        t.created_at, t.updated_at, t.message_json,
+                        t.created_at, t.updated_at, t.message_json, t.project,
                         (SELECT COALESCE(SUM(prompt_tokens), 0) FROM attempts a WHERE a.task_id = t.task_id),
                         (SELECT COALESCE(SUM(completion_tokens), 0) FROM attempts a WHERE a.task_id = t.task_id),
                         (SELECT MIN(started_at) FROM attempts a WHERE a.task_id = t.task_id),
@@ -538,20 +571,25 @@ impl Store {
                         (SELECT branch FROM attempts a WHERE a.task_id = t.task_id AND branch IS NOT NULL
                             ORDER BY id DESC LIMIT 1),
                         (SELECT number FROM pull_requests p WHERE p.task_id = t.task_id ORDER BY updated_at DESC LIMIT 1),
-                        (SELECT url FROM pull_requests p WHERE p.task_id = t.task_id ORDER BY updated_at DESC LIMIT 1)
+                        (SELECT url FROM pull_requests p WHERE p.task_id = t.task_id ORDER BY updated_at DESC LIMIT 1),
+                        (SELECT model FROM attempts a WHERE a.task_id = t.task_id AND model IS NOT NULL
+                            ORDER BY id DESC LIMIT 1),
+                        (SELECT COALESCE(SUM(cost_usd), 0) FROM attempts a WHERE a.task_id = t.task_id)
                  FROM tasks t ORDER BY t.created_at DESC, t.rowid DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map(params![limit as i64], |r| {
                 let task = task_from_row(r)?;
                 Ok(task.map(|task| TaskOverview {
                     task,
-                    prompt_tokens: r.get::<_, i64>(10).unwrap_or(0) as u64,
-                    completion_tokens: r.get::<_, i64>(11).unwrap_or(0) as u64,
-                    first_started_at: r.get::<_, Option<i64>>(12).ok().flatten().map(time),
-                    last_finished_at: r.get::<_, Option<i64>>(13).ok().flatten().map(time),
-                    branch: r.get(14).ok().flatten(),
-                    pull_request: r.get::<_, Option<i64>>(15).ok().flatten().map(|n| n as u64),
-                    pull_request_url: r.get(16).ok().flatten(),
+                    prompt_tokens: r.get::<_, i64>(11).unwrap_or(0) as u64,
+                    completion_tokens: r.get::<_, i64>(12).unwrap_or(0) as u64,
+                    first_started_at: r.get::<_, Option<i64>>(13).ok().flatten().map(time),
+                    last_finished_at: r.get::<_, Option<i64>>(14).ok().flatten().map(time),
+                    branch: r.get(15).ok().flatten(),
+                    pull_request: r.get::<_, Option<i64>>(16).ok().flatten().map(|n| n as u64),
+                    pull_request_url: r.get(17).ok().flatten(),
+                    model: r.get(18).ok().flatten(),
+                    cost_usd: r.get::<_, f64>(19).unwrap_or(0.0),
                 }))
             })?;
             let mut tasks = Vec::new();
@@ -609,7 +647,7 @@ impl Store {
                 conn.query_row(&format!("{TASK_COLUMNS} WHERE task_id = ?1"), params![task_id], task_from_row)??;
             let mut stmt = conn.prepare(
                 "SELECT id, task_id, number, status, started_at, finished_at, summary, error, llm_calls, prompt_tokens,
-                 completion_tokens, branch, commit_sha, log_path, cached_prompt_tokens FROM attempts
+                 completion_tokens, branch, commit_sha, log_path, cached_prompt_tokens, model, cost_usd FROM attempts
                  WHERE task_id = ?1 ORDER BY number",
             )?;
             let mut attempts = Vec::new();
@@ -642,6 +680,25 @@ impl Store {
         })
     }
 
+    /// What the attempts started since `since` cost in model calls: the spend the fallback cap is checked against.
+    pub fn spend_since(&self, since: DateTime<Utc>) -> Result<f64, StoreError> {
+        self.with(|conn| {
+            Ok(conn.query_row(
+                "SELECT COALESCE(SUM(cost_usd), 0) FROM attempts WHERE started_at >= ?1",
+                params![since.timestamp_millis()],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Adds cost to a running attempt as it is spent, so a crash mid-attempt still counts against the cap.
+    pub fn add_attempt_cost(&self, id: AttemptId, cost_usd: f64) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute("UPDATE attempts SET cost_usd = cost_usd + ?2 WHERE id = ?1", params![id, cost_usd])?;
+            Ok(())
+        })
+    }
+
     pub fn pull_requests(&self, limit: usize) -> Result<Vec<PullRequestRecord>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare(&format!("{PR_COLUMNS} ORDER BY updated_at DESC LIMIT ?1"))?;
@@ -652,7 +709,7 @@ impl Store {
 }
 
 const TASK_COLUMNS: &str = "SELECT task_id, repository, issue_number, title, state, attempts, last_error, created_at,
-    updated_at, message_json FROM tasks";
+    updated_at, message_json, project FROM tasks";
 
 fn task_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> {
     let state: String = r.get(4)?;
@@ -667,6 +724,7 @@ fn task_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TaskRecord, S
         created_at: time(r.get(7)?),
         updated_at: time(r.get(8)?),
         message_json: r.get(9)?,
+        project: r.get(10)?,
     };
     Ok(state.parse().map(|state| TaskRecord { state, ..record }))
 }
@@ -690,6 +748,8 @@ fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<AttemptRec
         commit: r.get(12)?,
         log_path: r.get(13)?,
         cached_prompt_tokens: r.get::<_, Option<i64>>(14)?.map(|n| n as u64),
+        model: r.get(15)?,
+        cost_usd: r.get(16)?,
     };
     Ok(status.parse().map(|status| AttemptRecord { status, ..record }))
 }
@@ -721,6 +781,7 @@ mod tests {
     fn task(id: &str) -> NewTask {
         NewTask {
             task_id: id.into(),
+            project: "default".into(),
             repository: "o/r".into(),
             issue_number: 7,
             title: "Fix it".into(),
@@ -769,6 +830,8 @@ mod tests {
                     cached_prompt_tokens: Some(40),
                     branch: Some("b".into()),
                     commit: Some("abc".into()),
+                    model: Some("qwen2.5-coder:1.5b".into()),
+                    cost_usd: 0.0,
                 },
             )
             .unwrap();
@@ -784,6 +847,71 @@ mod tests {
         assert_eq!(detail.attempts[1].prompt_tokens, 900);
         assert_eq!(detail.events.len(), 1);
         assert_eq!(detail.pull_request.unwrap().number, 1);
+    }
+
+    #[test]
+    fn spend_is_summed_from_running_and_finished_attempts_since_a_date() {
+        let store = Store::open_in_memory().unwrap();
+        store.upsert_task(&task("t-1")).unwrap();
+        let first = store.start_attempt("t-1", None).unwrap();
+        store.add_attempt_cost(first, 0.25).unwrap();
+        store.add_attempt_cost(first, 0.5).unwrap();
+        let finish = AttemptFinish {
+            status: AttemptStatus::Succeeded,
+            summary: String::new(),
+            error: None,
+            llm_calls: 2,
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            cached_prompt_tokens: None,
+            branch: None,
+            commit: None,
+            model: Some("big".into()),
+            cost_usd: 0.75,
+        };
+        store.finish_attempt(first, &finish).unwrap();
+        let second = store.start_attempt("t-1", None).unwrap();
+        store.add_attempt_cost(second, 0.125).unwrap();
+        let month_start = Utc::now() - chrono::Duration::days(1);
+        assert!((store.spend_since(month_start).unwrap() - 0.875).abs() < 1e-9);
+        assert_eq!(store.spend_since(Utc::now() + chrono::Duration::days(1)).unwrap(), 0.0);
+        let overview = store.task_overview(5).unwrap();
+        assert_eq!(overview[0].model.as_deref(), Some("big"));
+        assert!((overview[0].cost_usd - 0.875).abs() < 1e-9);
+        assert_eq!(overview[0].task.project, "default");
+    }
+
+    #[test]
+    fn a_version_2_store_gains_projects_models_and_costs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            let v2 = SCHEMA
+                .replace(
+                    "    updated_at INTEGER NOT NULL,\n    project TEXT NOT NULL DEFAULT ''\n",
+                    "    updated_at INTEGER NOT NULL\n",
+                )
+                .replace(
+                    "    log_path TEXT,\n    model TEXT,\n    cost_usd REAL NOT NULL DEFAULT 0\n",
+                    "    log_path TEXT\n",
+                );
+            assert!(!v2.contains("cost_usd") && !v2.contains("project TEXT"), "the test builds a real v2 schema");
+            conn.execute_batch(&v2).unwrap();
+            conn.execute_batch(
+                "INSERT INTO tasks (task_id, repository, issue_number, title, state, message_json, created_at,
+                 updated_at) VALUES ('old', 'o/r', 1, 't', 'succeeded', '{}', 0, 0)",
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let old = store.task_detail("old").unwrap().unwrap();
+        assert_eq!(old.task.project, "");
+        store.upsert_task(&task("new")).unwrap();
+        let attempt = store.start_attempt("new", None).unwrap();
+        store.add_attempt_cost(attempt, 0.5).unwrap();
+        assert!((store.spend_since(Utc::now() - chrono::Duration::hours(1)).unwrap() - 0.5).abs() < 1e-9);
     }
 
     #[test]

@@ -20,9 +20,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use codingworker_queue::Queue;
 use codingworker_store::TaskState;
-use codingworker_worker::Services;
+use codingworker_worker::{NamedQueue, Services};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -44,7 +43,7 @@ pub enum WebError {
 /// What the dashboard reads and acts on.
 pub struct Dashboard {
     services: Arc<Services>,
-    queues: Vec<Arc<dyn Queue>>,
+    queues: Vec<NamedQueue>,
     token: Option<String>,
     /// Required in every form: a page from another site cannot know it.
     csrf: String,
@@ -67,7 +66,7 @@ pub struct Check {
 }
 
 impl Dashboard {
-    pub fn new(services: Arc<Services>, queues: Vec<Arc<dyn Queue>>, bind: SocketAddr) -> Self {
+    pub fn new(services: Arc<Services>, queues: Vec<NamedQueue>, bind: SocketAddr) -> Self {
         let token = Some(services.config.web.token.clone()).filter(|t| !t.is_empty());
         Self {
             services,
@@ -88,14 +87,14 @@ impl Dashboard {
             return readiness.clone();
         }
         let mut checks = Vec::new();
-        for (i, queue) in self.queues.iter().enumerate() {
+        for NamedQueue { project, queue } in &self.queues {
             let (ok, detail) = match queue.depth().await {
                 Ok(depth) => {
                     (true, format!("{} ({} waiting, {} dead-lettered)", queue.describe(), depth.visible, depth.dead))
                 }
                 Err(e) => (false, format!("{}: {e}", queue.describe())),
             };
-            checks.push(Check { name: format!("queue {}", i + 1), ok, detail });
+            checks.push(Check { name: format!("queue of project {project}"), ok, detail });
         }
         let llm = &self.services.llm;
         let (ok, detail) = match tokio::time::timeout(Duration::from_secs(5), llm.check_model()).await {
@@ -215,15 +214,21 @@ async fn index(State(dashboard): State<Arc<Dashboard>>) -> Response {
         Err(e) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, &format!("reading the task store: {e}")),
     };
     let mut depths = Vec::new();
-    for queue in &dashboard.queues {
-        depths.push((queue.describe(), queue.depth().await.map_err(|e| e.to_string())));
+    for NamedQueue { project, queue } in &dashboard.queues {
+        depths.push((format!("{project}: {}", queue.describe()), queue.depth().await.map_err(|e| e.to_string())));
     }
     let readiness = dashboard.readiness().await;
+    let fallback = &dashboard.services.config.fallback;
+    let spend = fallback.enabled.then(|| {
+        let month = codingworker_worker::fallback::month_start(chrono::Utc::now());
+        (dashboard.services.store.spend_since(month).unwrap_or(0.0), fallback.monthly_spend_cap_usd)
+    });
     Html(pages::index(&pages::IndexView {
         tasks: &tasks,
         depths: &depths,
         readiness: &readiness,
         default_model: &dashboard.services.llm.config().model,
+        spend,
         web_url: forge_web_url(&dashboard),
         csrf: &dashboard.csrf,
         now: chrono::Utc::now(),
@@ -346,7 +351,9 @@ async fn retry(
         if task.state != TaskState::Failed {
             return Err(format!("only a failed task can be retried; this one is {}", task.state.as_str()));
         }
-        let queue = d.queues.first().ok_or("no queue is configured")?;
+        // Back to the queue of the task's own project (the first one for tasks older than projects).
+        let named = d.queues.iter().find(|q| q.project == task.project).or_else(|| d.queues.first());
+        let queue = &named.ok_or("no queue is configured")?.queue;
         queue.send(&task.message_json).await.map_err(|e| format!("queueing the task again: {e}"))?;
         mark_queued(&d, &task.task_id, "retry_requested")?;
         Ok("queued again".to_owned())
@@ -365,7 +372,7 @@ async fn redrive(
         if task.state != TaskState::DeadLettered {
             return Err(format!("only a dead-lettered task can be redriven; this one is {}", task.state.as_str()));
         }
-        for queue in &d.queues {
+        for NamedQueue { queue, .. } in &d.queues {
             let letters = queue.dead_letters(500).await.map_err(|e| format!("reading the dead letters: {e}"))?;
             let found = letters.iter().find(|letter| {
                 serde_json::from_str::<serde_json::Value>(&letter.body)
@@ -413,16 +420,19 @@ async fn metrics(State(dashboard): State<Arc<Dashboard>>) -> Response {
     let mut text = dashboard.services.metrics.prometheus_text();
     text.push_str("# HELP codingworker_queue_messages Messages in each queue, by state.\n");
     text.push_str("# TYPE codingworker_queue_messages gauge\n");
-    for queue in &dashboard.queues {
+    for NamedQueue { project, queue } in &dashboard.queues {
         if let Ok(depth) = queue.depth().await {
             let name = label_value(&queue.describe());
+            let project = label_value(project);
             for (state, value) in [
                 ("visible", depth.visible),
                 ("in_flight", depth.in_flight),
                 ("delayed", depth.delayed),
                 ("dead", depth.dead),
             ] {
-                text.push_str(&format!("codingworker_queue_messages{{queue=\"{name}\",state=\"{state}\"}} {value}\n"));
+                text.push_str(&format!(
+                    "codingworker_queue_messages{{project=\"{project}\",queue=\"{name}\",state=\"{state}\"}} {value}\n"
+                ));
             }
         }
     }
@@ -431,6 +441,20 @@ async fn metrics(State(dashboard): State<Arc<Dashboard>>) -> Response {
         for (state, count) in counts {
             text.push_str(&format!("codingworker_tasks{{state=\"{}\"}} {count}\n", state.as_str()));
         }
+    }
+    let month = codingworker_worker::fallback::month_start(chrono::Utc::now());
+    if let Ok(spent) = dashboard.services.store.spend_since(month) {
+        text.push_str(
+            "# HELP codingworker_model_spend_month_usd What models cost this calendar month (UTC), as reported.\n",
+        );
+        text.push_str(&format!(
+            "# TYPE codingworker_model_spend_month_usd gauge\ncodingworker_model_spend_month_usd {spent}\n"
+        ));
+        text.push_str("# HELP codingworker_model_spend_cap_usd fallback.monthly_spend_cap_usd.\n");
+        text.push_str(&format!(
+            "# TYPE codingworker_model_spend_cap_usd gauge\ncodingworker_model_spend_cap_usd {}\n",
+            dashboard.services.config.fallback.monthly_spend_cap_usd
+        ));
     }
     if let Some(free) = dashboard.services.disk.free_mb() {
         text.push_str("# HELP codingworker_disk_free_bytes Free space in the data directory.\n");

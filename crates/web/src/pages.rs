@@ -12,6 +12,8 @@ pub struct IndexView<'a> {
     pub depths: &'a [(String, Result<QueueDepth, String>)],
     pub readiness: &'a Readiness,
     pub default_model: &'a str,
+    /// Month-to-date model spend and the cap, when fallback is on.
+    pub spend: Option<(f64, f64)>,
     /// The forge's web address for branch links (GitHub), if any.
     pub web_url: Option<&'a str>,
     pub csrf: &'a str,
@@ -155,6 +157,15 @@ pub fn index(view: &IndexView<'_>) -> String {
     body.push_str(&format!(
         "<div class=\"card\">Worker: {ready} · <a href=\"/readyz\">readyz</a> · <a href=\"/metrics\">metrics</a></div>"
     ));
+    if let Some((spent, cap)) = view.spend {
+        let class = if spent >= cap { "bad" } else { "ok" };
+        body.push_str(&format!(
+            "<div class=\"card\">Fallback models this month: <span class=\"{class}\">{}</span> of the {} cap{}</div>",
+            dollars(spent),
+            dollars(cap),
+            if spent >= cap { " · reached: tasks use the local model only" } else { "" }
+        ));
+    }
     body.push_str("<h2>Queues</h2>");
     for (name, depth) in view.depths {
         let numbers = match depth {
@@ -203,25 +214,32 @@ pub fn index(view: &IndexView<'_>) -> String {
             .unwrap_or_default();
         body.push_str(&format!(
             "<div class=\"card task\" data-task=\"{id}\" data-state=\"{state_name}\"><div>{badge}</div>\
-             <div><a class=\"title\" href=\"/tasks/{id}\">#{issue} {title}</a><div class=\"muted\">{repo}</div></div>\
+             <div><a class=\"title\" href=\"/tasks/{id}\">#{issue} {title}</a><div class=\"muted\">{repo}{project}</div></div>\
              <div>{actions}</div>\
-             <div class=\"meta\">{attempts} attempt(s) · {duration} · {model} · {tokens} tokens{links}</div>{error}</div>",
+             <div class=\"meta\">{attempts} attempt(s) · {duration} · {model} · {tokens} tokens · {cost}{links}</div>{error}</div>",
             id = esc(&task.task_id),
             state_name = task.state.as_str(),
             badge = badge(task.state),
             issue = task.issue_number,
             title = esc(&task.title),
             repo = esc(&task.repository),
+            project = if task.project.is_empty() { String::new() } else { format!(" · project {}", esc(&task.project)) },
             actions = actions(&task.task_id, task.state, view.csrf),
             attempts = task.attempts,
             duration = duration.unwrap_or_else(|| "not started".into()),
-            model = esc(&model_of(&task.message_json, view.default_model)),
+            // The model that wrote (or last tried) the change; before any attempt, the one the task asks for.
+            model = esc(&row.model.clone().unwrap_or_else(|| model_of(&task.message_json, view.default_model))),
             tokens = row.prompt_tokens + row.completion_tokens,
+            cost = dollars(row.cost_usd),
             links = if links.is_empty() { String::new() } else { format!(" · {}", links.join(" · ")) },
         ));
     }
     let live = view.tasks.iter().any(|t| !is_final(t.task.state));
     layout("Tasks", Some(if live { 10 } else { 60 }), &body)
+}
+
+fn dollars(amount: f64) -> String {
+    codingworker_worker::fallback::dollars(amount)
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -256,19 +274,21 @@ pub fn task(view: &TaskView<'_>) -> String {
             if pr.verified { "<span class=\"ok\">tests pass</span>" } else { "<span class=\"bad\">unverified</span>" }
         ));
     }
-    body.push_str("<h2>Attempts</h2><div class=\"card scroll\"><table><tr><th>#</th><th>status</th><th>started</th><th>took</th><th>LLM calls</th><th>tokens</th><th>result</th></tr>");
+    body.push_str("<h2>Attempts</h2><div class=\"card scroll\"><table><tr><th>#</th><th>status</th><th>started</th><th>took</th><th>model</th><th>LLM calls</th><th>tokens</th><th>cost</th><th>result</th></tr>");
     for attempt in &detail.attempts {
         let took = attempt.finished_at.unwrap_or(view.now) - attempt.started_at;
         let result = attempt.error.as_deref().unwrap_or(attempt.summary.as_str());
         body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} + {}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} + {}</td><td>{}</td><td>{}</td></tr>",
             attempt.number,
             attempt.status.as_str(),
             attempt.started_at.format("%Y-%m-%d %H:%M:%S"),
             duration_text(took.num_seconds().max(0)),
+            esc(attempt.model.as_deref().unwrap_or("")),
             attempt.llm_calls,
             attempt.prompt_tokens,
             attempt.completion_tokens,
+            dollars(attempt.cost_usd),
             esc(&truncate(result, 300))
         ));
     }

@@ -46,6 +46,7 @@ async fn seed(store: &Store, queue: &SqliteQueue, state: TaskState, issue: u64, 
     store
         .upsert_task(&NewTask {
             task_id: task_id.clone(),
+            project: "shop".into(),
             repository: "acme/shop".into(),
             issue_number: issue,
             title: title.into(),
@@ -75,6 +76,9 @@ async fn seed(store: &Store, queue: &SqliteQueue, state: TaskState, issue: u64, 
             cached_prompt_tokens: None,
             branch: succeeded.then(|| format!("codingworker/issue-{issue}-fix")),
             commit: succeeded.then(|| "0123456789abcdef".into()),
+            // The succeeded task's change came from a fallback model that reported its cost.
+            model: Some(if succeeded { "qwen/qwen-2.5-coder-32b-instruct" } else { "qwen2.5-coder:1.5b" }.into()),
+            cost_usd: if succeeded { 0.0123 } else { 0.0 },
         };
         store.finish_attempt(attempt, &finish).unwrap();
     }
@@ -144,6 +148,12 @@ async fn the_dashboard_shows_every_state_and_retries_a_failed_task() {
         ("CODINGWORKER_SANDBOX_MODE", "host"),
         ("CODINGWORKER_LLM_PROTOCOL", "openai"),
         ("CODINGWORKER_LLM_BASE_URL", llm_url.as_str()),
+        ("CODINGWORKER_FALLBACK_ENABLED", "true"),
+        (
+            "CODINGWORKER_FALLBACK_MODELS",
+            r#"[{"name": "openrouter", "base_url": "http://127.0.0.1:9", "model": "qwen/qwen-2.5-coder-32b-instruct",
+                "request_cost": false}]"#,
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -170,7 +180,7 @@ async fn the_dashboard_shows_every_state_and_retries_a_failed_task() {
     let services = Arc::new(build_services(config, &paths, Arc::clone(&store)).await.unwrap());
     let listener = codingworker_web::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let queues: Vec<Arc<dyn Queue>> = vec![queue.clone()];
+    let queues = vec![codingworker_worker::NamedQueue { project: "shop".into(), queue: queue.clone() }];
     let dashboard = Arc::new(codingworker_web::Dashboard::new(services, queues, addr));
     let (_stop, shutdown) = tokio::sync::watch::channel(false);
     tokio::spawn(codingworker_web::serve(listener, dashboard, shutdown));
@@ -210,6 +220,9 @@ async fn the_dashboard_shows_every_state_and_retries_a_failed_task() {
     let page = client.source().await.unwrap();
     assert!(page.contains("PR #1 (local)") && page.contains("codingworker/issue-43-fix"), "links to the work");
     assert!(page.contains("dead-lettered"), "queue depths");
+    assert!(page.contains("qwen/qwen-2.5-coder-32b-instruct") && page.contains("$0.01"), "model and cost per task");
+    assert!(page.contains("project shop"), "the task's project");
+    assert!(page.contains("$0.01</span> of the $5.00 cap"), "the month's spend against the cap");
     std::fs::create_dir_all(screenshots_dir()).unwrap();
     std::fs::write(screenshots_dir().join("dashboard.png"), client.screenshot().await.unwrap()).unwrap();
 
@@ -222,9 +235,14 @@ async fn the_dashboard_shows_every_state_and_retries_a_failed_task() {
     // Retry the failed task with its button: it is queued again and the queue holds its message.
     let retry = client.find(Locator::Css(&format!("[data-task='{failed_id}'] button"))).await.unwrap();
     retry.click().await.unwrap();
+    // The form posts and redirects to the task's page; a badge found before that would be the old page's.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !client.current_url().await.unwrap().path().ends_with(&failed_id) {
+        assert!(std::time::Instant::now() < deadline, "the retry lands on the task's page");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let badge = client.wait().for_element(Locator::Css(".badge")).await.unwrap();
     assert_eq!(badge.text().await.unwrap(), "queued");
-    assert!(client.current_url().await.unwrap().path().ends_with(&failed_id));
     std::fs::write(screenshots_dir().join("task-retried.png"), client.screenshot().await.unwrap()).unwrap();
     let detail = store.task_detail(&failed_id).unwrap().unwrap();
     assert_eq!(detail.task.state, TaskState::Queued);

@@ -30,6 +30,128 @@ pub struct Config {
     pub web: WebSection,
     pub git: GitSection,
     pub log: LogSection,
+    /// Models tried after the local one (`llm.*`) when it cannot do a task. Off by default.
+    pub fallback: FallbackSection,
+    /// Several projects served by one worker, each with its own queue and settings. Empty: one project from the
+    /// settings above (or one per URL in `queue.sqs.queue_urls`).
+    pub projects: Vec<ProjectSection>,
+}
+
+/// One project: its queue, and the settings that differ from the top-level ones (unset keys inherit them).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProjectSection {
+    /// Letters, digits, `-` and `_`; names the project in logs, the dashboard and `submit --project`.
+    pub name: String,
+    /// The project's SQS queue (`queue.backend = "sqs"`); the embedded backend gives each project its own file.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub queue_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_repositories: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_command: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_backend: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_budget_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger_label: Option<String>,
+    /// At most this many of the project's tasks at once; `queue.concurrency` stays the limit for all together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+}
+
+/// What hands a task from one model of the chain to the next.
+pub const FALLBACK_CONDITIONS: [&str; 4] = ["tests_failed", "no_change", "timed_out", "endpoint_down"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FallbackSection {
+    /// Off by default, so API cost stays zero unless you turn it on.
+    pub enabled: bool,
+    /// When the next model takes over: `tests_failed` (the change fails the tests), `no_change` (no usable
+    /// change), `timed_out` (over `step_time_budget_secs`), `endpoint_down` (the model server does not answer).
+    pub on: Vec<String>,
+    /// Each model of the chain gets at most this long of an attempt.
+    pub step_time_budget_secs: u64,
+    /// Spend of all paid models per calendar month (UTC), from the cost the providers report. When reached, the
+    /// chain stops at the local model and says so in the task's events, the pull request and on the issue.
+    pub monthly_spend_cap_usd: f64,
+    /// The models tried after the local one, in order.
+    pub models: Vec<FallbackModel>,
+}
+
+impl Default for FallbackSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            on: FALLBACK_CONDITIONS.map(String::from).to_vec(),
+            step_time_budget_secs: 1200,
+            monthly_spend_cap_usd: 5.0,
+            models: Vec::new(),
+        }
+    }
+}
+
+/// A model endpoint of the fallback chain, e.g. OpenRouter.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FallbackModel {
+    /// Shown in events, the pull request and the dashboard, e.g. `openrouter`.
+    pub name: String,
+    /// `openai` (OpenRouter and most providers) or `ollama`.
+    pub protocol: String,
+    /// Server root without `/v1`, e.g. `https://openrouter.ai/api`.
+    pub base_url: String,
+    pub model: String,
+    /// The environment variable holding the API key (the key never goes in this file); empty: no key.
+    pub api_key_env: String,
+    /// Ask the provider to report each call's cost (`usage: {include: true}`, as OpenRouter takes it).
+    pub request_cost: bool,
+    /// Prices used when the provider reports no cost; a paid endpoint needs one or the other for the cap to hold.
+    pub usd_per_million_prompt_tokens: f64,
+    pub usd_per_million_completion_tokens: f64,
+    /// The model's context window; default `llm.context_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u32>,
+}
+
+impl Default for FallbackModel {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            protocol: "openai".into(),
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: String::new(),
+            request_cost: true,
+            usd_per_million_prompt_tokens: 0.0,
+            usd_per_million_completion_tokens: 0.0,
+            context_tokens: None,
+        }
+    }
+}
+
+/// Where a project's tasks wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueLocation {
+    /// A file of the embedded queue under the data directory.
+    Embedded(String),
+    Sqs(String),
+}
+
+/// A project as the worker serves it: its queue, its limit, and the whole configuration with its own settings
+/// applied.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub queue: QueueLocation,
+    pub concurrency: u32,
+    pub config: Config,
 }
 
 /// Running unattended: shutdown, disk and retention.
@@ -366,8 +488,47 @@ fn origin_of(key: &str) -> String {
     if std::env::var_os(&var).is_some() { format!(" (from {var})") } else { String::new() }
 }
 
+/// Whether a URL points at this machine (a local model server costs nothing and needs no cost report).
+fn is_loopback_url(value: &str) -> bool {
+    let rest = value.split_once("://").map_or(value, |(_, rest)| rest);
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host =
+        host.rsplit_once(':').map_or(host, |(h, port)| if port.chars().all(|c| c.is_ascii_digit()) { h } else { host });
+    matches!(host, "localhost" | "[::1]") || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn is_url(value: &str) -> bool {
     value.starts_with("https://") || value.starts_with("http://")
+}
+
+impl ProjectSection {
+    /// Writes this project's own settings over `config`.
+    fn apply_to(&self, config: &mut Config) {
+        if let Some(repositories) = &self.allowed_repositories {
+            config.queue.allowed_repositories = repositories.clone();
+        }
+        if let Some(command) = &self.test_command {
+            config.agent.test_command = command.clone();
+        }
+        if let Some(image) = &self.sandbox_image {
+            config.sandbox.image = image.clone();
+        }
+        if let Some(backend) = &self.agent_backend {
+            config.agent.backend = backend.clone();
+        }
+        if let Some(model) = &self.model {
+            config.llm.model = model.clone();
+        }
+        if let Some(budget) = self.time_budget_secs {
+            config.agent.time_budget_secs = budget;
+        }
+        if let Some(label) = &self.trigger_label {
+            config.forge.trigger_label = label.clone();
+        }
+        if let Some(limit) = self.concurrency {
+            config.queue.concurrency = limit;
+        }
+    }
 }
 
 /// `llm.base_url` -> `CODINGWORKER_LLM_BASE_URL`.
@@ -438,7 +599,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         match self.queue.backend.as_str() {
             "sqlite" => {}
-            "sqs" => self.validate_sqs()?,
+            // With [[projects]], each project's queue URL is checked with the project.
+            "sqs" if self.projects.is_empty() => self.validate_sqs()?,
+            "sqs" => {}
             other => {
                 return Err(ConfigError::invalid(
                     "queue.backend",
@@ -530,7 +693,182 @@ impl Config {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(ConfigError::invalid("log.format", "must be `text` or `json`"));
         }
+        self.validate_fallback()?;
+        self.validate_projects()?;
         Ok(())
+    }
+
+    fn validate_fallback(&self) -> Result<(), ConfigError> {
+        let fallback = &self.fallback;
+        if let Some(bad) = fallback.on.iter().find(|c| !FALLBACK_CONDITIONS.contains(&c.as_str())) {
+            return Err(ConfigError::invalid(
+                "fallback.on",
+                format!("`{bad}` is not a condition; use any of {}", FALLBACK_CONDITIONS.join(", ")),
+            ));
+        }
+        if !(fallback.monthly_spend_cap_usd.is_finite() && fallback.monthly_spend_cap_usd >= 0.0) {
+            return Err(ConfigError::invalid("fallback.monthly_spend_cap_usd", "must be a positive amount of dollars"));
+        }
+        if fallback.step_time_budget_secs < 30 {
+            return Err(ConfigError::invalid("fallback.step_time_budget_secs", "must be at least 30"));
+        }
+        if fallback.enabled && fallback.models.is_empty() {
+            return Err(ConfigError::invalid(
+                "fallback.models",
+                "fallback is enabled but names no model; add a [[fallback.models]] entry or set fallback.enabled = false",
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, model) in fallback.models.iter().enumerate() {
+            let key = |field: &str| format!("fallback.models[{i}].{field}");
+            if model.name.trim().is_empty() || !names.insert(model.name.as_str()) {
+                return Err(ConfigError::invalid(&key("name"), "every fallback model needs a name of its own"));
+            }
+            model.protocol.parse::<Protocol>().map_err(|e| ConfigError::invalid(&key("protocol"), e))?;
+            if !is_url(&model.base_url) {
+                return Err(ConfigError::invalid(&key("base_url"), "must be an http:// or https:// URL"));
+            }
+            if model.model.trim().is_empty() {
+                return Err(ConfigError::invalid(&key("model"), "must name the provider's model"));
+            }
+            let prices = [model.usd_per_million_prompt_tokens, model.usd_per_million_completion_tokens];
+            if prices.iter().any(|p| !p.is_finite() || *p < 0.0) {
+                return Err(ConfigError::invalid(&key("usd_per_million_prompt_tokens"), "prices must be 0 or more"));
+            }
+            // A remote endpoint with neither a reported cost nor a price would spend past the cap unseen.
+            if fallback.enabled && !is_loopback_url(&model.base_url) && !model.request_cost && prices == [0.0, 0.0] {
+                return Err(ConfigError::invalid(
+                    &key("request_cost"),
+                    "the spend cap cannot be enforced for a remote model without a cost: set request_cost = true \
+                     (the provider reports each call's cost) or the usd_per_million_*_tokens prices",
+                ));
+            }
+            if fallback.enabled
+                && !model.api_key_env.is_empty()
+                && std::env::var(&model.api_key_env).map_or(true, |k| k.trim().is_empty())
+            {
+                return Err(ConfigError::invalid(
+                    &key("api_key_env"),
+                    format!(
+                        "the API key of fallback model `{}` is read from ${}, which is not set",
+                        model.name, model.api_key_env
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_projects(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        let sqs = self.queue.backend == "sqs";
+        if sqs && !self.projects.is_empty() && !self.queue.sqs.queue_urls.is_empty() {
+            return Err(ConfigError::invalid(
+                "queue.sqs.queue_urls",
+                "with [[projects]], each project names its queue in `queue_url`; remove queue.sqs.queue_urls",
+            ));
+        }
+        for (i, project) in self.projects.iter().enumerate() {
+            let key = |field: &str| format!("projects[{i}].{field}");
+            let valid_name = !project.name.is_empty()
+                && project.name.len() <= 80
+                && project.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid_name {
+                return Err(ConfigError::invalid(&key("name"), "must be 1-80 letters, digits, `-` or `_`"));
+            }
+            if !names.insert(project.name.to_ascii_lowercase()) {
+                return Err(ConfigError::invalid(&key("name"), format!("`{}` names two projects", project.name)));
+            }
+            match (sqs, project.queue_url.is_empty()) {
+                (true, true) => {
+                    return Err(ConfigError::invalid(
+                        &key("queue_url"),
+                        "the sqs backend needs each project's queue URL (Terraform's `queue_url` output)",
+                    ));
+                }
+                (true, false) if !is_url(&project.queue_url) => {
+                    return Err(ConfigError::invalid(&key("queue_url"), "is not a queue URL"));
+                }
+                (false, false) => {
+                    return Err(ConfigError::invalid(
+                        &key("queue_url"),
+                        "is for queue.backend = \"sqs\"; the embedded queue gives each project its own file",
+                    ));
+                }
+                _ => {}
+            }
+            if let Some(limit) = project.concurrency
+                && !(1..=self.queue.concurrency).contains(&limit)
+            {
+                return Err(ConfigError::invalid(
+                    &key("concurrency"),
+                    format!("must be between 1 and queue.concurrency ({})", self.queue.concurrency),
+                ));
+            }
+            // The project's own settings must pass the same checks as the top-level ones.
+            let mut applied = self.clone();
+            applied.projects.clear();
+            project.apply_to(&mut applied);
+            if sqs {
+                applied.queue.sqs.queue_urls = vec![project.queue_url.clone()];
+            }
+            applied.validate().map_err(|e| match e {
+                ConfigError::Invalid { key: inner, reason, .. } => ConfigError::Invalid {
+                    key: format!("projects[{i}] ({}): {inner}", project.name),
+                    origin: String::new(),
+                    reason,
+                },
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The projects this worker serves, each with its settings applied: the `[[projects]]` entries, else one per
+    /// SQS queue URL, else one project named `default` on the embedded queue.
+    pub fn projects(&self) -> Vec<Project> {
+        let limit = self.queue.concurrency;
+        let mut base = self.clone();
+        base.projects.clear();
+        if self.projects.is_empty() {
+            if self.queue.backend == "sqs" {
+                return self
+                    .queue
+                    .sqs
+                    .queue_urls
+                    .iter()
+                    .map(|url| Project {
+                        name: url.rsplit('/').next().unwrap_or(url).to_owned(),
+                        queue: QueueLocation::Sqs(url.clone()),
+                        concurrency: limit,
+                        config: base.clone(),
+                    })
+                    .collect();
+            }
+            return vec![Project {
+                name: "default".into(),
+                queue: QueueLocation::Embedded("queue.db".into()),
+                concurrency: limit,
+                config: base,
+            }];
+        }
+        self.projects
+            .iter()
+            .map(|project| {
+                let mut config = base.clone();
+                project.apply_to(&mut config);
+                Project {
+                    name: project.name.clone(),
+                    queue: if self.queue.backend == "sqs" {
+                        QueueLocation::Sqs(project.queue_url.clone())
+                    } else {
+                        QueueLocation::Embedded(format!("queue-{}.db", project.name.to_ascii_lowercase()))
+                    },
+                    concurrency: project.concurrency.unwrap_or(limit).min(limit),
+                    config,
+                }
+            })
+            .collect()
     }
 
     fn validate_worker_and_web(&self) -> Result<(), ConfigError> {
@@ -690,6 +1028,7 @@ impl Config {
             max_retries: llm.max_retries,
             retry_base_delay: Duration::from_millis(llm.retry_base_delay_ms),
             api_key: std::env::var("CODINGWORKER_LLM_API_KEY").ok().filter(|k| !k.is_empty()),
+            request_cost: false,
         })
     }
 
@@ -847,6 +1186,102 @@ mod tests {
         let bad = "[queue]\nallowed_repositories = [\"acme\"]\n";
         let err = Config::from_sources(Some((Path::new("c.toml"), bad)), &[]).unwrap_err();
         assert!(err.to_string().contains("queue.allowed_repositories"), "{err}");
+    }
+
+    #[test]
+    fn projects_inherit_the_top_level_settings_and_override_their_own() {
+        let text = r#"
+[queue]
+concurrency = 2
+[agent]
+test_command = ["make", "test"]
+[[projects]]
+name = "api"
+allowed_repositories = ["acme/api"]
+model = "qwen2.5-coder:7b"
+test_command = ["python3", "-m", "pytest"]
+sandbox_image = "acme-api:1"
+agent_backend = "openhands"
+time_budget_secs = 900
+trigger_label = "bot:api"
+concurrency = 1
+[[projects]]
+name = "web"
+"#;
+        let config = Config::from_sources(Some((Path::new("c.toml"), text)), &[]).unwrap();
+        let projects = config.projects();
+        assert_eq!(projects.len(), 2);
+        let (api, web) = (&projects[0], &projects[1]);
+        assert_eq!(api.queue, QueueLocation::Embedded("queue-api.db".into()));
+        assert_eq!(api.concurrency, 1);
+        assert_eq!(api.config.llm.model, "qwen2.5-coder:7b");
+        assert_eq!(api.config.agent.test_command, vec!["python3", "-m", "pytest"]);
+        assert_eq!(api.config.sandbox.image, "acme-api:1");
+        assert_eq!(api.config.agent.backend, "openhands");
+        assert_eq!(api.config.agent.time_budget_secs, 900);
+        assert_eq!(api.config.forge.trigger_label, "bot:api");
+        assert!(api.config.accepts_repository("acme/api") && !api.config.accepts_repository("acme/web"));
+        assert_eq!(web.concurrency, 2);
+        assert_eq!(web.config.llm.model, "qwen2.5-coder:1.5b");
+        assert_eq!(web.config.agent.test_command, vec!["make", "test"]);
+        assert!(web.config.accepts_repository("anyone/anything"));
+
+        let default = Config::from_sources(None, &[]).unwrap().projects();
+        assert_eq!(default.len(), 1);
+        assert_eq!(
+            (default[0].name.as_str(), &default[0].queue),
+            ("default", &QueueLocation::Embedded("queue.db".into()))
+        );
+    }
+
+    #[test]
+    fn project_mistakes_are_named_by_project() {
+        let bad = |text: &str| Config::from_sources(Some((Path::new("c.toml"), text)), &[]).unwrap_err().to_string();
+        let err = bad("[[projects]]\nname = \"a\"\nconcurrency = 3\n");
+        assert!(err.contains("projects[0].concurrency") && err.contains("queue.concurrency (1)"), "{err}");
+        let err = bad("[[projects]]\nname = \"a\"\n[[projects]]\nname = \"A\"\n");
+        assert!(err.contains("names two projects"), "{err}");
+        let err = bad("[[projects]]\nname = \"a b\"\n");
+        assert!(err.contains("projects[0].name"), "{err}");
+        let err = bad("[[projects]]\nname = \"a\"\nagent_backend = \"aider\"\n");
+        assert!(err.contains("projects[0] (a): agent.backend"), "{err}");
+        let err = bad("[[projects]]\nname = \"a\"\nqueue_url = \"https://sqs.eu-west-1.amazonaws.com/1/a\"\n");
+        assert!(err.contains("is for queue.backend"), "{err}");
+        let err = bad("[queue]\nbackend = \"sqs\"\n[[projects]]\nname = \"a\"\n");
+        assert!(err.contains("projects[0].queue_url"), "{err}");
+        let err = bad(
+            "[queue]\nbackend = \"sqs\"\n[queue.sqs]\nqueue_urls = [\"https://sqs.eu-west-1.amazonaws.com/1/q\"]\n\
+             [[projects]]\nname = \"a\"\nqueue_url = \"https://sqs.eu-west-1.amazonaws.com/1/a\"\n",
+        );
+        assert!(err.contains("remove queue.sqs.queue_urls"), "{err}");
+        let sqs = "[queue]\nbackend = \"sqs\"\n[[projects]]\nname = \"a\"\nqueue_url = \"https://sqs.eu-west-1.amazonaws.com/1/a\"\n";
+        let config = Config::from_sources(Some((Path::new("c.toml"), sqs)), &[]).unwrap();
+        assert_eq!(config.projects()[0].queue, QueueLocation::Sqs("https://sqs.eu-west-1.amazonaws.com/1/a".into()));
+    }
+
+    #[test]
+    fn fallback_is_off_by_default_and_checked_when_on() {
+        let config = Config::from_sources(None, &[]).unwrap();
+        assert!(!config.fallback.enabled && config.fallback.models.is_empty());
+        let bad = |text: &str| Config::from_sources(Some((Path::new("c.toml"), text)), &[]).unwrap_err().to_string();
+        let err = bad("[fallback]\nenabled = true\n");
+        assert!(err.contains("fallback.models") && err.contains("names no model"), "{err}");
+        let err = bad("[fallback]\non = [\"always\"]\n");
+        assert!(err.contains("fallback.on") && err.contains("tests_failed"), "{err}");
+        let remote_without_cost = "[fallback]\nenabled = true\n[[fallback.models]]\nname = \"or\"\n\
+            base_url = \"https://openrouter.ai/api\"\nmodel = \"qwen/qwen-2.5-coder-32b-instruct\"\nrequest_cost = false\n";
+        let err = bad(remote_without_cost);
+        assert!(err.contains("fallback.models[0].request_cost") && err.contains("spend cap"), "{err}");
+        let missing_key = "[fallback]\nenabled = true\n[[fallback.models]]\nname = \"or\"\n\
+            base_url = \"https://openrouter.ai/api\"\nmodel = \"m\"\napi_key_env = \"CODINGWORKER_TEST_SURELY_UNSET_KEY\"\n";
+        let err = bad(missing_key);
+        assert!(err.contains("$CODINGWORKER_TEST_SURELY_UNSET_KEY"), "{err}");
+        let local = "[fallback]\nenabled = true\n[[fallback.models]]\nname = \"bigger\"\n\
+            base_url = \"http://127.0.0.1:8090\"\nmodel = \"qwen2.5-coder:7b\"\nrequest_cost = false\n";
+        let config = Config::from_sources(Some((Path::new("c.toml"), local)), &[]).unwrap();
+        assert_eq!(config.fallback.models[0].protocol, "openai");
+        assert!(is_loopback_url("http://localhost:11434/") && is_loopback_url("http://127.0.0.1:8089"));
+        assert!(!is_loopback_url("https://openrouter.ai/api") && !is_loopback_url("http://10.0.0.1:80"));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The task lifecycle and the worker loop, plus configuration.
 
 pub mod config;
+pub mod fallback;
 pub mod faults;
 pub mod housekeeping;
 pub mod lifecycle;
 pub mod policy;
+pub mod scheduler;
 pub mod tasklog;
 pub mod worker;
 
@@ -24,7 +26,7 @@ use codingworker_store::{Store, StoreError};
 use codingworker_telemetry::{CloudWatchOptions, Metrics, TelemetryError};
 use secrecy::SecretString;
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Project, QueueLocation};
 pub use lifecycle::{Disposition, Services};
 pub use worker::{RunMode, Worker, WorkerError, WorkerStats};
 
@@ -67,50 +69,82 @@ pub fn open_store(paths: &DataPaths) -> Result<Arc<Store>, SetupError> {
     Ok(Arc::new(Store::open(&paths.store)?))
 }
 
-/// The configured queues: the embedded one, or every SQS queue in `queue.sqs.queue_urls` (each checked now, so
-/// a wrong URL or missing credentials stop start-up).
-pub async fn open_queues(config: &Config, paths: &DataPaths) -> Result<Vec<Arc<dyn Queue>>, SetupError> {
-    open_some_queues(config, paths, usize::MAX).await
+/// A project's queue, by name.
+#[derive(Clone)]
+pub struct NamedQueue {
+    pub project: String,
+    pub queue: Arc<dyn Queue>,
 }
 
-/// The queue new tasks are sent to from this machine (`submit`, `run`): the first configured one, the only one
-/// opened.
-pub async fn open_queue(config: &Config, paths: &DataPaths) -> Result<Arc<dyn Queue>, SetupError> {
-    open_some_queues(config, paths, 1).await?.into_iter().next().ok_or_else(|| {
-        SetupError::Config(ConfigError::Invalid {
-            key: "queue.sqs.queue_urls".into(),
-            origin: String::new(),
-            reason: "no queue configured".into(),
-        })
-    })
-}
-
-async fn open_some_queues(
-    config: &Config,
-    paths: &DataPaths,
-    at_most: usize,
-) -> Result<Vec<Arc<dyn Queue>>, SetupError> {
-    let visibility_timeout = std::time::Duration::from_secs(config.queue.visibility_timeout_secs);
-    if config.queue.backend != "sqs" {
-        let options =
-            SqliteQueueOptions { visibility_timeout, max_receives: config.queue.max_receives, ..Default::default() };
-        return Ok(vec![Arc::new(SqliteQueue::open(&paths.queue, options)?)]);
-    }
-    let aws = aws_sdk_config(config).await;
-    let mut queues: Vec<Arc<dyn Queue>> = Vec::new();
-    for url in config.queue.sqs.queue_urls.iter().take(at_most) {
-        let queue = SqsQueue::connect(&aws, SqsQueueOptions { queue_url: url.clone(), visibility_timeout }).await?;
-        if queue.max_receives() != config.queue.max_receives {
-            tracing::info!(
-                queue = %url,
-                "the queue's redrive policy allows {} receives; it decides, not queue.max_receives ({})",
-                queue.max_receives(),
-                config.queue.max_receives
-            );
-        }
-        queues.push(Arc::new(queue));
+/// Every project's queue (each SQS queue checked now, so a wrong URL or missing credentials stop start-up).
+pub async fn open_queues(config: &Config, paths: &DataPaths) -> Result<Vec<NamedQueue>, SetupError> {
+    let mut queues = Vec::new();
+    for project in config.projects() {
+        let queue = open_project_queue(config, paths, &project).await?;
+        queues.push(NamedQueue { project: project.name, queue });
     }
     Ok(queues)
+}
+
+/// The project a task from this machine (`submit`, `run`) goes to: the one named, else the first whose
+/// allowlist takes `repository`, else the first.
+pub fn choose_project(config: &Config, name: Option<&str>, repository: &str) -> Result<Project, SetupError> {
+    let projects = config.projects();
+    let chosen = match name {
+        Some(name) => projects.iter().find(|p| p.name.eq_ignore_ascii_case(name)).cloned().ok_or_else(|| {
+            let known: Vec<&str> = projects.iter().map(|p| p.name.as_str()).collect();
+            SetupError::Config(ConfigError::Invalid {
+                key: "--project".into(),
+                origin: String::new(),
+                reason: format!("no project `{name}`; configured: {}", known.join(", ")),
+            })
+        })?,
+        None => projects
+            .iter()
+            .find(|p| !p.config.queue.allowed_repositories.is_empty() && p.config.accepts_repository(repository))
+            .or_else(|| projects.first())
+            .cloned()
+            .ok_or_else(|| {
+                SetupError::Config(ConfigError::Invalid {
+                    key: "projects".into(),
+                    origin: String::new(),
+                    reason: "no project or queue configured".into(),
+                })
+            })?,
+    };
+    Ok(chosen)
+}
+
+/// Opens one project's queue: its file of the embedded queue, or its SQS queue.
+pub async fn open_project_queue(
+    config: &Config,
+    paths: &DataPaths,
+    project: &Project,
+) -> Result<Arc<dyn Queue>, SetupError> {
+    let visibility_timeout = std::time::Duration::from_secs(config.queue.visibility_timeout_secs);
+    match &project.queue {
+        QueueLocation::Embedded(file) => {
+            let options = SqliteQueueOptions {
+                visibility_timeout,
+                max_receives: config.queue.max_receives,
+                ..Default::default()
+            };
+            Ok(Arc::new(SqliteQueue::open(&paths.root.join(file), options)?))
+        }
+        QueueLocation::Sqs(url) => {
+            let aws = aws_sdk_config(config).await;
+            let queue = SqsQueue::connect(&aws, SqsQueueOptions { queue_url: url.clone(), visibility_timeout }).await?;
+            if queue.max_receives() != config.queue.max_receives {
+                tracing::info!(
+                    queue = %url,
+                    "the queue's redrive policy allows {} receives; it decides, not queue.max_receives ({})",
+                    queue.max_receives(),
+                    config.queue.max_receives
+                );
+            }
+            Ok(Arc::new(queue))
+        }
+    }
 }
 
 /// Names this worker's containers: derived from the data directory, so two workers on one machine never remove
@@ -188,10 +222,69 @@ pub async fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>
         &paths.root,
         Author { name: config.git.author_name.clone(), email: config.git.author_email.clone() },
     );
+    let forge = build_forge(&config, &store, true)?;
+    let project = config.projects().first().map_or_else(|| "default".to_owned(), |p| p.name.clone());
+    Ok(Services {
+        project,
+        forge,
+        store,
+        git,
+        docker,
+        llm,
+        fallback: fallback::endpoints(&config)?,
+        logs_dir: paths.logs.clone(),
+        metrics: Metrics::disabled(),
+        disk: Arc::new(housekeeping::DiskGuard::new(paths.root.clone(), config.worker.min_free_disk_mb)),
+        cancellations: Arc::new(housekeeping::Cancellations::default()),
+        model_outage: housekeeping::Outage::default(),
+        config,
+    })
+}
+
+/// The services of one project: the shared store, disk guard, cancellations and metrics of `base`, with the
+/// project's own model, trigger label (forge) and sandbox image (checked in the engine now).
+pub async fn build_project_services(base: &Services, project: &Project) -> Result<Services, SetupError> {
+    let config = project.config.clone();
+    let docker = match &base.docker {
+        Some(docker) if docker.options().image != config.sandbox.image => {
+            let own = docker.with_image(&config.sandbox.image);
+            if config.sandbox.mode == "docker" && !own.has_image(&config.sandbox.image).await.map_err(sandbox_error)? {
+                return Err(SetupError::Sandbox(format!(
+                    "the sandbox image `{}` of project {} (projects.sandbox_image) is not in the Docker engine; build \
+                     or pull it first",
+                    config.sandbox.image, project.name
+                )));
+            }
+            Some(Arc::new(own))
+        }
+        other => other.clone(),
+    };
+    Ok(Services {
+        project: project.name.clone(),
+        forge: build_forge(&config, &base.store, false)?,
+        store: Arc::clone(&base.store),
+        git: base.git.clone(),
+        docker,
+        llm: LlmClient::new(config.llm_config()?)?,
+        fallback: fallback::endpoints(&config)?,
+        logs_dir: base.logs_dir.clone(),
+        metrics: base.metrics.clone(),
+        disk: Arc::clone(&base.disk),
+        cancellations: Arc::clone(&base.cancellations),
+        model_outage: housekeeping::Outage::default(),
+        config,
+    })
+}
+
+/// The forge the config names; `announce` logs where the GitHub token came from (once per process).
+fn build_forge(config: &Config, store: &Arc<Store>, announce: bool) -> Result<Arc<dyn Forge>, SetupError> {
+    let store = Arc::clone(store);
     let forge: Arc<dyn Forge> = match config.forge.kind.as_str() {
         "github" => {
-            let (token, source) = github_token(&config)?;
-            tracing::info!(?source, "GitHub token found");
+            let (token, source) = github_token(config)?;
+            if announce {
+                tracing::info!(?source, "GitHub token found");
+            }
             Arc::new(GitHubForge::new(
                 GitHubOptions {
                     api_url: config.forge.api_url.clone(),
@@ -208,24 +301,12 @@ pub async fn build_services(config: Config, paths: &DataPaths, store: Arc<Store>
                     max_tries: 4,
                     retry_base_delay: std::time::Duration::from_secs(2),
                 },
-                Arc::clone(&store),
+                store,
             )?)
         }
-        _ => Arc::new(LocalForge::new(Arc::clone(&store))),
+        _ => Arc::new(LocalForge::new(store)),
     };
-    Ok(Services {
-        forge,
-        store,
-        git,
-        docker,
-        llm,
-        logs_dir: paths.logs.clone(),
-        metrics: Metrics::disabled(),
-        disk: housekeeping::DiskGuard::new(paths.root.clone(), config.worker.min_free_disk_mb),
-        cancellations: Arc::new(housekeeping::Cancellations::default()),
-        model_outage: housekeeping::Outage::default(),
-        config,
-    })
+    Ok(forge)
 }
 
 /// What a starting daemon clears before taking tasks: containers, worktrees and OpenHands task files a crashed run

@@ -19,9 +19,12 @@ use codingworker_store::{AttemptFinish, AttemptId, AttemptStatus, NewTask, Store
 use tracing::Instrument;
 
 use crate::config::Config;
+use crate::fallback::Condition;
 
 /// Everything a task needs, built once at start-up.
 pub struct Services {
+    /// The project whose queue this serves (`default` when none is configured).
+    pub project: String,
     pub config: Config,
     pub store: Arc<Store>,
     pub forge: Arc<dyn Forge>,
@@ -29,11 +32,13 @@ pub struct Services {
     /// The Docker engine, when the sandbox or the OpenHands backend needs it.
     pub docker: Option<Arc<DockerSandbox>>,
     pub llm: LlmClient,
+    /// Models tried after `llm` when it cannot do a task (`fallback.*`); empty when fallback is off.
+    pub fallback: Vec<crate::fallback::FallbackEndpoint>,
     /// Directory of the per-task log files.
     pub logs_dir: std::path::PathBuf,
     pub metrics: codingworker_telemetry::Metrics,
     /// Free space in the data directory; the worker takes no task while it is low.
-    pub disk: crate::housekeeping::DiskGuard,
+    pub disk: Arc<crate::housekeeping::DiskGuard>,
     /// Running tasks, cancellable from the dashboard.
     pub cancellations: Arc<crate::housekeeping::Cancellations>,
     /// Whether the model server answers: no task is taken while it does not.
@@ -91,6 +96,7 @@ fn reject(services: &Services, message: &ReceivedMessage, reason: &str) -> Dispo
         .store
         .upsert_task(&NewTask {
             task_id: task_id.clone(),
+            project: services.project.clone(),
             repository: "(unknown)".into(),
             issue_number: 0,
             title: "(rejected message)".into(),
@@ -129,6 +135,7 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
     let registered = store
         .upsert_task(&NewTask {
             task_id: task_id.clone(),
+            project: services.project.clone(),
             repository: task.repository_full_name(),
             issue_number: task.issue.number,
             title: task.issue.title.clone(),
@@ -215,6 +222,8 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
                 cached_prompt_tokens: usage.cached_prompt_tokens,
                 branch: Some(done.branch),
                 commit: Some(done.commit),
+                model: usage.model.clone(),
+                cost_usd: usage.cost_usd,
             };
             (Disposition::Done { task_id: task_id.clone(), summary: done.summary }, finish)
         }
@@ -248,6 +257,8 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
                 cached_prompt_tokens: usage.cached_prompt_tokens,
                 branch: None,
                 commit: None,
+                model: usage.model.clone(),
+                cost_usd: usage.cost_usd,
             };
             let disposition = if error.retryable {
                 Disposition::Retry { task_id: task_id.clone(), reason: error.reason }
@@ -295,6 +306,8 @@ fn refuse_stale(services: &Services, recorder: &Recorder<'_>, reason: &str) -> D
         cached_prompt_tokens: None,
         branch: None,
         commit: None,
+        model: None,
+        cost_usd: 0.0,
     };
     if let Err(e) = services.store.finish_attempt(recorder.attempt, &finish) {
         tracing::warn!("could not record the attempt's end: {e}");
@@ -305,12 +318,16 @@ fn refuse_stale(services: &Services, recorder: &Recorder<'_>, reason: &str) -> D
     Disposition::Skip { task_id: recorder.task_id.to_owned(), reason: reason.to_owned() }
 }
 
+/// What an attempt used, summed over every model of the chain it tried.
 #[derive(Default)]
 struct Usage {
     llm_calls: u32,
     prompt_tokens: u64,
     completion_tokens: u64,
     cached_prompt_tokens: Option<u64>,
+    cost_usd: f64,
+    /// The model that wrote the change, or the last one tried.
+    model: Option<String>,
 }
 
 struct Completed {
@@ -422,21 +439,14 @@ async fn run_agent_and_publish(
     usage: &mut Usage,
 ) -> Result<Completed, StepError> {
     let (workspace, receive_count, last_attempt) = (attempt.workspace, attempt.receive_count, attempt.last_attempt);
-    let outcome = match attempt.backend {
-        AgentKind::Builtin => run_agent(services, recorder, task, attempt).await,
-        AgentKind::Openhands => run_openhands(services, recorder, task, attempt).await,
-    };
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        Err((error, partial)) => {
-            *usage = partial;
-            return Err(error);
+    let (outcome, chain) = match attempt.backend {
+        AgentKind::Builtin => run_model_chain(services, recorder, task, attempt, usage).await?,
+        AgentKind::Openhands => {
+            usage.model = Some(model_of(services, task).to_owned());
+            let outcome = run_openhands(services, recorder, task, attempt).await.map_err(|(error, _)| error)?;
+            (outcome, ChainReport::local(model_of(services, task)))
         }
     };
-    usage.llm_calls = outcome.llm_calls;
-    usage.prompt_tokens = outcome.prompt_tokens;
-    usage.completion_tokens = outcome.completion_tokens;
-    usage.cached_prompt_tokens = outcome.cached_prompt_tokens;
 
     let changed =
         workspace.changed_files().await.map_err(|e| StepError::new("reading the workspace", &e, e.is_retryable()))?;
@@ -482,7 +492,7 @@ async fn run_agent_and_publish(
         outcome.summary.trim(),
         task.issue.number,
         backend_label(attempt.backend),
-        model_of(services, task)
+        chain.model
     );
     let commit = match workspace.commit(&commit_message).await {
         Ok(Some(commit)) => commit,
@@ -508,7 +518,7 @@ async fn run_agent_and_publish(
         repository: task.repository_full_name(),
         issue_number: task.issue.number,
         title: pull_request_title(task, verified),
-        body: pull_request_body(services, task, &outcome, &commit, verified, (attempt.backend, receive_count)),
+        body: pull_request_body(task, &outcome, &commit, verified, (attempt.backend, receive_count), usage, &chain),
         head_branch: workspace.branch.clone(),
         // A follow-up updates its open pull request, whose base stays what it was.
         base_branch: if task.follow_up.is_some() {
@@ -643,16 +653,232 @@ async fn run_openhands(
     })
 }
 
-/// Runs the agent with a progress line every 15 s, since a CPU-bound model can be silent for minutes.
+/// Which model wrote the change, what was tried before it, and what the chain spent: for the pull request.
+struct ChainReport {
+    /// The model that wrote the change.
+    model: String,
+    /// `local`, or the fallback endpoint's name.
+    endpoint: String,
+    /// One line per model that tried before it and why it handed on.
+    handed_on: Vec<String>,
+    /// Why the chain stopped early (the spend cap), when it did.
+    stopped: Option<String>,
+    /// Month-to-date spend after this attempt, when fallback is on.
+    month_spend: Option<f64>,
+}
+
+impl ChainReport {
+    fn local(model: &str) -> Self {
+        Self {
+            model: model.to_owned(),
+            endpoint: "local".into(),
+            handed_on: Vec::new(),
+            stopped: None,
+            month_spend: None,
+        }
+    }
+}
+
+/// One model of the chain: the local one (or the task's override), or a fallback endpoint with its prices.
+struct ModelStep<'a> {
+    client: &'a LlmClient,
+    endpoint: Option<&'a crate::fallback::FallbackEndpoint>,
+}
+
+impl ModelStep<'_> {
+    fn name(&self) -> &str {
+        self.endpoint.map_or("local", |e| e.name.as_str())
+    }
+}
+
+/// How one model's turn ended.
+enum StepEnd {
+    /// A change the tests accept, or one nobody can judge (no tests): the chain stops here.
+    Done(AgentOutcome),
+    /// The model could not do it, for a reason `fallback.on` may name; its outcome when it produced one.
+    HandOn(Condition, Result<AgentOutcome, StepError>),
+    /// A failure no other model would fix (the sandbox broke): the attempt ends.
+    Fail(StepError),
+}
+
+/// Runs the built-in agent with the local model and, when `fallback.enabled`, hands the task to each fallback
+/// model in turn while a condition of `fallback.on` holds and the monthly spend cap allows. Each model starts
+/// from the same code. The last model's result stands when the chain runs out.
+async fn run_model_chain(
+    services: &Services,
+    recorder: &Recorder<'_>,
+    task: &TaskMessage,
+    attempt: &Attempt<'_>,
+    usage: &mut Usage,
+) -> Result<(AgentOutcome, ChainReport), StepError> {
+    let override_client;
+    let local = match &task.overrides.model {
+        Some(model) if *model != services.llm.config().model => {
+            let mut llm_config = services.llm.config().clone();
+            llm_config.model = model.clone();
+            override_client = LlmClient::new(llm_config).map_err(|e| StepError::new("model override", &e, false))?;
+            &override_client
+        }
+        _ => &services.llm,
+    };
+    let fallback = &services.config.fallback;
+    let mut steps = vec![ModelStep { client: local, endpoint: None }];
+    steps.extend(services.fallback.iter().map(|e| ModelStep { client: &e.client, endpoint: Some(e) }));
+    let step_budget = (steps.len() > 1).then(|| Duration::from_secs(fallback.step_time_budget_secs));
+    let mut report = ChainReport::local(&local.config().model);
+    let mut last: Option<Result<AgentOutcome, StepError>> = None;
+    // Why the previous model handed on; it joins the report once the next model really starts.
+    let mut handing_on: Option<String> = None;
+    for (index, step) in steps.iter().enumerate() {
+        if index > 0 {
+            let month = crate::fallback::month_start(chrono::Utc::now());
+            let spent = services.store.spend_since(month).map_err(|e| StepError::new("reading the spend", &e, true))?;
+            if spent >= fallback.monthly_spend_cap_usd {
+                let note = format!(
+                    "the monthly spend cap of {} (fallback.monthly_spend_cap_usd) is reached: {} spent since {}, so \
+                     the chain stops at the local model",
+                    crate::fallback::dollars(fallback.monthly_spend_cap_usd),
+                    crate::fallback::dollars(spent),
+                    month.format("%Y-%m-%d")
+                );
+                recorder.event("fallback_capped", &note);
+                report.stopped = Some(note);
+                break;
+            }
+            report.handed_on.extend(handing_on.take());
+            attempt
+                .workspace
+                .discard_changes()
+                .await
+                .map_err(|e| StepError::new("resetting the workspace", &e, true))?;
+            recorder.event(
+                "fallback",
+                &format!(
+                    "handing the task to `{}` ({}), model {}",
+                    step.name(),
+                    step.client.config().base_url,
+                    step.client.config().model
+                ),
+            );
+        }
+        usage.model = Some(step.client.config().model.clone());
+        let end = run_step(services, recorder, task, attempt, step, step_budget, usage).await;
+        let (condition, result) = match end {
+            StepEnd::Done(outcome) => {
+                report.model = step.client.config().model.clone();
+                report.endpoint = step.name().to_owned();
+                last = Some(Ok(outcome));
+                break;
+            }
+            StepEnd::Fail(error) => return Err(error),
+            StepEnd::HandOn(condition, result) => (condition, result),
+        };
+        report.model = step.client.config().model.clone();
+        report.endpoint = step.name().to_owned();
+        last = Some(result);
+        let more = index + 1 < steps.len();
+        if more && fallback.on.iter().any(|c| c == condition.key()) {
+            handing_on = Some(format!("`{}` ({}): {}", step.client.config().model, step.name(), condition.describe()));
+            recorder.event(
+                "model_gave_up",
+                &format!("{} ({}): {}", step.client.config().model, step.name(), condition.describe()),
+            );
+        } else {
+            if more {
+                recorder.event(
+                    "fallback_not_used",
+                    &format!("{} is not in fallback.on, so no other model tries", condition.key()),
+                );
+            }
+            break;
+        }
+    }
+    if !services.fallback.is_empty() {
+        let month = crate::fallback::month_start(chrono::Utc::now());
+        report.month_spend = services.store.spend_since(month).ok();
+    }
+    match last {
+        Some(Ok(outcome)) => Ok((outcome, report)),
+        Some(Err(error)) => Err(error),
+        None => Err(StepError { reason: "no model ran".into(), retryable: true }),
+    }
+}
+
+/// One model's turn: the agent, bounded by the step budget, judged by the conditions of `fallback.on`.
+async fn run_step(
+    services: &Services,
+    recorder: &Recorder<'_>,
+    task: &TaskMessage,
+    attempt: &Attempt<'_>,
+    step: &ModelStep<'_>,
+    step_budget: Option<Duration>,
+    usage: &mut Usage,
+) -> StepEnd {
+    let run = run_agent(services, recorder, task, attempt, step, usage);
+    let result = match step_budget {
+        Some(budget) => match tokio::time::timeout(budget, run).await {
+            Ok(result) => result,
+            Err(_) => {
+                let reason = format!(
+                    "model {} did not finish within {}s (fallback.step_time_budget_secs)",
+                    step.client.config().model,
+                    budget.as_secs()
+                );
+                return StepEnd::HandOn(Condition::TimedOut, Err(StepError { reason, retryable: true }));
+            }
+        },
+        None => run.await,
+    };
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(AgentRunError::Agent(error)) => {
+            let retryable = error.is_retryable();
+            let condition = match &error {
+                codingworker_agent::AgentError::Llm(e) => Condition::of_llm_error(e),
+                codingworker_agent::AgentError::NoUsableEdit { .. } => Condition::NoChange,
+                codingworker_agent::AgentError::Sandbox(_) => {
+                    return StepEnd::Fail(StepError::new("the agent failed", &error, retryable));
+                }
+            };
+            return StepEnd::HandOn(condition, Err(StepError::new("the agent failed", &error, retryable)));
+        }
+        Err(AgentRunError::SpendCap(reason)) => {
+            // Not a retry: the next attempt would find the cap reached too, and fall back to nothing.
+            return StepEnd::HandOn(Condition::EndpointDown, Err(StepError { reason, retryable: true }));
+        }
+        Err(AgentRunError::Setup(error)) => return StepEnd::Fail(error),
+    };
+    match attempt.workspace.changed_files().await {
+        Ok(changed) if changed.is_empty() => StepEnd::HandOn(Condition::NoChange, Ok(outcome)),
+        Ok(_) if outcome.verification == Verification::Failed => StepEnd::HandOn(Condition::TestsFailed, Ok(outcome)),
+        Ok(_) => StepEnd::Done(outcome),
+        Err(e) => StepEnd::Fail(StepError::new("reading the workspace", &e, e.is_retryable())),
+    }
+}
+
+/// Why the agent stopped without an outcome.
+enum AgentRunError {
+    Agent(codingworker_agent::AgentError),
+    /// A paid model's calls reached the monthly spend cap mid-turn.
+    SpendCap(String),
+    Setup(StepError),
+}
+
+/// Runs the agent with one model, with a progress line every 15 s, since a CPU-bound model can be silent for
+/// minutes. Every reply's tokens and cost go into `usage` and the cost also into the store at once, so the cap
+/// sees spend even from an attempt that crashes; a paid model is stopped as soon as its spend reaches the cap.
 async fn run_agent(
     services: &Services,
     recorder: &Recorder<'_>,
     task: &TaskMessage,
     attempt: &Attempt<'_>,
-) -> Result<AgentOutcome, (StepError, Usage)> {
+    step: &ModelStep<'_>,
+    usage: &mut Usage,
+) -> Result<AgentOutcome, AgentRunError> {
     let (workspace, receive_count) = (attempt.workspace, attempt.receive_count);
     let config = &services.config.agent;
     let temperature = config.temperature + config.retry_temperature_step * (receive_count.saturating_sub(1)) as f32;
+    let llm = step.client;
     let mut settings = AgentSettings {
         max_rounds: config.max_rounds,
         repo_map_tokens: config.repo_map_tokens,
@@ -664,20 +890,9 @@ async fn run_agent(
         reproduction_check: config.reproduction_check,
         ..AgentSettings::default()
     };
-    let override_client;
-    let llm = match &task.overrides.model {
-        Some(model) if *model != services.llm.config().model => {
-            let mut llm_config = services.llm.config().clone();
-            llm_config.model = model.clone();
-            override_client = LlmClient::new(llm_config)
-                .map_err(|e| (StepError::new("model override", &e, false), Usage::default()))?;
-            &override_client
-        }
-        _ => &services.llm,
-    };
-    // Validated at start-up; a task's model override picks its own format under `auto`.
+    // Validated at start-up; a task's model override (or a fallback model) picks its own format under `auto`.
     settings.edit_format = EditFormat::resolve(&config.edit_format, &llm.config().model)
-        .map_err(|e| (StepError::new("edit format", e, false), Usage::default()))?;
+        .map_err(|e| AgentRunError::Setup(StepError::new("edit format", e, false)))?;
     let edit_format = settings.edit_format;
     let agent = Agent::new(llm, attempt.executor, settings);
     let body = issue_body_for_agent(task);
@@ -685,14 +900,35 @@ async fn run_agent(
     recorder.event(
         "agent_running",
         &format!(
-            "built-in agent with {} at temperature {temperature:.1}, edits as {edit_format:?}",
-            llm.config().model
+            "built-in agent with {} ({}) at temperature {temperature:.1}, edits as {edit_format:?}",
+            llm.config().model,
+            step.name()
         ),
     );
 
-    let mut usage = Usage::default();
+    let cap = services.config.fallback.monthly_spend_cap_usd;
+    let spent_before = match step.endpoint {
+        Some(_) => services
+            .store
+            .spend_since(crate::fallback::month_start(chrono::Utc::now()))
+            .map_err(|e| AgentRunError::Setup(StepError::new("reading the spend", &e, true)))?,
+        None => 0.0,
+    };
+    let over_cap = tokio::sync::Notify::new();
+    let mut step_cost = 0.0;
     let mut on_event = |event: AgentEvent| {
-        if let AgentEvent::ModelReplied { prompt_tokens, completion_tokens, cached_prompt_tokens, elapsed, .. } = &event
+        // Checked before each paid call rather than after it: an answer already paid for is still used.
+        if matches!(event, AgentEvent::ModelCall { .. }) && step.endpoint.is_some() && spent_before + step_cost >= cap {
+            over_cap.notify_one();
+        }
+        if let AgentEvent::ModelReplied {
+            prompt_tokens,
+            completion_tokens,
+            cached_prompt_tokens,
+            elapsed,
+            cost_usd,
+            ..
+        } = &event
         {
             services.metrics.llm_call(*elapsed, *prompt_tokens, *completion_tokens);
             usage.llm_calls += 1;
@@ -701,31 +937,51 @@ async fn run_agent(
             if let Some(cached) = cached_prompt_tokens {
                 *usage.cached_prompt_tokens.get_or_insert(0) += cached;
             }
+            let cost = match step.endpoint {
+                Some(endpoint) => endpoint.cost(*prompt_tokens, *completion_tokens, *cost_usd),
+                None => cost_usd.unwrap_or(0.0),
+            };
+            if cost > 0.0 {
+                usage.cost_usd += cost;
+                step_cost += cost;
+                if let Err(e) = services.store.add_attempt_cost(recorder.attempt, cost) {
+                    tracing::warn!("could not record the call's cost: {e}");
+                }
+                recorder.event(
+                    "model_cost",
+                    &format!(
+                        "{} for this call, {} this turn",
+                        crate::fallback::dollars(cost),
+                        crate::fallback::dollars(step_cost)
+                    ),
+                );
+            }
         }
         let (kind, detail) = describe_agent_event(&event);
         recorder.event(kind, &detail);
     };
     let started = Instant::now();
-    let result = {
+    {
         let run = agent.run(&workspace.path, &agent_task, &mut on_event);
         tokio::pin!(run);
         let mut ticker = tokio::time::interval(Duration::from_secs(15));
         ticker.tick().await;
         loop {
             tokio::select! {
-                result = &mut run => break result,
+                result = &mut run => break result.map_err(AgentRunError::Agent),
+                () = over_cap.notified() => {
+                    let reason = format!(
+                        "stopped {}: its calls reached the monthly spend cap of {} (fallback.monthly_spend_cap_usd)",
+                        llm.config().model,
+                        crate::fallback::dollars(cap)
+                    );
+                    recorder.event("fallback_capped", &reason);
+                    break Err(AgentRunError::SpendCap(reason));
+                }
                 _ = ticker.tick() => tracing::info!("agent still working ({}s elapsed)", started.elapsed().as_secs()),
             }
         }
-    };
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            let retryable = e.is_retryable();
-            return Err((StepError::new("the agent failed", &e, retryable), usage));
-        }
-    };
-    Ok(outcome)
+    }
 }
 
 fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
@@ -739,7 +995,7 @@ fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
         AgentEvent::ModelCall { round, purpose, prompt_tokens_est } => {
             ("model_call", format!("round {round}: {purpose}, ~{prompt_tokens_est} prompt tokens"))
         }
-        AgentEvent::ModelReplied { round, elapsed, prompt_tokens, completion_tokens, cached_prompt_tokens } => (
+        AgentEvent::ModelReplied { round, elapsed, prompt_tokens, completion_tokens, cached_prompt_tokens, .. } => (
             "model_replied",
             format!(
                 "round {round}: {:.1}s, {prompt_tokens} prompt{} + {completion_tokens} completion tokens",
@@ -768,12 +1024,13 @@ fn pull_request_title(task: &TaskMessage, verified: bool) -> String {
 }
 
 fn pull_request_body(
-    services: &Services,
     task: &TaskMessage,
     outcome: &AgentOutcome,
     commit: &CommitInfo,
     verified: bool,
     (backend, receive_count): (AgentKind, u32),
+    usage: &Usage,
+    chain: &ChainReport,
 ) -> String {
     // GitHub closes the issue on merge only when the tests passed; an unverified change merely refers to it.
     let closing = if verified { "Closes" } else { "Refs" };
@@ -788,8 +1045,26 @@ fn pull_request_body(
         ),
         Verification::NotRun { reason } => format!("**Unverified**: no tests ran ({reason})."),
     };
+    let mut models = format!(
+        "Written by model `{}` ({}). Cost of this attempt: {}",
+        chain.model,
+        if chain.endpoint == "local" { "local".to_owned() } else { format!("fallback `{}`", chain.endpoint) },
+        crate::fallback::dollars(usage.cost_usd)
+    );
+    if let Some(spend) = chain.month_spend {
+        models.push_str(&format!(" ({} spent on models this month).", crate::fallback::dollars(spend)));
+    } else {
+        models.push('.');
+    }
+    for line in &chain.handed_on {
+        models.push_str(&format!("\n- Tried first: {line}."));
+    }
+    if let Some(stopped) = &chain.stopped {
+        models.push_str(&format!("\n- Fallback stopped: {stopped}."));
+    }
     format!(
-        "{closing} #{number}\n\n## Summary\n{summary}\n\n## Verification\n{verification}\n\n## Changes\n```\n{stat}\n```\n\n\
+        "{closing} #{number}\n\n## Summary\n{summary}\n\n## Verification\n{verification}\n\n## Model\n{models}\n\n\
+         ## Changes\n```\n{stat}\n```\n\n\
          ---\nGenerated by CodingWorker: {agent}, model `{model}`, task `{task_id}`, attempt {receive_count}, \
          {rounds} round(s), {calls} LLM call(s), {prompt} prompt + {completion} completion tokens.\n",
         number = task.issue.number,
@@ -797,11 +1072,11 @@ fn pull_request_body(
         summary = outcome.summary.trim(),
         stat = commit.diff_stat,
         agent = backend_label(backend),
-        model = model_of(services, task),
+        model = chain.model,
         rounds = outcome.rounds,
-        calls = outcome.llm_calls,
-        prompt = outcome.prompt_tokens,
-        completion = outcome.completion_tokens,
+        calls = usage.llm_calls,
+        prompt = usage.prompt_tokens,
+        completion = usage.completion_tokens,
     )
 }
 

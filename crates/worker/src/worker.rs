@@ -9,9 +9,10 @@ use std::time::Duration;
 use codingworker_queue::{Queue, QueueError, ReceivedMessage, Released};
 use codingworker_store::TaskState;
 use codingworker_telemetry::Outcome;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use crate::lifecycle::{Disposition, Services, process_message};
+use crate::scheduler::FairScheduler;
 
 /// Exponential backoff for an outage: 1 s, 2 s, 4 s ... at most a minute.
 fn backoff_for(failures: u32) -> Duration {
@@ -54,49 +55,65 @@ pub enum WorkerError {
 pub struct Worker {
     services: Arc<Services>,
     queue: Arc<dyn Queue>,
-    /// Shared by every loop of a worker process: how many tasks may run at once.
-    permits: Arc<Semaphore>,
+    /// Shared by every loop of a worker process: the global limit, handed out fairly across projects.
+    scheduler: Arc<FairScheduler>,
+    /// This loop's project, as the scheduler counts them.
+    project_index: usize,
+}
+
+/// A project as `serve` takes it: its services (its own settings applied), its queue and its own limit.
+pub struct ServedProject {
+    pub services: Arc<Services>,
+    pub queue: Arc<dyn Queue>,
+    pub concurrency: usize,
 }
 
 impl Worker {
     pub fn new(services: Arc<Services>, queue: Arc<dyn Queue>) -> Self {
-        Self { services, queue, permits: Arc::new(Semaphore::new(1)) }
+        Self { services, queue, scheduler: FairScheduler::new(1, 1), project_index: 0 }
     }
 
-    /// Serves every queue with at most `concurrency` tasks at once: `concurrency` loops per queue share that many
-    /// permits, and a loop holds one from before its receive until the message is settled, so no message waits
-    /// received-but-unworked. Stops when every loop has stopped (for `Once`, after one message per loop).
+    /// Serves every project's queue with at most `concurrency` tasks at once, and at most each project's own
+    /// limit of its tasks: a project runs that many loops, each receiving from its queue (no slot is held while
+    /// long-polling) and then waiting for a slot of the global limit, which goes round-robin across projects with
+    /// a task waiting; the message stays invisible meanwhile. A project whose queue fails for good stops alone.
+    /// Returns when every loop has stopped (for `Once`, after one message per loop).
     pub async fn serve(
-        services: Arc<Services>,
-        queues: Vec<Arc<dyn Queue>>,
+        projects: Vec<ServedProject>,
         concurrency: usize,
         mode: RunMode,
         shutdown: watch::Receiver<bool>,
     ) -> Result<WorkerStats, WorkerError> {
-        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let scheduler = FairScheduler::new(concurrency.max(1), projects.len());
         let mut loops = tokio::task::JoinSet::new();
-        for queue in queues {
-            for _ in 0..concurrency.max(1) {
+        for (project_index, project) in projects.into_iter().enumerate() {
+            for _ in 0..project.concurrency.max(1) {
                 let worker = Worker {
-                    services: Arc::clone(&services),
-                    queue: Arc::clone(&queue),
-                    permits: Arc::clone(&permits),
+                    services: Arc::clone(&project.services),
+                    queue: Arc::clone(&project.queue),
+                    scheduler: Arc::clone(&scheduler),
+                    project_index,
                 };
                 let (mode, shutdown) = (mode.clone(), shutdown.clone());
-                loops.spawn(async move { worker.run(mode, shutdown).await });
+                let name = project.services.project.clone();
+                loops.spawn(async move { (name, worker.run(mode, shutdown).await) });
             }
         }
         let mut total = WorkerStats::default();
         let mut first_error = None;
         while let Some(joined) = loops.join_next().await {
             match joined {
-                Ok(Ok(stats)) => {
+                Ok((_, Ok(stats))) => {
                     total.handled += stats.handled;
                     total.done += stats.done;
                     total.retried += stats.retried;
                     total.parked += stats.parked;
                 }
-                Ok(Err(e)) => {
+                Ok((project, Err(e))) => {
+                    if !loops.is_empty() {
+                        // Said now, not at exit: the other projects go on being served meanwhile.
+                        tracing::error!("project {project} is no longer served: {e}; the other projects go on");
+                    }
                     first_error.get_or_insert(e);
                 }
                 Err(e) => {
@@ -119,16 +136,11 @@ impl Worker {
             if mode == RunMode::UntilIdle { configured_wait.min(Duration::from_secs(1)) } else { configured_wait };
         let mut consecutive_queue_errors = 0u32;
         let mut queue_outage_started = std::time::Instant::now();
-        tracing::info!(queue = %self.queue.describe(), "worker started");
+        tracing::info!(project = %self.services.project, queue = %self.queue.describe(), "worker started");
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let permit = tokio::select! {
-                _ = shutdown.changed() => break,
-                permit = Arc::clone(&self.permits).acquire_owned() => permit,
-            };
-            let Ok(_permit) = permit else { break };
             // Only the daemon waits out a model outage; a foreground run reports the failure instead of waiting.
             if mode == RunMode::Forever && !self.model_answers().await {
                 // Taking a task now would only burn one of its attempts on a dead server; wait for it instead.
@@ -189,6 +201,22 @@ impl Worker {
                 Err(e) => return Err(e.into()),
             };
 
+            // A fair share of the global limit; the message stays invisible while another project's task runs.
+            let slot = {
+                let waiting = spawn_heartbeat(Arc::clone(&self.queue), message.receipt.clone(), self.visibility());
+                let slot = tokio::select! {
+                    _ = shutdown.changed() => None,
+                    slot = self.scheduler.acquire(self.project_index) => Some(slot),
+                };
+                waiting.abort();
+                slot
+            };
+            let Some(_slot) = slot else {
+                if let Err(e) = self.queue.release(&message.receipt, "the worker shut down", Duration::ZERO).await {
+                    tracing::warn!("could not release the message on shutdown: {e}");
+                }
+                break;
+            };
             let started = std::time::Instant::now();
             self.services.metrics.task_started();
             let waited = chrono::Utc::now().signed_duration_since(message.sent_at);
@@ -249,6 +277,16 @@ impl Worker {
                 }
                 true
             }
+            Some(reason) if self.fallback_covers_outage() => {
+                if outage.failed() == 1 {
+                    tracing::warn!(
+                        "the model server {} does not answer ({reason}); tasks go on to the fallback models \
+                         (fallback.on has endpoint_down)",
+                        llm.config().base_url
+                    );
+                }
+                true
+            }
             Some(reason) => {
                 if outage.failed() == 1 {
                     tracing::error!(
@@ -262,28 +300,28 @@ impl Worker {
         }
     }
 
+    /// Whether a task can still be done while the local model is down: fallback is on for that condition and the
+    /// monthly spend cap leaves room.
+    fn fallback_covers_outage(&self) -> bool {
+        let fallback = &self.services.config.fallback;
+        if self.services.fallback.is_empty() || !fallback.on.iter().any(|c| c == "endpoint_down") {
+            return false;
+        }
+        let month = crate::fallback::month_start(chrono::Utc::now());
+        self.services.store.spend_since(month).is_ok_and(|spent| spent < fallback.monthly_spend_cap_usd)
+    }
+
     fn outage_backoff(&self, outage: &crate::housekeeping::Outage) -> Duration {
         backoff_for(outage.failures())
     }
 
+    fn visibility(&self) -> Duration {
+        Duration::from_secs(self.services.config.queue.visibility_timeout_secs)
+    }
+
     /// Runs the lifecycle with a heartbeat; `None` if shutdown came first.
     async fn handle(&self, message: &ReceivedMessage, shutdown: &mut watch::Receiver<bool>) -> Option<Disposition> {
-        let visibility = Duration::from_secs(self.services.config.queue.visibility_timeout_secs);
-        let heartbeat = {
-            let queue = Arc::clone(&self.queue);
-            let receipt = message.receipt.clone();
-            tokio::spawn(async move {
-                // Extend well before expiry so one slow extension cannot let the message reappear mid-task.
-                let mut interval = tokio::time::interval(visibility / 3);
-                interval.tick().await;
-                loop {
-                    interval.tick().await;
-                    if let Err(e) = queue.extend_visibility(&receipt, visibility).await {
-                        tracing::warn!("heartbeat could not extend the message's visibility: {e}");
-                    }
-                }
-            })
-        };
+        let heartbeat = spawn_heartbeat(Arc::clone(&self.queue), message.receipt.clone(), self.visibility());
         let task_id = serde_json::from_str::<serde_json::Value>(&message.body)
             .ok()
             .and_then(|v| v.get("task_id").and_then(|id| id.as_str()).map(str::to_owned));
@@ -400,6 +438,21 @@ impl Worker {
             _ => true,
         }
     }
+}
+
+/// Keeps a received message invisible while it waits or is worked on.
+fn spawn_heartbeat(queue: Arc<dyn Queue>, receipt: String, visibility: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // Extend well before expiry so one slow extension cannot let the message reappear mid-task.
+        let mut interval = tokio::time::interval(visibility / 3);
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            if let Err(e) = queue.extend_visibility(&receipt, visibility).await {
+                tracing::warn!("heartbeat could not extend the message's visibility: {e}");
+            }
+        }
+    })
 }
 
 fn record<E: std::fmt::Display>(result: Result<(), E>) {
