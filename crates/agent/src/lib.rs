@@ -67,6 +67,9 @@ pub struct AgentSettings {
     /// Have the model write a reproduction check from the issue before it edits anything.
     pub reproduction_check: bool,
     pub edit_format: EditFormat,
+    /// Once true, no further model call is made (the caller's spend cap is reached); the run ends with
+    /// [`AgentError::CallsStopped`].
+    pub stop_calls: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// How the model is asked to write a change. Every reply is parsed leniently whatever was asked; the format sets
@@ -154,6 +157,7 @@ impl Default for AgentSettings {
             max_issue_chars: 4000,
             reproduction_check: false,
             edit_format: EditFormat::ChangeTo,
+            stop_calls: None,
         }
     }
 }
@@ -251,6 +255,8 @@ pub enum AgentError {
     NoUsableEdit { rounds: u32, last_problem: String },
     #[error("running a command: {0}")]
     Sandbox(#[from] SandboxError),
+    #[error("stopped before another model call: its spend limit is reached")]
+    CallsStopped,
 }
 
 impl AgentError {
@@ -260,6 +266,7 @@ impl AgentError {
             AgentError::Llm(e) => e.is_transient(),
             AgentError::NoUsableEdit { .. } => true,
             AgentError::Sandbox(e) => e.is_retryable(),
+            AgentError::CallsStopped => true,
         }
     }
 }
@@ -611,6 +618,9 @@ impl<'a> Agent<'a> {
     ) -> Result<String, AgentError> {
         let messages = vec![ChatMessage::system(SYSTEM_PROMPT), ChatMessage::user(prompt.clone())];
         let estimate = messages.iter().map(|m| LlmClient::estimate_tokens(&m.content)).sum();
+        if self.settings.stop_calls.as_ref().is_some_and(|stop| stop.load(std::sync::atomic::Ordering::SeqCst)) {
+            return Err(AgentError::CallsStopped);
+        }
         on_event(AgentEvent::ModelCall { round, purpose, prompt_tokens_est: estimate });
         // Logged as it happens, so a killed or timed-out attempt still leaves its conversation in the task log.
         tracing::debug!(target: "codingworker::transcript", round, role = "user", "{prompt}");

@@ -310,3 +310,28 @@ async fn the_real_model_as_fallback_solves_what_the_local_model_failed_and_the_p
     );
     assert!(env.pushed_branch_passes_tests().await);
 }
+
+/// A paid model is stopped mid-turn before a call that the month's spend no longer allows: its first answer
+/// ($0.60, over the $0.50 cap) fails the tests, and its second round is never asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_model_is_stopped_before_a_call_past_the_cap() {
+    let env = TestEnv::new().await;
+    let local = local_model_getting_it_wrong().await;
+    let provider = MockServer::start().await;
+    let mut reply = completion(WRONG_FIX);
+    reply["usage"]["cost"] = 0.6.into();
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reply))
+        .mount(&provider)
+        .await;
+    enable_fallback(&env, &provider.uri(), "big-coder", 0.5);
+    let (ok, _) = run_demo_with(&env, &local.uri(), 6, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
+    assert!(!ok);
+    assert_eq!(chat_calls(&provider).await, 1, "the second round's call is not made");
+    let detail = only_task(&env, 6);
+    let capped = detail.events.iter().find(|e| e.kind == "fallback_capped").expect("the stop is recorded");
+    assert!(capped.detail.contains("stopped big-coder") && capped.detail.contains("$0.50"), "{}", capped.detail);
+    assert!((detail.attempts[0].cost_usd - 0.6).abs() < 1e-9, "the call made is counted");
+    assert_eq!(detail.task.state, TaskState::DeadLettered);
+}

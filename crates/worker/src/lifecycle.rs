@@ -697,7 +697,7 @@ enum StepEnd {
     Done(AgentOutcome),
     /// The model could not do it, for a reason `fallback.on` may name; its outcome when it produced one.
     HandOn(Condition, Result<AgentOutcome, StepError>),
-    /// A failure no other model would fix (the sandbox broke): the attempt ends.
+    /// The attempt ends here: the sandbox broke, or the spend cap was reached mid-turn.
     Fail(StepError),
 }
 
@@ -836,15 +836,15 @@ async fn run_step(
             let condition = match &error {
                 codingworker_agent::AgentError::Llm(e) => Condition::of_llm_error(e),
                 codingworker_agent::AgentError::NoUsableEdit { .. } => Condition::NoChange,
-                codingworker_agent::AgentError::Sandbox(_) => {
+                codingworker_agent::AgentError::Sandbox(_) | codingworker_agent::AgentError::CallsStopped => {
                     return StepEnd::Fail(StepError::new("the agent failed", &error, retryable));
                 }
             };
             return StepEnd::HandOn(condition, Err(StepError::new("the agent failed", &error, retryable)));
         }
         Err(AgentRunError::SpendCap(reason)) => {
-            // Not a retry: the next attempt would find the cap reached too, and fall back to nothing.
-            return StepEnd::HandOn(Condition::EndpointDown, Err(StepError { reason, retryable: true }));
+            // No further paid model may run this month; a retry starts again with the local model.
+            return StepEnd::Fail(StepError { reason, retryable: true });
         }
         Err(AgentRunError::Setup(error)) => return StepEnd::Fail(error),
     };
@@ -866,7 +866,7 @@ enum AgentRunError {
 
 /// Runs the agent with one model, with a progress line every 15 s, since a CPU-bound model can be silent for
 /// minutes. Every reply's tokens and cost go into `usage` and the cost also into the store at once, so the cap
-/// sees spend even from an attempt that crashes; a paid model is stopped as soon as its spend reaches the cap.
+/// sees spend even from an attempt that crashes; a paid model makes no further call once its spend reaches the cap.
 async fn run_agent(
     services: &Services,
     recorder: &Recorder<'_>,
@@ -894,6 +894,11 @@ async fn run_agent(
     settings.edit_format = EditFormat::resolve(&config.edit_format, &llm.config().model)
         .map_err(|e| AgentRunError::Setup(StepError::new("edit format", e, false)))?;
     let edit_format = settings.edit_format;
+    // Set once a paid model's spend reaches the cap: its next call is not made.
+    let stop_calls = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if step.endpoint.is_some() {
+        settings.stop_calls = Some(Arc::clone(&stop_calls));
+    }
     let agent = Agent::new(llm, attempt.executor, settings);
     let body = issue_body_for_agent(task);
     let agent_task = AgentTask { issue_number: task.issue.number, title: task.issue.title.clone(), body };
@@ -914,13 +919,8 @@ async fn run_agent(
             .map_err(|e| AgentRunError::Setup(StepError::new("reading the spend", &e, true)))?,
         None => 0.0,
     };
-    let over_cap = tokio::sync::Notify::new();
     let mut step_cost = 0.0;
     let mut on_event = |event: AgentEvent| {
-        // Checked before each paid call rather than after it: an answer already paid for is still used.
-        if matches!(event, AgentEvent::ModelCall { .. }) && step.endpoint.is_some() && spent_before + step_cost >= cap {
-            over_cap.notify_one();
-        }
         if let AgentEvent::ModelReplied {
             prompt_tokens,
             completion_tokens,
@@ -947,6 +947,10 @@ async fn run_agent(
                 if let Err(e) = services.store.add_attempt_cost(recorder.attempt, cost) {
                     tracing::warn!("could not record the call's cost: {e}");
                 }
+                if step.endpoint.is_some() && spent_before + step_cost >= cap {
+                    // The answer already paid for is still used; the agent makes no further call.
+                    stop_calls.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 recorder.event(
                     "model_cost",
                     &format!(
@@ -961,26 +965,31 @@ async fn run_agent(
         recorder.event(kind, &detail);
     };
     let started = Instant::now();
-    {
+    let result = {
         let run = agent.run(&workspace.path, &agent_task, &mut on_event);
         tokio::pin!(run);
         let mut ticker = tokio::time::interval(Duration::from_secs(15));
         ticker.tick().await;
         loop {
             tokio::select! {
-                result = &mut run => break result.map_err(AgentRunError::Agent),
-                () = over_cap.notified() => {
-                    let reason = format!(
-                        "stopped {}: its calls reached the monthly spend cap of {} (fallback.monthly_spend_cap_usd)",
-                        llm.config().model,
-                        crate::fallback::dollars(cap)
-                    );
-                    recorder.event("fallback_capped", &reason);
-                    break Err(AgentRunError::SpendCap(reason));
-                }
+                result = &mut run => break result,
                 _ = ticker.tick() => tracing::info!("agent still working ({}s elapsed)", started.elapsed().as_secs()),
             }
         }
+    };
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(codingworker_agent::AgentError::CallsStopped) => {
+            let reason = format!(
+                "stopped {} before another call: its calls reached the monthly spend cap of {} \
+                 (fallback.monthly_spend_cap_usd)",
+                llm.config().model,
+                crate::fallback::dollars(cap)
+            );
+            recorder.event("fallback_capped", &reason);
+            Err(AgentRunError::SpendCap(reason))
+        }
+        Err(error) => Err(AgentRunError::Agent(error)),
     }
 }
 
