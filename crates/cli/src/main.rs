@@ -795,9 +795,8 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
             }
         }
         let cap = config.fallback.monthly_spend_cap_usd;
-        let month = codingworker_worker::fallback::month_start(chrono::Utc::now());
-        match Store::open(&paths.store).and_then(|store| store.spend_since(month)) {
-            Ok(spent) => check(
+        match Store::open(&paths.store).and_then(|store| codingworker_worker::fallback::month_to_date(&store)) {
+            Ok((month, spent)) => check(
                 true,
                 "fallback spend",
                 format!(

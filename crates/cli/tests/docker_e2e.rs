@@ -14,14 +14,7 @@ mod support;
 use std::time::Duration;
 
 use codingworker_store::TaskState;
-use common::{TestEnv, demo_issue};
-
-/// Containers of this test's worker still present (the attempt label holds the task id).
-async fn leftover_containers(task_id: &str) -> Vec<String> {
-    let out =
-        support::docker(&["ps", "-a", "--format", "{{.Names}}", "--filter", "label=dev.codingworker.attempt"]).await;
-    String::from_utf8_lossy(&out.stdout).lines().filter(|name| name.contains(task_id)).map(str::to_owned).collect()
-}
+use common::TestEnv;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Docker, the Python test image and the model server: scripts/test.sh runs it"]
@@ -39,18 +32,10 @@ async fn the_builtin_agent_runs_the_demo_tests_inside_the_sandbox() {
         ("CODINGWORKER_LLM_MAX_RETRIES".to_owned(), "2".to_owned()),
         ("CODINGWORKER_QUEUE_VISIBILITY_TIMEOUT_SECS".to_owned(), "600".to_owned()),
     ]);
-    let (title, body) = demo_issue();
-    let out = tokio::time::timeout(
-        Duration::from_secs(1800),
-        env.command(&url, &protocol)
-            .args(["run", "--repo"])
-            .arg(&env.remote)
-            .args(["--name", "demo/stats", "--issue", "1", "--title", &title, "--body", &body])
-            .output(),
-    )
-    .await
-    .expect("the run finishes within 30 minutes")
-    .expect("run starts");
+    let out = tokio::time::timeout(Duration::from_secs(1800), env.run_demo_command(&url, &protocol, 1).output())
+        .await
+        .expect("the run finishes within 30 minutes")
+        .expect("run starts");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "run failed:\n{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
 
@@ -66,5 +51,5 @@ async fn the_builtin_agent_runs_the_demo_tests_inside_the_sandbox() {
     let streamed: Vec<&str> = log.lines().filter(|l| l.contains("codingworker::output")).collect();
     assert!(streamed.iter().any(|l| l.contains("Ran ")), "unittest's summary is in the log:\n{log}");
     println!("sandbox: {}\nstreamed lines: {}", started.detail, streamed.len());
-    assert!(leftover_containers(&task_id).await.is_empty(), "the attempt's container is gone");
+    assert!(support::attempt_containers_of(&task_id).await.is_empty(), "the attempt's container is gone");
 }

@@ -11,27 +11,23 @@ mod common;
 use std::time::{Duration, Instant};
 
 use codingworker_store::TaskState;
-use common::{TestEnv, demo_issue};
+use common::TestEnv;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a real model server (CODINGWORKER_TEST_LLM_URL); scripts/test.sh runs it"]
 async fn the_real_model_fixes_the_demo_bug_and_the_branch_passes_its_tests() {
     let (url, protocol, model) = common::test_model();
     let env = TestEnv::new().await;
-    let (title, body) = demo_issue();
 
     let started = Instant::now();
     let out = tokio::time::timeout(
         Duration::from_secs(1800),
-        env.command(&url, &protocol)
+        env.run_demo_command(&url, &protocol, 1)
             .env("CODINGWORKER_LLM_MODEL", &model)
             .env("CODINGWORKER_LLM_MAX_RETRIES", "2")
             .env("CODINGWORKER_AGENT_TEMPERATURE", "0")
             // Real model calls are slow; never let the message reappear mid-task.
             .env("CODINGWORKER_QUEUE_VISIBILITY_TIMEOUT_SECS", "600")
-            .args(["run", "--repo"])
-            .arg(&env.remote)
-            .args(["--name", "demo/stats", "--issue", "1", "--title", &title, "--body", &body])
             .output(),
     )
     .await

@@ -64,20 +64,12 @@ async fn run_demo(env: &TestEnv, local_url: &str, issue: u64) -> (bool, String) 
 
 /// `codingworker run` on the demo issue numbered `issue`, with `extra` environment.
 async fn run_demo_with(env: &TestEnv, local_url: &str, issue: u64, extra: &[(&str, &str)]) -> (bool, String) {
-    let (title, body) = common::demo_issue();
-    let mut command = env.command(local_url, "openai");
+    let mut command = env.run_demo_command(local_url, "openai", issue);
     command.envs(extra.iter().copied());
-    let out = tokio::time::timeout(
-        Duration::from_secs(900),
-        command
-            .args(["run", "--repo"])
-            .arg(&env.remote)
-            .args(["--name", "demo/stats", "--issue", &issue.to_string(), "--title", &title, "--body", &body])
-            .output(),
-    )
-    .await
-    .expect("run finishes")
-    .expect("run starts");
+    let out = tokio::time::timeout(Duration::from_secs(900), command.output())
+        .await
+        .expect("run finishes")
+        .expect("run starts");
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

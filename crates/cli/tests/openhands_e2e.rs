@@ -15,13 +15,6 @@ mod support;
 use codingworker_store::TaskState;
 use common::TestEnv;
 
-/// Containers of this test's worker still present (the attempt label holds the task id).
-async fn leftover_containers(task_id: &str) -> Vec<String> {
-    let out =
-        support::docker(&["ps", "-a", "--format", "{{.Names}}", "--filter", "label=dev.codingworker.attempt"]).await;
-    String::from_utf8_lossy(&out.stdout).lines().filter(|name| name.contains(task_id)).map(str::to_owned).collect()
-}
-
 /// A repository whose test passes once `hello.txt` has content: what the stand-in writes with the model's words.
 async fn greeting_env() -> TestEnv {
     let mut env = TestEnv::with_files(&[("README.md", "A project that needs a greeting file.\n")]).await;
@@ -68,7 +61,7 @@ async fn a_task_can_ask_for_openhands_and_its_change_is_tested_and_published() {
         codingworker_git::testing::git(&env.remote, &["show", &format!("{branch}:hello.txt")]).await.unwrap();
     println!("OpenHands (stand-in) wrote: {}", greeting.trim());
     assert!(!greeting.trim().is_empty());
-    assert!(leftover_containers(&task_id).await.is_empty(), "no container is left");
+    assert!(support::attempt_containers_of(&task_id).await.is_empty(), "no container is left");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,5 +96,5 @@ async fn an_openhands_run_that_changes_nothing_is_retried_then_parked() {
         assert!(error.contains("made no change"), "{error}");
     }
     assert!(env.pushed_branch().await.is_none(), "nothing is pushed");
-    assert!(leftover_containers(&task_id).await.is_empty());
+    assert!(support::attempt_containers_of(&task_id).await.is_empty());
 }

@@ -220,8 +220,8 @@ async fn index(State(dashboard): State<Arc<Dashboard>>) -> Response {
     let readiness = dashboard.readiness().await;
     let fallback = &dashboard.services.config.fallback;
     let spend = fallback.enabled.then(|| {
-        let month = codingworker_worker::fallback::month_start(chrono::Utc::now());
-        (dashboard.services.store.spend_since(month).unwrap_or(0.0), fallback.monthly_spend_cap_usd)
+        let spent = codingworker_worker::fallback::month_to_date(&dashboard.services.store).map_or(0.0, |(_, s)| s);
+        (spent, fallback.monthly_spend_cap_usd)
     });
     Html(pages::index(&pages::IndexView {
         tasks: &tasks,
@@ -442,8 +442,7 @@ async fn metrics(State(dashboard): State<Arc<Dashboard>>) -> Response {
             text.push_str(&format!("codingworker_tasks{{state=\"{}\"}} {count}\n", state.as_str()));
         }
     }
-    let month = codingworker_worker::fallback::month_start(chrono::Utc::now());
-    if let Ok(spent) = dashboard.services.store.spend_since(month) {
+    if let Ok((_, spent)) = codingworker_worker::fallback::month_to_date(&dashboard.services.store) {
         text.push_str(
             "# HELP codingworker_model_spend_month_usd What models cost this calendar month (UTC), as reported.\n",
         );

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use codingworker_llm::{LlmClient, LlmError};
+use codingworker_store::{Store, StoreError};
 
 use crate::config::{Config, FallbackModel};
 
@@ -100,6 +101,12 @@ pub fn endpoints(config: &Config) -> Result<Vec<FallbackEndpoint>, LlmError> {
 /// Midnight UTC on the first day of `now`'s month: the spend cap counts from there.
 pub fn month_start(now: DateTime<Utc>) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().unwrap_or(now)
+}
+
+/// When this calendar month (UTC) began and what models have cost since: what the spend cap is checked against.
+pub fn month_to_date(store: &Store) -> Result<(DateTime<Utc>, f64), StoreError> {
+    let month = month_start(Utc::now());
+    Ok((month, store.spend_since(month)?))
 }
 
 /// Dollars as people read them: cents for sums, more digits for the fractions of a cent single calls cost.

@@ -683,6 +683,8 @@ impl ChainReport {
 struct ModelStep<'a> {
     client: &'a LlmClient,
     endpoint: Option<&'a crate::fallback::FallbackEndpoint>,
+    /// The month's spend when this (paid) model's turn began; 0 for the local model.
+    spent_before: f64,
 }
 
 impl ModelStep<'_> {
@@ -722,17 +724,23 @@ async fn run_model_chain(
         _ => &services.llm,
     };
     let fallback = &services.config.fallback;
-    let mut steps = vec![ModelStep { client: local, endpoint: None }];
-    steps.extend(services.fallback.iter().map(|e| ModelStep { client: &e.client, endpoint: Some(e) }));
+    let mut steps = vec![ModelStep { client: local, endpoint: None, spent_before: 0.0 }];
+    steps.extend(services.fallback.iter().map(|e| ModelStep {
+        client: &e.client,
+        endpoint: Some(e),
+        spent_before: 0.0,
+    }));
     let step_budget = (steps.len() > 1).then(|| Duration::from_secs(fallback.step_time_budget_secs));
     let mut report = ChainReport::local(&local.config().model);
     let mut last: Option<Result<AgentOutcome, StepError>> = None;
     // Why the previous model handed on; it joins the report once the next model really starts.
     let mut handing_on: Option<String> = None;
-    for (index, step) in steps.iter().enumerate() {
+    let count = steps.len();
+    for (index, step) in steps.iter_mut().enumerate() {
         if index > 0 {
-            let month = crate::fallback::month_start(chrono::Utc::now());
-            let spent = services.store.spend_since(month).map_err(|e| StepError::new("reading the spend", &e, true))?;
+            let (month, spent) = crate::fallback::month_to_date(&services.store)
+                .map_err(|e| StepError::new("reading the spend", &e, true))?;
+            step.spent_before = spent;
             if spent >= fallback.monthly_spend_cap_usd {
                 let note = format!(
                     "the monthly spend cap of {} (fallback.monthly_spend_cap_usd) is reached: {} spent since {}, so \
@@ -776,7 +784,7 @@ async fn run_model_chain(
         report.model = step.client.config().model.clone();
         report.endpoint = step.name().to_owned();
         last = Some(result);
-        let more = index + 1 < steps.len();
+        let more = index + 1 < count;
         if more && fallback.on.iter().any(|c| c == condition.key()) {
             handing_on = Some(format!("`{}` ({}): {}", step.client.config().model, step.name(), condition.describe()));
             recorder.event(
@@ -794,8 +802,7 @@ async fn run_model_chain(
         }
     }
     if !services.fallback.is_empty() {
-        let month = crate::fallback::month_start(chrono::Utc::now());
-        report.month_spend = services.store.spend_since(month).ok();
+        report.month_spend = crate::fallback::month_to_date(&services.store).ok().map(|(_, spent)| spent);
     }
     match last {
         Some(Ok(outcome)) => Ok((outcome, report)),
@@ -911,14 +918,7 @@ async fn run_agent(
         ),
     );
 
-    let cap = services.config.fallback.monthly_spend_cap_usd;
-    let spent_before = match step.endpoint {
-        Some(_) => services
-            .store
-            .spend_since(crate::fallback::month_start(chrono::Utc::now()))
-            .map_err(|e| AgentRunError::Setup(StepError::new("reading the spend", &e, true)))?,
-        None => 0.0,
-    };
+    let (cap, spent_before) = (services.config.fallback.monthly_spend_cap_usd, step.spent_before);
     let mut step_cost = 0.0;
     let mut on_event = |event: AgentEvent| {
         if let AgentEvent::ModelReplied {

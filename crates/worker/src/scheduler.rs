@@ -103,7 +103,8 @@ impl FairScheduler {
     }
 
     /// Slots not in use.
-    pub fn free(&self) -> usize {
+    #[cfg(test)]
+    fn free(&self) -> usize {
         self.state.lock().map_or(0, |s| s.free)
     }
 }

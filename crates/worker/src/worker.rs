@@ -307,8 +307,8 @@ impl Worker {
         if self.services.fallback.is_empty() || !fallback.on.iter().any(|c| c == "endpoint_down") {
             return false;
         }
-        let month = crate::fallback::month_start(chrono::Utc::now());
-        self.services.store.spend_since(month).is_ok_and(|spent| spent < fallback.monthly_spend_cap_usd)
+        crate::fallback::month_to_date(&self.services.store)
+            .is_ok_and(|(_, spent)| spent < fallback.monthly_spend_cap_usd)
     }
 
     fn outage_backoff(&self, outage: &crate::housekeeping::Outage) -> Duration {

@@ -152,6 +152,23 @@ impl TestEnv {
         command
     }
 
+    /// `codingworker run` on the demo issue, numbered `issue`, of `demo/stats`; callers add settings and run it.
+    pub fn run_demo_command(&self, llm_url: &str, protocol: &str, issue: u64) -> tokio::process::Command {
+        let (title, body) = demo_issue();
+        let mut command = self.command(llm_url, protocol);
+        command.args(["run", "--repo"]).arg(&self.remote).args([
+            "--name",
+            "demo/stats",
+            "--issue",
+            &issue.to_string(),
+            "--title",
+            &title,
+            "--body",
+            &body,
+        ]);
+        command
+    }
+
     /// Enqueues the demo issue through the `submit` command and returns the task id.
     pub async fn submit_demo(&self, llm_url: &str) -> String {
         let (title, body) = demo_issue();

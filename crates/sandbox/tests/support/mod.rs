@@ -92,6 +92,13 @@ pub async fn bridge_gateway() -> String {
 }
 
 /// Containers still carrying `label=value`.
+/// Attempt containers of task `task_id` still present (their names carry the task id).
+pub async fn attempt_containers_of(task_id: &str) -> Vec<String> {
+    let filter = format!("label={}", codingworker_sandbox::ATTEMPT_LABEL);
+    let out = docker(&["ps", "-a", "--format", "{{.Names}}", "--filter", &filter]).await;
+    String::from_utf8_lossy(&out.stdout).lines().filter(|name| name.contains(task_id)).map(str::to_owned).collect()
+}
+
 pub async fn containers_labelled(label: &str, value: &str) -> Vec<String> {
     let out = docker(&["ps", "-aq", "--filter", &format!("label={label}={value}")]).await;
     String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect()
