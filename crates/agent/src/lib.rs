@@ -1,38 +1,49 @@
 //! The built-in coding agent for 1.5B-7B models.
 //!
-//! Small models do well with short prompts, a format they can follow, and the failing test in front of them; they
-//! do badly with long tool-calling loops. So the agent gathers the context itself (repository map, the relevant
-//! files in full, the failing test output), asks for edits as plain text, applies them leniently, runs the tests,
-//! and feeds failures back for a bounded number of rounds. The system prompt is a constant so a server's prefix
-//! cache can reuse it across calls.
+//! A small model on a CPU is weak in one shot but strong when several tries are checked by running them, and it
+//! cannot tell a right change from a wrong one by itself. So an attempt is a search, in five steps, each its own
+//! module:
+//! 1. [`context`]: localise the files the issue is about (traceback frames, names, the import graph), no model call;
+//! 2. [`reproduce`]: reproduction tests written from the issue's examples, kept only when they fail on the base;
+//! 3. [`candidates`]: several changes from one cached prompt (greedy, the other edit format, a revision, samples);
+//! 4. [`select`]: each run against the repository's tests and every reproduction test, chosen by agreement;
+//! 5. [`verdict`]: `fixed` only when a test that failed on the base passes, and nothing that passed breaks.
+//!
+//! The system prompt is a constant and every prompt of an attempt starts with the same bytes, so a server's prefix
+//! cache serves all but the first call.
 
-pub mod check;
+pub mod candidates;
+pub mod context;
 pub mod edits;
 pub mod merge;
 pub mod repo;
+pub mod reproduce;
+pub mod select;
+pub mod verdict;
 
-use std::collections::HashSet;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use codingworker_llm::{ChatMessage, ChatRequest, LlmClient, LlmError};
 use codingworker_sandbox::{CommandOutput, CommandSpec, Executor, SandboxError};
 use serde::Serialize;
 
-use crate::check::{CheckLanguage, InstalledCheck, ReproCheck};
-use crate::edits::{Edit, apply_edit, parse_edits};
-use crate::repo::{RepoFile, compact_failure, detect_test_command, load_files, relevance, repo_map, words};
+use crate::edits::Edit;
+use crate::repo::{RepoFile, compact_failure, detect_test_command, load_files, repo_map};
+use crate::reproduce::{Layout, ReproTest};
+pub use crate::verdict::{SuiteRun, Verdict};
+
+/// Characters of a reply kept in the task log and the transcript: far more than any usable edit of a file under
+/// the 1 MiB limit needs to be understood, far less than a flood.
+const MAX_LOGGED_REPLY_CHARS: usize = 64 * 1024;
 
 /// Headings of the prompt that a reply has no reason to repeat.
 const ECHO_STOPS: [&str; 3] =
     ["\nOther files in the repository:", "\nThe issue to fix (text from a user)", "\n<issue>"];
 
-/// Rounds in a row without a usable edit after which the attempt stops.
-const STALL_ROUNDS: u32 = 2;
-/// After a `change-to` edit failed the tests, the next round asks for the whole file when the shown code is at most
-/// this many tokens (about 150 lines): on the bench, the 1.5B model asked the same way again repeats its small wrong
-/// change, while a rewrite of a short file is a differently-shaped second answer and costs little.
-const WHOLE_FILE_RETRY_TOKENS: u32 = 1200;
+/// The other edit format is the whole file when the shown code is at most this many tokens (about 150 lines): a
+/// rewrite of a short file is a differently shaped answer and costs little; above it, the changed functions.
+const WHOLE_FILE_MAX_TOKENS: u32 = 1200;
 
 /// Byte-stable across every call and task, so the model server's prompt cache is hit.
 const SYSTEM_PROMPT: &str = "You are a careful software engineer who fixes issues in a repository.
@@ -51,8 +62,17 @@ pub struct AgentTask {
 
 #[derive(Debug, Clone)]
 pub struct AgentSettings {
-    /// Edit-and-test rounds per attempt.
-    pub max_rounds: u32,
+    /// Candidate changes at most per attempt.
+    pub max_candidates: u32,
+    /// Wall time for the search (reproduction tests and candidates); when it runs out, the best candidate so far is
+    /// returned with its verdict.
+    pub search_budget: Duration,
+    /// Model samples asked for reproduction tests; 0 writes none.
+    pub reproduction_samples: u32,
+    /// Reproduction tests kept at most.
+    pub max_reproduction_tests: usize,
+    /// Ship the reproduction test that shows the fix in the change, as a regression test.
+    pub add_regression_test: bool,
     /// Budget for the repository map (paths and signatures).
     pub repo_map_tokens: u32,
     /// Budget for files shown in full.
@@ -64,8 +84,6 @@ pub struct AgentSettings {
     pub max_output_tokens: u32,
     /// Issue text beyond this is cut: a huge issue must not crowd out the code.
     pub max_issue_chars: usize,
-    /// Have the model write a reproduction check from the issue before it edits anything.
-    pub reproduction_check: bool,
     pub edit_format: EditFormat,
     /// Once true, no further model call is made (the caller's spend cap is reached); the run ends with
     /// [`AgentError::CallsStopped`].
@@ -91,6 +109,26 @@ pub enum EditFormat {
 }
 
 impl EditFormat {
+    /// The other format a second candidate is asked in: the whole file when it is short, else the functions.
+    pub fn alternate(self, shown_tokens: u32) -> EditFormat {
+        match self {
+            EditFormat::WholeFile => EditFormat::ChangeTo,
+            _ if shown_tokens <= WHOLE_FILE_MAX_TOKENS => EditFormat::WholeFile,
+            EditFormat::Functions => EditFormat::ChangeTo,
+            _ => EditFormat::Functions,
+        }
+    }
+
+    /// Output tokens a reply in this format needs for `shown_tokens` of code: a whole file is the file and some,
+    /// a change a few hundred. A sampled small model that rambles is cut there instead of at the global limit.
+    pub fn max_tokens(self, shown_tokens: u32) -> u32 {
+        match self {
+            EditFormat::WholeFile => shown_tokens + shown_tokens / 4 + 150,
+            EditFormat::Functions => (shown_tokens / 2 + 200).max(400),
+            EditFormat::ChangeTo | EditFormat::SearchReplace => 500,
+        }
+    }
+
     /// `auto` picks by the model's size as its name states it (`qwen2.5-coder:1.5b`, `…-7B-…`): change-to up to
     /// 7B and when the name says no size (the bench measured it on 1.5B), functions above. SEARCH/REPLACE only when
     /// chosen: even large models get its exact quoting wrong more often than whole code.
@@ -147,7 +185,12 @@ fn model_size_billions(model: &str) -> Option<f32> {
 impl Default for AgentSettings {
     fn default() -> Self {
         Self {
-            max_rounds: 2,
+            max_candidates: 6,
+            // The user's target is about 5 minutes a task on a CPU; the search takes most of it.
+            search_budget: Duration::from_secs(240),
+            reproduction_samples: 2,
+            max_reproduction_tests: 3,
+            add_regression_test: true,
             repo_map_tokens: 500,
             context_file_tokens: 1500,
             test_command: None,
@@ -155,7 +198,6 @@ impl Default for AgentSettings {
             temperature: 0.0,
             max_output_tokens: 1024,
             max_issue_chars: 4000,
-            reproduction_check: false,
             edit_format: EditFormat::ChangeTo,
             stop_calls: None,
         }
@@ -165,12 +207,17 @@ impl Default for AgentSettings {
 /// Progress, reported as it happens.
 #[derive(Debug, Clone)]
 pub enum AgentEvent {
+    /// A command is about to run (`what` says which, e.g. "the tests before any change").
+    Running {
+        what: String,
+    },
     RepoMapped {
         files: usize,
         tokens: u32,
     },
     BaselineTests {
         passed: bool,
+        seconds: f64,
     },
     FilesChosen(Vec<String>),
     ModelCall {
@@ -187,37 +234,36 @@ pub enum AgentEvent {
         /// US dollars, when the provider reports it.
         cost_usd: Option<f64>,
     },
-    EditsApplied {
-        round: u32,
-        files: Vec<String>,
+    /// A reproduction test was kept (it fails on the base commit for the issue's reason) or dropped, with why.
+    Reproduction {
+        path: String,
+        kept: bool,
+        detail: String,
     },
+    /// A candidate's reply gave nothing to run.
     EditRejected {
         round: u32,
         reason: String,
     },
-    TestsRan {
-        round: u32,
-        passed: bool,
+    /// A candidate was run: its verdict and what the search stands at.
+    Candidate {
+        number: u32,
+        max: u32,
+        origin: String,
+        files: Vec<String>,
+        verdict: &'static str,
+        passes: usize,
+        total_tests: usize,
+        /// The same change as an earlier candidate (its tests were not run again).
+        duplicate_of: Option<u32>,
+        reproduction_tests: usize,
+        leading_passes: usize,
+        leading_size: usize,
     },
-    CheckWritten {
-        language: &'static str,
-        lines: usize,
-    },
-    CheckDropped {
+    /// The search stopped before `max_candidates`, and why.
+    SearchStopped {
         reason: String,
     },
-    CheckRan {
-        round: u32,
-        passed: bool,
-    },
-}
-
-/// Whether the change is known to work.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Verification {
-    Passed,
-    Failed,
-    NotRun { reason: String },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -230,14 +276,23 @@ pub struct TranscriptEntry {
 #[derive(Debug, Clone)]
 pub struct AgentOutcome {
     pub changed_files: Vec<String>,
-    pub verification: Verification,
+    pub verdict: Verdict,
+    /// The repository's tests ran (and collected tests) with the change.
     pub tests_ran: bool,
-    pub tests_passed: bool,
     pub test_command: Option<String>,
+    /// The last output of a failing run, for the pull request.
     pub test_output_tail: String,
-    /// The reproduction check's verdict on the final code; `None` when there was no usable check.
-    pub check_passed: Option<bool>,
-    pub rounds: u32,
+    /// The reproduction test added to the change as a regression test, when one shows the fix.
+    pub regression_test: Option<String>,
+    /// Reproduction tests kept (each failed on the base commit).
+    pub reproduction_tests: usize,
+    /// Candidates asked for (model replies for a change).
+    pub candidates: u32,
+    /// Candidates that were run, and how many of them agree with the chosen one (its group).
+    pub candidates_run: u32,
+    pub agreeing: u32,
+    /// The base commit's run of the repository's tests: passed, when there was one.
+    pub base_passed: Option<bool>,
     pub llm_calls: u32,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -247,14 +302,51 @@ pub struct AgentOutcome {
     pub transcript: Vec<TranscriptEntry>,
 }
 
+impl AgentOutcome {
+    /// The outcome of a change another agent made (OpenHands), judged by [`verify_change`].
+    pub fn of_change(
+        changed_files: Vec<String>,
+        verdict: Verdict,
+        test_command: Option<String>,
+        test_output_tail: String,
+    ) -> Self {
+        let tests_ran = !matches!(verdict, Verdict::TestsNotRun { .. });
+        Self { changed_files, verdict, tests_ran, test_output_tail, candidates: 1, ..Self::new(test_command) }
+    }
+
+    fn new(test_command: Option<String>) -> Self {
+        Self {
+            changed_files: Vec::new(),
+            verdict: Verdict::TestsNotRun { reason: "no test command was configured or detected".into() },
+            tests_ran: false,
+            test_command,
+            test_output_tail: String::new(),
+            regression_test: None,
+            reproduction_tests: 0,
+            candidates: 0,
+            candidates_run: 0,
+            agreeing: 0,
+            base_passed: None,
+            llm_calls: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cached_prompt_tokens: None,
+            summary: String::new(),
+            transcript: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("the model call failed: {0}")]
     Llm(#[from] LlmError),
-    #[error("the agent got no usable edit from the model in {rounds} round(s); last problem: {last_problem}")]
-    NoUsableEdit { rounds: u32, last_problem: String },
+    #[error("the agent got no usable change from the model in {candidates} candidate(s); last problem: {last_problem}")]
+    NoUsableEdit { candidates: u32, last_problem: String },
     #[error("running a command: {0}")]
     Sandbox(#[from] SandboxError),
+    #[error("writing the workspace: {0}")]
+    Workspace(#[from] std::io::Error),
     #[error("stopped before another model call: its spend limit is reached")]
     CallsStopped,
 }
@@ -266,23 +358,46 @@ impl AgentError {
             AgentError::Llm(e) => e.is_transient(),
             AgentError::NoUsableEdit { .. } => true,
             AgentError::Sandbox(e) => e.is_retryable(),
+            AgentError::Workspace(_) => true,
             AgentError::CallsStopped => true,
         }
     }
 }
-
 pub struct Agent<'a> {
     llm: &'a LlmClient,
     executor: &'a Executor,
     settings: AgentSettings,
 }
 
-/// A test run's result in the agent's terms.
-struct TestRun {
-    passed: bool,
-    /// No tests were collected: nothing was verified.
-    empty: bool,
-    output: String,
+/// What the search works from, fixed once the context and the reproduction tests are known.
+struct Search<'s> {
+    workdir: &'s Path,
+    files: &'s [RepoFile],
+    issue_text: &'s str,
+    shown: Vec<(String, String)>,
+    /// Every candidate prompt starts with these bytes.
+    prefix: String,
+    base: Option<SuiteRun>,
+    test_command: Option<Vec<String>>,
+    layout: Option<Layout>,
+    reproductions: Vec<ReproTest>,
+}
+
+impl Search<'_> {
+    fn total_tests(&self) -> usize {
+        usize::from(self.test_command.is_some()) + self.reproductions.len()
+    }
+
+    /// Tests decide whether a change works, so a candidate may not edit them (nor a reproduction test).
+    fn frozen(&self, edit: &Edit) -> Option<String> {
+        if self.reproductions.iter().any(|r| r.path == edit.path()) {
+            return Some(format!(
+                "{}: a reproduction test states what the issue expects; it is not edited",
+                edit.path()
+            ));
+        }
+        protects_tests(edit, self.files, self.issue_text, self.workdir)
+    }
 }
 
 impl<'a> Agent<'a> {
@@ -290,332 +405,82 @@ impl<'a> Agent<'a> {
         Self { llm, executor, settings }
     }
 
+    /// Runs one attempt on the worktree at `workdir`. On success the worktree holds the chosen change (and the
+    /// regression test, when one shows the fix); the outcome carries its verdict.
     pub async fn run(
         &self,
         workdir: &Path,
         task: &AgentTask,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<AgentOutcome, AgentError> {
+        let started = Instant::now();
         let files = load_files(workdir);
-        let test_command = match self.settings.test_command.clone() {
-            Some(command) => Some(command),
-            None => detect_tests(self.executor, workdir, &files).await,
-        };
-        let mut outcome = AgentOutcome {
-            changed_files: Vec::new(),
-            verification: Verification::NotRun { reason: "no test command was configured or detected".into() },
-            tests_ran: false,
-            tests_passed: false,
-            test_command: test_command.as_ref().map(|c| c.join(" ")),
-            test_output_tail: String::new(),
-            check_passed: None,
-            rounds: 0,
-            llm_calls: 0,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            cached_prompt_tokens: None,
-            summary: String::new(),
-            transcript: Vec::new(),
-        };
+        let (detected, pytest) = detect_tests(self.executor, workdir, &files).await;
+        let test_command = self.settings.test_command.clone().or(detected);
+        let mut outcome = AgentOutcome::new(test_command.as_ref().map(|c| c.join(" ")));
 
-        // The failing test usually points at the bug; a passing baseline means the issue asks for new behaviour.
-        let mut failure = String::new();
-        if let Some(command) = &test_command {
-            let baseline = self.run_tests(workdir, command).await?;
-            on_event(AgentEvent::BaselineTests { passed: baseline.passed });
-            if !baseline.passed {
-                failure = compact_failure(&baseline.output, 1200);
+        let base = match &test_command {
+            Some(command) => {
+                on_event(AgentEvent::Running {
+                    what: format!("the tests before any change (`{}`)", command.join(" ")),
+                });
+                let run = self.run_tests(workdir, command, &[]).await?;
+                on_event(AgentEvent::BaselineTests { passed: run.passed, seconds: run.seconds });
+                outcome.base_passed = Some(run.passed);
+                Some(run.suite)
             }
-        }
-
+            None => None,
+        };
+        // The failing test usually points at the bug; a passing baseline means the issue asks for new behaviour.
+        let failure = base.as_ref().filter(|b| !b.passed).map(|b| compact_failure(&b.output, 1200)).unwrap_or_default();
         let issue_text =
             truncate_chars(&format!("{}\n\n{}", task.title.trim(), task.body.trim()), self.settings.max_issue_chars);
-        let issue_words = words(&issue_text);
-        let mut ranked: Vec<&RepoFile> = files.iter().collect();
-        ranked.sort_by_key(|f| std::cmp::Reverse(relevance(f, &issue_words, &failure)));
+
+        let ranked = context::rank(&files, &issue_text, &failure);
         let chosen = self.choose_files(&ranked, &issue_text, &failure, &mut outcome, on_event).await?;
         on_event(AgentEvent::FilesChosen(chosen.clone()));
         let map_files: Vec<&RepoFile> = ranked.iter().copied().filter(|f| !chosen.contains(&f.path)).collect();
         let map = repo_map(&map_files, self.settings.repo_map_tokens);
         on_event(AgentEvent::RepoMapped { files: files.len(), tokens: LlmClient::estimate_tokens(&map) });
+        let shown = current_contents(workdir, &chosen);
 
-        // Most issues ask for behaviour the suite does not test yet; a check that fails now stands in for the
-        // failing test the loop needs. The guard removes the file however the attempt ends.
-        let mut check: Option<(ReproCheck, InstalledCheck)> = None;
-        let mut check_output = String::new();
-        if self.settings.reproduction_check
-            && let Some(language) = CheckLanguage::detect(workdir, &chosen)
-            && let Some((written, installed, output)) =
-                self.write_check(workdir, language, &issue_text, &chosen, &map, &mut outcome, on_event).await?
-        {
-            check = Some((written, installed));
-            check_output = output;
+        let layout = Layout::detect(workdir, &files, pytest);
+        let mut search = Search {
+            workdir,
+            files: &files,
+            issue_text: &issue_text,
+            prefix: String::new(),
+            shown,
+            base,
+            test_command,
+            layout,
+            reproductions: Vec::new(),
+        };
+        // A suite that fails on the base already holds the fail-to-pass test, and its output is in every prompt:
+        // reproduction tests would cost two model calls (about a minute on a CPU) to say the same.
+        let base_red = search.base.as_ref().is_some_and(|b| !b.passed && !b.empty);
+        if let (Some(layout), false) = (search.layout.clone(), base_red) {
+            search.reproductions =
+                self.reproduce(&search, &layout, task.issue_number, &map, started, &mut outcome, on_event).await?;
         }
-        let check_path = check.as_ref().map(|(c, _)| c.language.path());
+        outcome.reproduction_tests = search.reproductions.len();
+        search.prefix = candidate_prefix(&search, &map, &failure);
 
-        let mut seen_edit_sets: HashSet<Vec<Edit>> = HashSet::new();
-        let mut feedback = String::new();
-        let mut last_problem = String::from("the model's reply contained no edit");
-        let mut any_edit_applied = false;
-        let mut unproductive_rounds = 0u32;
-        let mut seen_states: HashSet<Vec<(String, String)>> = HashSet::from([current_contents(workdir, &chosen)]);
-        let mut seen_prompts: HashSet<String> = HashSet::new();
-        for round in 1..=self.settings.max_rounds {
-            outcome.rounds = round;
-            let shown = current_contents(workdir, &chosen);
-            let shown_tokens: u32 = shown.iter().map(|(_, text)| LlmClient::estimate_tokens(text)).sum();
-            let format = if any_edit_applied
-                && self.settings.edit_format == EditFormat::ChangeTo
-                && shown_tokens <= WHOLE_FILE_RETRY_TOKENS
-            {
-                EditFormat::WholeFile
-            } else {
-                self.settings.edit_format
-            };
-            let prompt = build_prompt(&PromptParts {
-                issue: &issue_text,
-                failure: &failure,
-                files: &shown,
-                map: &map,
-                check: check.as_ref().map(|(c, _)| (c.code.as_str(), check_output.as_str())),
-                feedback: &feedback,
-                format,
-            });
-            if self.settings.temperature == 0.0 && !seen_prompts.insert(prompt.clone()) {
-                // Greedy decoding answers the same request the same way: asking again only costs time.
-                last_problem =
-                    format!("the round-{round} request repeats an earlier one word for word ({last_problem})");
-                on_event(AgentEvent::EditRejected { round, reason: last_problem.clone() });
-                break;
-            }
-            let reply = self.ask(round, "edit", prompt, self.settings.temperature, &mut outcome, on_event).await?;
-            let edits = parse_edits(&reply, &shown);
-            if edits.is_empty() {
-                last_problem = "the reply contained no edit in either format".into();
-                on_event(AgentEvent::EditRejected { round, reason: last_problem.clone() });
-                feedback = "Your last reply had no file. Give the changed code after the file's path.".into();
-                unproductive_rounds += 1;
-                if unproductive_rounds >= STALL_ROUNDS {
-                    break;
-                }
-                continue;
-            }
-            if !seen_edit_sets.insert(edits.clone()) {
-                // The same edit again will fail the same way: stop instead of looping.
-                on_event(AgentEvent::EditRejected { round, reason: "the model repeated an earlier edit".into() });
-                last_problem = "the model repeated an earlier edit".into();
-                break;
-            }
-            let mut applied = Vec::new();
-            let mut problems = Vec::new();
-            for edit in &edits {
-                let edit = resolve_path(edit, &files, &shown);
-                let refusal = if check_path == Some(edit.path()) {
-                    Some(format!("{}: the check states what the issue expects, so it is not edited", edit.path()))
-                } else {
-                    protects_tests(&edit, &files, &issue_text, workdir)
-                };
-                if let Some(reason) = refusal {
-                    on_event(AgentEvent::EditRejected { round, reason: reason.clone() });
-                    problems.push(reason);
-                    continue;
-                }
-                let before = std::fs::read_to_string(workdir.join(edit.path())).ok();
-                match apply_edit(workdir, &edit) {
-                    Ok(path) => {
-                        // A file rewritten to what it was, give or take trailing whitespace, is not a change.
-                        let after = std::fs::read_to_string(workdir.join(&path)).ok();
-                        if after.as_deref().map(normalized) != before.as_deref().map(normalized) {
-                            applied.push(path);
-                        }
-                    }
-                    Err(rejection) => {
-                        let reason = format!("{}: {}", rejection.path, rejection.reason);
-                        on_event(AgentEvent::EditRejected { round, reason: reason.clone() });
-                        problems.push(reason);
-                    }
-                }
-            }
-            if applied.is_empty() {
-                if problems.is_empty() {
-                    let echo = "the edits left every file as it was".to_owned();
-                    on_event(AgentEvent::EditRejected { round, reason: echo.clone() });
-                    problems.push(echo);
-                }
-                last_problem = problems.join("; ");
-                feedback = format!(
-                    "Your last reply changed nothing ({last_problem}). Find the line that causes the issue and change it."
-                );
-                unproductive_rounds += 1;
-                if unproductive_rounds >= STALL_ROUNDS {
-                    // A small model that twice in a row writes nothing usable rarely recovers; stop and let the
-                    // queue's retry start afresh.
-                    last_problem = format!("stalled: {STALL_ROUNDS} rounds in a row without a change ({last_problem})");
-                    on_event(AgentEvent::EditRejected { round, reason: last_problem.clone() });
-                    break;
-                }
-                continue;
-            }
-            unproductive_rounds = 0;
-            if !seen_states.insert(current_contents(workdir, &chosen)) {
-                // The code went back to a version already tested: the loop would cycle.
-                last_problem = "the edit brought the code back to a version already tried".into();
-                on_event(AgentEvent::EditRejected { round, reason: last_problem.clone() });
-                break;
-            }
-            any_edit_applied = true;
-            applied.dedup();
-            on_event(AgentEvent::EditsApplied { round, files: applied.clone() });
-            for path in applied {
-                if !outcome.changed_files.contains(&path) {
-                    outcome.changed_files.push(path);
-                }
-            }
-            if test_command.is_none() && check.is_none() {
-                break;
-            }
-
-            let mut all_passed = true;
-            if let Some(command) = &test_command {
-                let run = self.run_tests(workdir, command).await?;
-                on_event(AgentEvent::TestsRan { round, passed: run.passed });
-                outcome.tests_ran = !run.empty;
-                outcome.tests_passed = run.passed && !run.empty;
-                outcome.test_output_tail = compact_failure(&run.output, 1500);
-                if run.empty {
-                    outcome.verification = Verification::NotRun { reason: "the test command found no tests".into() };
-                } else if run.passed {
-                    outcome.verification = Verification::Passed;
-                    failure.clear();
-                } else {
-                    outcome.verification = Verification::Failed;
-                    failure = compact_failure(&run.output, 1200);
-                    all_passed = false;
-                }
-            }
-            if let Some((written, _)) = &check {
-                let run = self.run_tests(workdir, &written.language.command()).await?;
-                on_event(AgentEvent::CheckRan { round, passed: run.passed });
-                outcome.check_passed = Some(run.passed);
-                if run.passed {
-                    check_output.clear();
-                } else {
-                    check_output = compact_failure(&run.output, 1000);
-                    all_passed = false;
-                    // Green tests with a red check are not a verified fix: the issue's own example still fails.
-                    if outcome.verification == Verification::Passed {
-                        outcome.verification = Verification::Failed;
-                        outcome.test_output_tail = format!("the reproduction check still fails:\n{check_output}");
-                    }
-                }
-            }
-            if all_passed {
-                break;
-            }
-            feedback = format!(
-                "Your edit was applied{} but {} still fail{} (output above). Fix the code again.",
-                if problems.is_empty() { String::new() } else { format!(" partly ({})", problems.join("; ")) },
-                if failure.is_empty() { "the check" } else { "the tests" },
-                if failure.is_empty() { "s" } else { "" },
-            );
-        }
-        if !any_edit_applied {
-            return Err(AgentError::NoUsableEdit { rounds: outcome.rounds, last_problem });
-        }
+        let evaluated = self.search(&search, started, &mut outcome, on_event).await?;
+        self.conclude(&search, evaluated, &mut outcome, on_event).await?;
         outcome.summary = summary(&outcome);
         Ok(outcome)
     }
 
-    /// Files to show in full: the most relevant that fit the budget; if even the best does not fit, the model
-    /// picks from the map.
-    async fn choose_files(
-        &self,
-        ranked: &[&RepoFile],
-        issue_text: &str,
-        failure: &str,
-        outcome: &mut AgentOutcome,
-        on_event: &mut (dyn FnMut(AgentEvent) + Send),
-    ) -> Result<Vec<String>, AgentError> {
-        let budget = self.settings.context_file_tokens;
-        let mut chosen = Vec::new();
-        let mut used = 0u32;
-        // Prose files only earn their tokens when the issue names them.
-        let is_prose = |f: &RepoFile| {
-            [".md", ".txt", ".rst", ".cfg"].iter().any(|ext| f.path.ends_with(ext)) && !issue_text.contains(&f.path)
-        };
-        // A small model given passing tests tends to echo them back; show a test only when it is failing or the
-        // issue is about tests.
-        let wanted_test =
-            |f: &RepoFile| !f.is_test || failure.contains(&f.path) || issue_text.to_lowercase().contains("test");
-        for file in ranked.iter().filter(|f| !f.content.trim().is_empty() && !is_prose(f) && wanted_test(f)) {
-            if used + file.tokens() <= budget && chosen.len() < 3 {
-                used += file.tokens();
-                chosen.push(file.path.clone());
-            }
-        }
-        let best_fits = ranked.first().is_none_or(|f| f.tokens() <= budget);
-        if best_fits && !chosen.is_empty() {
-            return Ok(chosen);
-        }
-        let map = repo_map(ranked, self.settings.repo_map_tokens * 2);
-        let prompt = format!(
-            "Issue:\n<issue>\n{issue_text}\n</issue>\n\nRepository files:\n{map}\nWhich files must change to fix the \
-             issue? Reply with at most 2 paths, one per line, nothing else."
-        );
-        let reply = self.ask(0, "choose files", prompt, self.settings.temperature, outcome, on_event).await?;
-        let named: Vec<String> = reply
-            .lines()
-            .filter_map(edits::path_in_line)
-            .filter(|p| ranked.iter().any(|f| f.path == *p))
-            .take(2)
-            .collect();
-        Ok(if named.is_empty() { chosen } else { named })
-    }
-
-    /// Asks for a reproduction check and keeps it only when it runs and fails before any change.
     #[allow(clippy::too_many_arguments)]
-    async fn write_check(
-        &self,
-        workdir: &Path,
-        language: CheckLanguage,
-        issue_text: &str,
-        chosen: &[String],
-        map: &str,
-        outcome: &mut AgentOutcome,
-        on_event: &mut (dyn FnMut(AgentEvent) + Send),
-    ) -> Result<Option<(ReproCheck, InstalledCheck, String)>, AgentError> {
-        let shown = current_contents(workdir, chosen);
-        let prompt = build_check_prompt(issue_text, &shown, map, language);
-        let reply = self.ask(0, "write check", prompt, self.settings.temperature, outcome, on_event).await?;
-        let Some(check) = ReproCheck::from_reply(language, &reply) else {
-            on_event(AgentEvent::CheckDropped { reason: "the reply held no script with an assertion".into() });
-            return Ok(None);
-        };
-        let installed = match check.install(workdir) {
-            Ok(installed) => installed,
-            Err(e) => {
-                on_event(AgentEvent::CheckDropped { reason: format!("could not write the check: {e}") });
-                return Ok(None);
-            }
-        };
-        let run = self.run_tests(workdir, &language.command()).await?;
-        if let Some(reason) = check.baseline_problem(run.passed, &run.output) {
-            on_event(AgentEvent::CheckDropped { reason });
-            return Ok(None);
-        }
-        on_event(AgentEvent::CheckWritten { language: language.name(), lines: check.code.lines().count() });
-        Ok(Some((check, installed, compact_failure(&run.output, 1000))))
-    }
-
     async fn ask(
         &self,
-        round: u32,
-        purpose: &'static str,
+        call: Call,
         prompt: String,
-        temperature: f32,
         outcome: &mut AgentOutcome,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<String, AgentError> {
+        let Call { round, purpose, temperature, seed, max_tokens } = call;
         let messages = vec![ChatMessage::system(SYSTEM_PROMPT), ChatMessage::user(prompt.clone())];
         let estimate = messages.iter().map(|m| LlmClient::estimate_tokens(&m.content)).sum();
         if self.settings.stop_calls.as_ref().is_some_and(|stop| stop.load(std::sync::atomic::Ordering::SeqCst)) {
@@ -628,11 +493,11 @@ impl<'a> Agent<'a> {
         let request = ChatRequest {
             messages,
             temperature,
-            max_tokens: Some(self.settings.max_output_tokens),
+            max_tokens: Some(max_tokens.min(self.settings.max_output_tokens)),
             // A small model sometimes goes on to echo the prompt's own scaffolding; every token of that costs
             // about 50 ms on a CPU.
             stop: ECHO_STOPS.iter().map(|s| s.to_string()).collect(),
-            seed: Some(42),
+            seed: Some(seed),
         };
         let response = self.llm.chat(&request).await?;
         outcome.llm_calls += 1;
@@ -649,26 +514,53 @@ impl<'a> Agent<'a> {
             cached_prompt_tokens: response.usage.cached_prompt_tokens,
             cost_usd: response.usage.cost_usd,
         });
-        tracing::debug!(target: "codingworker::transcript", round, role = "assistant", "{}", response.content);
-        outcome.transcript.push(TranscriptEntry { round, role: "assistant", text: response.content.clone() });
+        // A reply can be megabytes (a hostile issue asks for it); the log and the record keep its head.
+        let logged = truncate_chars(&response.content, MAX_LOGGED_REPLY_CHARS);
+        tracing::debug!(target: "codingworker::transcript", round, role = "assistant", "{logged}");
+        outcome.transcript.push(TranscriptEntry { round, role: "assistant", text: logged });
         Ok(response.content)
     }
 
-    async fn run_tests(&self, workdir: &Path, command: &[String]) -> Result<TestRun, AgentError> {
-        Ok(run_tests(self.executor, workdir, command, self.settings.test_timeout).await?)
+    async fn run_tests(
+        &self,
+        workdir: &Path,
+        command: &[String],
+        env: &[(String, String)],
+    ) -> Result<TestRun, AgentError> {
+        Ok(run_tests(self.executor, workdir, command, env, self.settings.test_timeout).await?)
     }
+}
+
+/// One model call's settings.
+struct Call {
+    /// 0 for set-up calls, else the candidate's number.
+    round: u32,
+    purpose: &'static str,
+    temperature: f32,
+    seed: u64,
+    /// Capped by `max_output_tokens`.
+    max_tokens: u32,
+}
+
+/// A test run in the agent's terms.
+struct TestRun {
+    suite: SuiteRun,
+    passed: bool,
+    seconds: f64,
 }
 
 async fn run_tests(
     executor: &Executor,
     workdir: &Path,
     command: &[String],
+    env: &[(String, String)],
     timeout: Duration,
 ) -> Result<TestRun, SandboxError> {
     let mut spec = CommandSpec::new(command, workdir.to_path_buf(), timeout);
     // Test caches must not end up in the commit.
     spec.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
     spec.env.push(("CI".into(), "true".into()));
+    spec.env.extend(env.iter().cloned());
     let out: CommandOutput = executor.run(&spec).await?;
     // Paths relative to the repository: the model knows the files by those names, and each absolute prefix
     // costs tokens.
@@ -680,44 +572,98 @@ async fn run_tests(
     }
     // pytest exits 5 and unittest says "Ran 0 tests" when nothing was collected: nothing is verified then.
     let empty = out.exit_code == Some(5) || output.contains("Ran 0 tests") || output.contains("no tests ran");
-    Ok(TestRun { passed: out.success() && !empty, empty, output })
+    let passed = out.success() && !empty;
+    Ok(TestRun {
+        suite: SuiteRun { passed, empty, output, timed_out: out.timed_out },
+        passed,
+        seconds: out.duration.as_secs_f64(),
+    })
 }
 
-/// The repository's test command, with pytest preferred when it is importable where the commands run.
-async fn detect_tests(executor: &Executor, workdir: &Path, files: &[RepoFile]) -> Option<Vec<String>> {
-    let python_tests = files.iter().any(|f| f.is_test && f.path.ends_with(".py"));
+/// The repository's test command, with pytest preferred when it is importable where the commands run; and whether
+/// it is.
+async fn detect_tests(executor: &Executor, workdir: &Path, files: &[RepoFile]) -> (Option<Vec<String>>, bool) {
+    let python = files.iter().any(|f| f.path.ends_with(".py"));
     let mut pytest_available = false;
-    if python_tests {
+    if python {
         let probe: Vec<String> = ["python3", "-c", "import pytest"].map(String::from).to_vec();
         let spec = CommandSpec::new(&probe, workdir.to_path_buf(), Duration::from_secs(60));
         pytest_available = executor.run(&spec).await.is_ok_and(|out| out.success());
     }
-    detect_test_command(workdir, files, pytest_available)
+    (detect_test_command(workdir, files, pytest_available), pytest_available)
 }
 
-/// A change made by another agent (OpenHands), checked the way the built-in agent checks its own: the configured
-/// or detected test command, run by `executor`. Returns the verdict, the command and the output's tail.
-pub async fn verify_change(
+/// The repository's tests on the base commit, before another agent (OpenHands) changes anything: the run the
+/// verdict compares against. `None` when there is no test command.
+pub async fn baseline(
     executor: &Executor,
     workdir: &Path,
     test_command: Option<Vec<String>>,
     timeout: Duration,
-) -> Result<(Verification, Option<String>, String), SandboxError> {
+) -> Result<(Option<Vec<String>>, Option<SuiteRun>), SandboxError> {
     let command = match test_command {
         Some(command) => Some(command),
-        None => detect_tests(executor, workdir, &load_files(workdir)).await,
+        None => detect_tests(executor, workdir, &load_files(workdir)).await.0,
     };
-    let Some(command) = command else {
-        let reason = "no test command was configured or detected".to_owned();
-        return Ok((Verification::NotRun { reason }, None, String::new()));
+    let Some(command) = command else { return Ok((None, None)) };
+    let run = run_tests(executor, workdir, &command, &[], timeout).await?;
+    Ok((Some(command), Some(run.suite)))
+}
+
+/// A change made by another agent (OpenHands), judged the way the built-in agent judges its own: the test command
+/// run by `executor` with the change, against `base` (from [`baseline`]). Without a reproduction test only an
+/// existing test that failed on the base can show a fix. Returns the verdict and the output's tail.
+pub async fn verify_change(
+    executor: &Executor,
+    workdir: &Path,
+    test_command: Option<&[String]>,
+    base: Option<&SuiteRun>,
+    timeout: Duration,
+) -> Result<(Verdict, String), SandboxError> {
+    let Some(command) = test_command else {
+        return Ok((
+            Verdict::TestsNotRun { reason: "no test command was configured or detected".into() },
+            String::new(),
+        ));
     };
-    let run = run_tests(executor, workdir, &command, timeout).await?;
-    let verdict = match (run.passed, run.empty) {
-        (true, _) => Verification::Passed,
-        (false, true) => Verification::NotRun { reason: "the test command collected no tests".into() },
-        (false, false) => Verification::Failed,
-    };
-    Ok((verdict, Some(command.join(" ")), compact_failure(&run.output, 2000)))
+    let run = run_tests(executor, workdir, command, &[], timeout).await?;
+    let verdict = verdict::judge(base, Some(&run.suite), &[]);
+    Ok((verdict, compact_failure(&run.suite.output, 2000)))
+}
+
+/// The file a candidate request names: the first shown file that is not a test (a failing test may be shown too).
+fn first_path(shown: &[(String, String)]) -> &str {
+    shown
+        .iter()
+        .find(|(path, _)| !repo::is_test_path(path))
+        .or(shown.first())
+        .map_or("the file's path", |(path, _)| path.as_str())
+}
+
+/// Everything a candidate prompt holds before its closing request: the code and the map (identical to the
+/// reproduction prompt's start), the failing output, the reproduction tests and how they fail, and the issue.
+fn candidate_prefix(search: &Search<'_>, map: &str, failure: &str) -> String {
+    let mut prompt = code_section(&search.shown, map);
+    if !failure.is_empty() {
+        prompt.push_str(&format!("\nFailing test output:\n```\n{}\n```\n", failure.trim_end()));
+    }
+    // The first test, as the model wrote it and how it fails: the others are run, not shown (each costs prompt).
+    if let Some(test) = search.reproductions.first() {
+        // The assertion and error lines say how it fails; a runner's summary lines do not.
+        let telling = |l: &&str| ["Error", "assert", "!=", "expected", "panicked", "E  "].iter().any(|k| l.contains(k));
+        let mut output: Vec<&str> = test.base_output.lines().filter(telling).collect();
+        if output.is_empty() {
+            output = test.base_output.lines().filter(|l| !l.trim().is_empty()).collect();
+        }
+        prompt.push_str(&format!(
+            "\nA test of the issue, which must pass after your change:\n```\n{}\n```\nIt fails now:\n```\n{}\n```\n",
+            test.assertions.trim(),
+            output[output.len().saturating_sub(4)..].join("\n")
+        ));
+    }
+    prompt.push_str(&issue_section(search.issue_text));
+    prompt.push('\n');
+    prompt
 }
 
 /// Small models copy placeholder directories (`path/to/stats.py`) or drop real ones (`stats.py` for
@@ -770,28 +716,11 @@ fn protects_tests(edit: &Edit, files: &[RepoFile], issue_text: &str, workdir: &P
     Some(format!("{}: tests decide whether the fix works, so they are not edited unless the issue asks", file.path))
 }
 
-/// Text with trailing whitespace removed from every line and from the end.
-fn normalized(text: &str) -> String {
-    text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_owned()
-}
-
 fn current_contents(workdir: &Path, paths: &[String]) -> Vec<(String, String)> {
     paths
         .iter()
         .filter_map(|p| std::fs::read_to_string(workdir.join(p)).ok().map(|content| (p.clone(), content)))
         .collect()
-}
-
-/// What one edit round shows the model.
-struct PromptParts<'p> {
-    issue: &'p str,
-    failure: &'p str,
-    files: &'p [(String, String)],
-    map: &'p str,
-    /// The reproduction check and its latest failing output.
-    check: Option<(&'p str, &'p str)>,
-    feedback: &'p str,
-    format: EditFormat,
 }
 
 /// The code and the map, identical in every call of an attempt until a file changes, so the server's prefix cache
@@ -811,61 +740,30 @@ fn issue_section(issue: &str) -> String {
     format!("\nThe issue to fix (text from a user):\n<issue>\n{issue}\n</issue>\n")
 }
 
-/// The per-round user message. The code comes first and the request last: small models act on what they read
-/// most recently.
-fn build_prompt(parts: &PromptParts<'_>) -> String {
-    let mut prompt = code_section(parts.files, parts.map);
-    if !parts.failure.is_empty() {
-        prompt.push_str(&format!("\nFailing test output:\n```\n{}\n```\n", parts.failure.trim_end()));
-    }
-    if let Some((code, output)) = parts.check {
-        prompt.push_str(&format!(
-            "\nA check of the issue, which must pass after your change:\n```\n{}\n```\n",
-            code.trim_end()
-        ));
-        if !output.trim().is_empty() {
-            prompt.push_str(&format!("It fails now:\n```\n{}\n```\n", output.trim_end()));
-        }
-    }
-    if !parts.feedback.is_empty() {
-        prompt.push_str(&format!("\n{}\n", parts.feedback));
-    }
-    prompt.push_str(&issue_section(parts.issue));
-    let path = parts.files.first().map_or("the file's path", |(path, _)| path.as_str());
-    prompt.push_str(&format!("\n{}", parts.format.request(path)));
-    prompt
-}
-
-/// The request for a reproduction check: the same code prefix as an edit round, then the issue and the ask.
-fn build_check_prompt(issue: &str, files: &[(String, String)], map: &str, language: CheckLanguage) -> String {
-    format!("{}{}\n{}", code_section(files, map), issue_section(issue), language.request())
-}
-
 fn summary(outcome: &AgentOutcome) -> String {
     let files = outcome.changed_files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
     let command = outcome.test_command.as_deref().unwrap_or("tests");
-    let verdict = match (&outcome.verification, outcome.check_passed) {
-        (Verification::Passed, Some(true)) => {
-            format!("the tests pass (`{command}`), and so does a check written from the issue")
+    let verdict = match &outcome.verdict {
+        Verdict::Fixed { by } => format!("fixed: {} failed before the change and pass with it", by.join(", ")),
+        Verdict::NoRegressions => {
+            format!("no regressions: `{command}` passes before and after, but no test shows the issue fixed")
         }
-        (Verification::Passed, _) => format!("the tests pass (`{command}`)"),
-        (Verification::Failed, Some(false)) if outcome.tests_passed => {
-            "the tests pass but a check written from the issue still fails".to_owned()
-        }
-        (Verification::Failed, _) => "the tests still fail".to_owned(),
-        (Verification::NotRun { reason }, Some(true)) => {
-            format!("not verified by the project's tests ({reason}); a check written from the issue passes")
-        }
-        (Verification::NotRun { reason }, _) => format!("not verified: {reason}"),
+        Verdict::TestsFail => "the tests still fail".to_owned(),
+        Verdict::TestsNotRun { reason } => format!("not verified: {reason}"),
     };
-    format!("Changed {files} in {} round(s); {verdict}.", outcome.rounds)
+    let agreement = if outcome.candidates_run > 1 {
+        format!(", chosen from {} candidates run ({} agreeing)", outcome.candidates_run, outcome.agreeing)
+    } else {
+        String::new()
+    };
+    format!("Changed {files}{agreement}; {verdict}.")
 }
 
 fn truncate_chars(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_owned()
     } else {
-        format!("{}\n[issue text cut at {max} characters]", text.chars().take(max).collect::<String>())
+        format!("{}\n[cut at {max} characters]", text.chars().take(max).collect::<String>())
     }
 }
 
@@ -873,13 +771,16 @@ fn truncate_chars(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use codingworker_llm::{LlmConfig, Protocol};
-    use wiremock::matchers::method;
+    use wiremock::matchers::{body_string_contains, method};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     const BUGGY: &str = "def double(x):\n    return x + x + 1\n";
     const TEST: &str = "import unittest\nfrom calc import double\n\nclass T(unittest.TestCase):\n    def test_double(self):\n        self.assertEqual(double(2), 4)\n";
+    const BLIND_TEST: &str = "import unittest\nfrom calc import double\n\nclass T(unittest.TestCase):\n    def test_callable(self):\n        self.assertTrue(callable(double))\n";
     const FIX: &str = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return x + x\n>>>>>>> REPLACE\n";
     const WRONG: &str = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return x * 3\n>>>>>>> REPLACE\n";
+    const BREAKS: &str = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return x +\n>>>>>>> REPLACE\n";
+    const REPRO: &str = "```python\nfrom calc import double\nassert double(2) == 4, double(2)\n```";
 
     fn reply(content: &str) -> ResponseTemplate {
         ResponseTemplate::new(200).set_body_json(serde_json::json!({
@@ -888,21 +789,26 @@ mod tests {
         }))
     }
 
-    fn repo() -> tempfile::TempDir {
+    fn repo_with(test: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("calc.py"), BUGGY).unwrap();
-        std::fs::write(dir.path().join("test_calc.py"), TEST).unwrap();
+        std::fs::write(dir.path().join("test_calc.py"), test).unwrap();
         dir
     }
 
-    async fn run_with(server: &MockServer, dir: &Path) -> (Result<AgentOutcome, AgentError>, Vec<AgentEvent>) {
-        run_with_check(server, dir, false).await
+    fn settings(reproduction_samples: u32, max_candidates: u32) -> AgentSettings {
+        AgentSettings {
+            test_command: Some(vec!["python3".into(), "-m".into(), "unittest".into()]),
+            reproduction_samples,
+            max_candidates,
+            ..AgentSettings::default()
+        }
     }
 
-    async fn run_with_check(
+    async fn run_with(
         server: &MockServer,
         dir: &Path,
-        reproduction_check: bool,
+        settings: AgentSettings,
     ) -> (Result<AgentOutcome, AgentError>, Vec<AgentEvent>) {
         let llm = LlmClient::new(LlmConfig {
             protocol: Protocol::OpenAi,
@@ -912,13 +818,6 @@ mod tests {
         })
         .unwrap();
         let executor = Executor::Host(codingworker_sandbox::HostExecutor::new());
-        let settings = AgentSettings {
-            test_command: Some(vec!["python3".into(), "-m".into(), "unittest".into()]),
-            reproduction_check,
-            // One more than the default, so the tests see the loop stop for its own reasons.
-            max_rounds: 3,
-            ..AgentSettings::default()
-        };
         let agent = Agent::new(&llm, &executor, settings);
         let task =
             AgentTask { issue_number: 1, title: "double() is off by one".into(), body: "double(2) gives 5".into() };
@@ -927,136 +826,151 @@ mod tests {
         (result, events)
     }
 
+    async fn prompts(server: &MockServer) -> Vec<String> {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                body["messages"][1]["content"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
     #[tokio::test]
-    async fn a_good_reply_is_applied_and_verified() {
+    async fn an_existing_test_that_failed_and_now_passes_is_fixed_and_ends_the_search() {
         let server = MockServer::start().await;
         Mock::given(method("POST")).respond_with(reply(FIX)).mount(&server).await;
-        let dir = repo();
-        let (result, events) = run_with(&server, dir.path()).await;
+        let dir = repo_with(TEST);
+        // Reproduction tests are asked for, but a suite red on the base already holds the fail-to-pass test.
+        let (result, events) = run_with(&server, dir.path(), settings(2, 6)).await;
         let outcome = result.unwrap();
-        assert_eq!(outcome.verification, Verification::Passed);
-        assert!(outcome.tests_ran && outcome.tests_passed);
-        assert_eq!((outcome.rounds, outcome.llm_calls, outcome.prompt_tokens), (1, 1, 100));
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["the repository's tests".into()] });
+        assert_eq!((outcome.candidates, outcome.llm_calls, outcome.base_passed), (1, 1, Some(false)));
         assert_eq!(outcome.changed_files, vec!["calc.py"]);
-        assert!(events.iter().any(|e| matches!(e, AgentEvent::BaselineTests { passed: false })));
-        let body = String::from_utf8(server.received_requests().await.unwrap()[0].body.clone()).unwrap();
-        assert!(body.contains("3 != 4") || body.contains("5 != 4"), "the failing test output is in the prompt");
-        assert!(body.contains("return x + x + 1"), "the relevant file is in the prompt");
-        assert!(LlmClient::estimate_tokens(&body) < 900, "prompt stays small: {}", LlmClient::estimate_tokens(&body));
+        assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
+        assert!(events.iter().any(|e| matches!(e, AgentEvent::SearchStopped { .. })));
+        let prompt = &prompts(&server).await[0];
+        assert!(prompt.contains("3 != 4") || prompt.contains("5 != 4"), "the failing test output is in the prompt");
+        assert!(LlmClient::estimate_tokens(prompt) < 900, "prompt stays small: {}", LlmClient::estimate_tokens(prompt));
     }
 
     #[tokio::test]
-    async fn a_wrong_first_edit_gets_test_feedback_and_a_second_round() {
+    async fn green_tests_before_and_after_are_no_regressions_never_fixed() {
         let server = MockServer::start().await;
-        Mock::given(method("POST")).respond_with(reply(WRONG)).up_to_n_times(1).with_priority(1).mount(&server).await;
-        let fix_after = "calc.py\n<<<<<<< SEARCH\n    return x * 3\n=======\n    return x + x\n>>>>>>> REPLACE\n";
-        Mock::given(method("POST")).respond_with(reply(fix_after)).with_priority(2).mount(&server).await;
-        let dir = repo();
-        let outcome = run_with(&server, dir.path()).await.0.unwrap();
-        assert_eq!((outcome.verification, outcome.rounds, outcome.llm_calls), (Verification::Passed, 2, 2));
-        let second = String::from_utf8(server.received_requests().await.unwrap()[1].body.clone()).unwrap();
-        assert!(second.contains("return x * 3"), "the second round shows the file as edited");
-        assert!(second.contains("still fail"));
-        let first = String::from_utf8(server.received_requests().await.unwrap()[0].body.clone()).unwrap();
-        assert!(first.contains("then To:"), "round 1 asks for change-to");
-        assert!(second.contains("the whole fixed file"), "after a failed edit, a short file is asked for whole");
+        Mock::given(method("POST")).respond_with(reply(FIX)).mount(&server).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, _) = run_with(&server, dir.path(), settings(0, 2)).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.verdict, Verdict::NoRegressions);
+        assert!(outcome.summary.contains("no test shows the issue fixed"), "{}", outcome.summary);
     }
 
     #[tokio::test]
-    async fn replies_without_edits_are_an_error_to_retry() {
+    async fn a_reproduction_test_picks_the_right_candidate_and_ships_as_a_regression_test() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(body_string_contains("Write a short Python test"))
+            .respond_with(reply(REPRO))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST")).respond_with(reply(WRONG)).up_to_n_times(1).with_priority(2).mount(&server).await;
+        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(3).mount(&server).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(1, 4)).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        assert_eq!(outcome.regression_test.as_deref(), Some("test_issue_1.py"));
+        assert_eq!(outcome.changed_files, ["calc.py", "test_issue_1.py"]);
+        let shipped = std::fs::read_to_string(dir.path().join("test_issue_1.py")).unwrap();
+        assert!(shipped.contains("class Issue1Test(unittest.TestCase)"), "the repository's framework: {shipped}");
+        assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
+        assert!(events.iter().any(|e| matches!(e, AgentEvent::Reproduction { kept: true, .. })));
+        assert!(
+            events.iter().any(|e| matches!(e, AgentEvent::Candidate { verdict: "tests fail", .. })),
+            "the wrong one ran"
+        );
+        // Every candidate prompt starts with the same bytes (the server's prefix cache), the test and the issue in it.
+        let all = prompts(&server).await;
+        let candidates: Vec<&String> =
+            all.iter().filter(|p| p.contains("Change the code so the issue is fixed")).collect();
+        assert!(candidates.len() >= 2);
+        let cut = |p: &str| p[..p.find("Change the code so the issue is fixed").unwrap()].to_owned();
+        assert!(candidates.iter().all(|p| cut(p) == cut(candidates[0])));
+        assert!(
+            cut(candidates[0]).contains("assert double(2) == 4") && cut(candidates[0]).contains("double(2) gives 5")
+        );
+        let code = cut(candidates[0]).split("\nA test of the issue").next().unwrap().to_owned();
+        assert!(
+            code.contains("return x + x + 1") && all[0].starts_with(&code),
+            "the reproduction prompt shares the code"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reproduction_test_that_passes_already_or_is_broken_is_dropped() {
+        let server = MockServer::start().await;
+        let passing = "```python\nfrom calc import double\nassert double(0) == 1\n```";
+        let broken = "```python\nfrom calcs import double\nassert double(2) == 4\n```";
+        Mock::given(method("POST")).respond_with(reply(passing)).up_to_n_times(1).with_priority(1).mount(&server).await;
+        Mock::given(method("POST")).respond_with(reply(broken)).up_to_n_times(1).with_priority(2).mount(&server).await;
+        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(3).mount(&server).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(2, 2)).await;
+        let outcome = result.unwrap();
+        assert_eq!((outcome.verdict, outcome.reproduction_tests), (Verdict::NoRegressions, 0));
+        let dropped: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::Reproduction { kept: false, detail, .. } => Some(detail.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(dropped[0].contains("passes before any change"), "{dropped:?}");
+        assert!(dropped[1].contains("ModuleNotFoundError"), "{dropped:?}");
+        assert!(!dir.path().join("test_issue_1.py").exists());
+    }
+
+    #[tokio::test]
+    async fn a_candidate_that_breaks_the_suite_loses_to_one_that_does_not() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST")).respond_with(reply(BREAKS)).up_to_n_times(1).with_priority(1).mount(&server).await;
+        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(2).mount(&server).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, _) = run_with(&server, dir.path(), settings(0, 2)).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.verdict, Verdict::NoRegressions);
+        assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
+    }
+
+    #[tokio::test]
+    async fn replies_without_edits_are_an_error_to_retry_and_leave_the_code_alone() {
         let server = MockServer::start().await;
         Mock::given(method("POST")).respond_with(reply("Sure! The bug is in double().")).mount(&server).await;
-        let dir = repo();
-        let err = run_with(&server, dir.path()).await.0.unwrap_err();
-        // Two rounds in a row without an edit is a stall: the third round is not spent.
-        assert!(matches!(err, AgentError::NoUsableEdit { rounds: 2, .. }), "{err}");
-        assert_eq!(server.received_requests().await.unwrap().len(), 2);
+        let dir = repo_with(TEST);
+        let err = run_with(&server, dir.path(), settings(0, 3)).await.0.unwrap_err();
+        assert!(matches!(err, AgentError::NoUsableEdit { candidates: 3, .. }), "{err}");
         assert!(err.is_retryable());
         assert_eq!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap(), BUGGY);
     }
 
     #[tokio::test]
-    async fn a_repeated_edit_stops_the_loop() {
+    async fn an_edit_to_a_test_is_refused() {
         let server = MockServer::start().await;
-        let same = "calc.py\n<<<<<<< SEARCH\ndef double(x):\n=======\ndef double(x):  # unchanged\n>>>>>>> REPLACE\n";
-        Mock::given(method("POST")).respond_with(reply(same)).mount(&server).await;
-        let dir = repo();
-        let outcome = run_with(&server, dir.path()).await.0.unwrap();
-        assert_eq!(outcome.verification, Verification::Failed);
-        assert!(!outcome.tests_passed);
-        // Round 2 repeats round 1's edit, so round 3 never happens.
-        assert_eq!(server.received_requests().await.unwrap().len(), 2);
-    }
-
-    #[tokio::test]
-    async fn an_edit_back_to_an_earlier_version_stops_the_loop() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST")).respond_with(reply(WRONG)).up_to_n_times(1).with_priority(1).mount(&server).await;
-        let undo = "calc.py\n<<<<<<< SEARCH\n    return x * 3\n=======\n    return x + x + 1\n>>>>>>> REPLACE\n";
-        Mock::given(method("POST")).respond_with(reply(undo)).with_priority(2).mount(&server).await;
-        let dir = repo();
-        let (result, events) = run_with(&server, dir.path()).await;
-        assert_eq!(result.unwrap().verification, Verification::Failed);
-        assert_eq!(server.received_requests().await.unwrap().len(), 2, "round 3 would cycle, so it is not spent");
+        let cheat = "test_calc.py\n<<<<<<< SEARCH\n        self.assertEqual(double(2), 4)\n=======\n        self.assertEqual(double(2), 5)\n>>>>>>> REPLACE\n";
+        Mock::given(method("POST")).respond_with(reply(cheat)).mount(&server).await;
+        let dir = repo_with(TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(0, 2)).await;
+        assert!(matches!(result.unwrap_err(), AgentError::NoUsableEdit { .. }));
         assert!(
             events
                 .iter()
-                .any(|e| matches!(e, AgentEvent::EditRejected { reason, .. } if reason.contains("already tried")))
+                .any(|e| matches!(e, AgentEvent::EditRejected { reason, .. } if reason.contains("tests decide")))
         );
-    }
-
-    /// A repository whose own tests do not catch the bug, as with most issues.
-    fn repo_with_blind_tests() -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("calc.py"), BUGGY).unwrap();
-        let test = "import unittest\nfrom calc import double\n\nclass T(unittest.TestCase):\n    def test_callable(self):\n        self.assertTrue(callable(double))\n";
-        std::fs::write(dir.path().join("test_calc.py"), test).unwrap();
-        dir
-    }
-
-    #[tokio::test]
-    async fn a_failing_reproduction_check_drives_the_rounds_and_is_never_left_behind() {
-        let server = MockServer::start().await;
-        let check = "```python\nfrom calc import double\nassert double(2) == 4, double(2)\n```";
-        Mock::given(method("POST")).respond_with(reply(check)).up_to_n_times(1).with_priority(1).mount(&server).await;
-        Mock::given(method("POST")).respond_with(reply(WRONG)).up_to_n_times(1).with_priority(2).mount(&server).await;
-        let fix_after = "calc.py\n<<<<<<< SEARCH\n    return x * 3\n=======\n    return x + x\n>>>>>>> REPLACE\n";
-        Mock::given(method("POST")).respond_with(reply(fix_after)).with_priority(3).mount(&server).await;
-        let dir = repo_with_blind_tests();
-        let (result, events) = run_with_check(&server, dir.path(), true).await;
-        let outcome = result.unwrap();
-        // The suite passed after the wrong edit too; only the check caught it.
-        assert_eq!(
-            (outcome.verification, outcome.check_passed, outcome.llm_calls),
-            (Verification::Passed, Some(true), 3)
-        );
-        assert!(events.iter().any(|e| matches!(e, AgentEvent::CheckWritten { language: "Python", .. })));
-        assert!(events.iter().any(|e| matches!(e, AgentEvent::CheckRan { round: 1, passed: false })));
-        let requests = server.received_requests().await.unwrap();
-        let first_edit = String::from_utf8(requests[1].body.clone()).unwrap();
-        assert!(first_edit.contains("assert double(2) == 4") && first_edit.contains("It fails now"));
-        let second_edit = String::from_utf8(requests[2].body.clone()).unwrap();
-        assert!(second_edit.contains("AssertionError: 6"), "the check's failure after the wrong edit is shown");
-        assert!(second_edit.contains("File \\\".codingworker_check.py\\\""), "paths are relative: {second_edit}");
-        assert!(!dir.path().join(".codingworker_check.py").exists());
-        assert!(outcome.summary.contains("a check written from the issue"), "{}", outcome.summary);
-    }
-
-    #[tokio::test]
-    async fn a_check_that_already_passes_is_dropped() {
-        let server = MockServer::start().await;
-        let check = "```python\nfrom calc import double\nassert double(0) == 1\n```";
-        Mock::given(method("POST")).respond_with(reply(check)).up_to_n_times(1).with_priority(1).mount(&server).await;
-        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(2).mount(&server).await;
-        let dir = repo_with_blind_tests();
-        let (result, events) = run_with_check(&server, dir.path(), true).await;
-        let outcome = result.unwrap();
-        assert_eq!((outcome.verification, outcome.check_passed), (Verification::Passed, None));
-        assert!(
-            events.iter().any(|e| matches!(e, AgentEvent::CheckDropped { reason } if reason.contains("passes before")))
-        );
-        let edit = String::from_utf8(server.received_requests().await.unwrap()[1].body.clone()).unwrap();
-        assert!(!edit.contains("double(0) == 1"), "a dropped check is not shown");
+        assert_eq!(std::fs::read_to_string(dir.path().join("test_calc.py")).unwrap(), TEST);
     }
 
     fn file(path: &str, content: &str) -> RepoFile {
@@ -1092,7 +1006,7 @@ mod tests {
 
     #[test]
     fn tests_are_protected_unless_the_issue_is_about_them() {
-        let dir = repo();
+        let dir = repo_with(TEST);
         let files = load_files(dir.path());
         let change = Edit::WholeFile { path: "test_calc.py".into(), content: "changed\n".into() };
         let same = Edit::WholeFile { path: "test_calc.py".into(), content: TEST.into() };

@@ -53,13 +53,21 @@ pub fn load_files(root: &Path) -> Vec<RepoFile> {
             if content.contains('\0') {
                 return None;
             }
-            let signatures = signatures(&path, &content);
-            let is_test = is_test_path(&path);
-            Some(RepoFile { path, content, signatures, is_test })
+            Some(load_one(&path, &content))
         })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
+}
+
+/// A file's record from its path and text.
+pub fn load_one(path: &str, content: &str) -> RepoFile {
+    RepoFile {
+        path: path.to_owned(),
+        content: content.to_owned(),
+        signatures: signatures(path, content),
+        is_test: is_test_path(path),
+    }
 }
 
 fn walk(root: &Path) -> Vec<String> {

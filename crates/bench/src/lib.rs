@@ -1,6 +1,7 @@
 //! The benchmark: a suite of issues, each run through the real pipeline (queue, worker, agent, git) and judged
 //! by hidden tests the agent never sees, optionally beside aider on the same model server in the same run.
 
+pub mod claims;
 pub mod report;
 
 use std::path::{Path, PathBuf};
@@ -66,7 +67,8 @@ pub fn load_suite(suite: &Path, filter: Option<&str>) -> Result<Vec<BenchTask>, 
     for entry in entries.flatten() {
         let dir = entry.path();
         let id = entry.file_name().to_string_lossy().into_owned();
-        if !dir.join("task.toml").exists() || filter.is_some_and(|f| !id.contains(f)) {
+        if !dir.join("task.toml").exists() || filter.is_some_and(|f| !f.split(',').any(|part| id.contains(part.trim())))
+        {
             continue;
         }
         let task_error = |reason: String| BenchError::Suite { path: dir.display().to_string(), reason };
@@ -239,9 +241,11 @@ pub async fn run_builtin(
         prompt_tokens: detail.attempts.iter().map(|a| a.prompt_tokens).sum(),
         completion_tokens: detail.attempts.iter().map(|a| a.completion_tokens).sum(),
         cached_prompt_tokens: detail.attempts.iter().filter_map(|a| a.cached_prompt_tokens).reduce(|a, b| a + b),
-        rounds: rounds(&detail),
+        rounds: candidates(&detail),
         failure: None,
         detail: String::new(),
+        verdict: detail.attempts.iter().rev().find_map(|a| a.verdict.clone()),
+        patch: None,
     };
     if timed_out {
         result.failure = Some(Failure::Timeout);
@@ -255,6 +259,9 @@ pub async fn run_builtin(
     };
     let checkout = work.join("check");
     git(work, &["clone", "--quiet", "--branch", &pr.head_branch, "remote.git", "check"])?;
+    // Before the hidden tests are copied in: the change as pushed, so a `fixed` claim can be re-checked later.
+    let base = git(&checkout, &["rev-list", "--max-parents=0", "HEAD"])?;
+    result.patch = Some(git(&checkout, &["diff", "--binary", base.trim(), "HEAD"])?);
     let (passed, output) = judge(task, &checkout, Duration::from_secs(300)).await?;
     result.solved = passed;
     if !passed {
@@ -264,13 +271,13 @@ pub async fn run_builtin(
     Ok(result)
 }
 
-/// The highest round the agent reached, from its `model_replied` events ("round N: ...").
-fn rounds(detail: &TaskDetail) -> u32 {
+/// Candidates the agent asked for, from its `model_replied` events ("candidate N: ...").
+fn candidates(detail: &TaskDetail) -> u32 {
     detail
         .events
         .iter()
         .filter(|e| e.kind == "model_replied")
-        .filter_map(|e| e.detail.strip_prefix("round ")?.split(':').next()?.parse::<u32>().ok())
+        .filter_map(|e| e.detail.strip_prefix("candidate ")?.split(':').next()?.parse::<u32>().ok())
         .max()
         .unwrap_or(0)
 }
@@ -281,9 +288,7 @@ fn classify(detail: &TaskDetail) -> Failure {
     let last_error = detail.task.last_error.clone().unwrap_or_default();
     if last_error.contains("time budget") {
         Failure::Timeout
-    } else if ["repeated an earlier edit", "already tried", "stalled"].iter().any(|t| has("edit_rejected", t)) {
-        Failure::Loop
-    } else if detail.events.iter().any(|e| e.kind == "edits_applied") {
+    } else if detail.events.iter().any(|e| e.kind == "candidate") {
         Failure::TestsFailed
     } else if detail.events.iter().any(|e| e.kind == "edit_rejected" && !e.detail.contains("no edit")) {
         Failure::MalformedEdit
@@ -379,6 +384,9 @@ pub async fn run_aider(
         rounds: llm_calls.min(1),
         failure: None,
         detail: String::new(),
+        // aider claims no verdict: its edits are not judged by the tests it ran.
+        verdict: None,
+        patch: None,
     };
     if out.timed_out {
         result.failure = Some(Failure::Timeout);
@@ -470,6 +478,69 @@ mod tests {
             }
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// Every stored bench result whose verdict is `fixed` holds a test that fails on the base commit and passes on
+    /// the head: the claim is re-checked from the committed patch, on every CI run.
+    #[tokio::test]
+    async fn every_stored_fixed_verdict_holds_a_fail_to_pass_test() {
+        let tasks = load_suite(&suite_root(), None).unwrap();
+        let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/results");
+        let (mut checked, mut problems) = (Vec::new(), Vec::new());
+        for entry in std::fs::read_dir(&results).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") || path.to_string_lossy().contains("soak") {
+                continue;
+            }
+            let report: RunReport = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for result in report.results.iter().filter(|r| r.verdict.as_deref() == Some("fixed")) {
+                let patch = result
+                    .patch
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{}: a fixed verdict without its patch", result.task));
+                let task = tasks.iter().find(|t| t.id == result.task).unwrap();
+                let work = tempfile::tempdir().unwrap();
+                match claims::check_fixed_claim(task, patch, work.path()).await {
+                    Ok(()) => checked.push(format!("{}: {}", path.file_name().unwrap().to_string_lossy(), result.task)),
+                    Err(problem) => problems.push(problem),
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        assert!(!checked.is_empty(), "no stored result with a fixed verdict to re-check");
+        eprintln!("fixed claims re-checked: {}", checked.join(", "));
+    }
+
+    /// The checker itself: a patch whose test fails before and passes after holds; a patch whose test already
+    /// passes on the base, or still fails with the change, does not.
+    #[tokio::test]
+    async fn the_claim_check_tells_a_fail_to_pass_test_from_one_that_proves_nothing() {
+        let task = load_suite(&suite_root(), Some("01-slugify")).unwrap().remove(0);
+        let work = tempfile::tempdir().unwrap();
+        let repo = work.path().join("repo");
+        copy_tree(&task.dir.join("repo"), &repo).unwrap();
+        git(&repo, &["init", "--quiet"]).unwrap();
+        git(&repo, &["add", "--all"]).unwrap();
+        git(&repo, &["commit", "--quiet", "-m", "base"]).unwrap();
+        let test =
+            "from slug import slugify\n\n\ndef test_issue_1():\n    assert slugify('Hello World') == 'hello-world'\n";
+        std::fs::write(repo.join("test_issue_1.py"), test).unwrap();
+        git(&repo, &["add", "--all"]).unwrap();
+        let only_test = git(&repo, &["diff", "--cached"]).unwrap();
+        copy_tree(&task.dir.join("reference"), &repo).unwrap();
+        git(&repo, &["add", "--all"]).unwrap();
+        let fixed = git(&repo, &["diff", "--cached"]).unwrap();
+        let check = |patch: String, name: &str| {
+            let dir = work.path().join(name);
+            let task = &task;
+            async move { claims::check_fixed_claim(task, &patch, &dir).await }
+        };
+        check(fixed.clone(), "a").await.unwrap();
+        let unfixed = check(only_test, "b").await.unwrap_err();
+        assert!(unfixed.contains("fails with the change"), "{unfixed}");
+        let vacuous = fixed.replace("'hello-world'", "slugify('Hello World')");
+        assert!(check(vacuous, "c").await.unwrap_err().contains("passes on the base commit"));
+        assert_eq!(claims::patch_files(&fixed), ["slug.py", "test_issue_1.py"]);
     }
 
     #[test]

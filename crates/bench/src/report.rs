@@ -47,16 +47,29 @@ pub struct TaskResult {
     pub completion_tokens: u64,
     /// Prompt tokens the server reported as served from its cache, when it reports them.
     pub cached_prompt_tokens: Option<u64>,
+    /// Candidate changes asked for (codingworker) or edit rounds (aider).
     pub rounds: u32,
     pub failure: Option<Failure>,
     /// A line on what happened, for the table.
     pub detail: String,
+    /// What the agent claimed: codingworker's verdict key (`fixed`, `no_regressions`, `tests_fail`,
+    /// `tests_not_run`); `None` when it published nothing, or for an agent that claims nothing (aider).
+    #[serde(default)]
+    pub verdict: Option<String>,
+    /// The pushed branch's change against the base commit (`git diff`), kept so the claim can be re-checked.
+    #[serde(default)]
+    pub patch: Option<String>,
 }
 
 impl TaskResult {
     /// Completion tokens per second of wall time: how fast the whole attempt produced output.
     pub fn tokens_per_sec(&self) -> f64 {
         if self.wall_secs > 0.0 { self.completion_tokens as f64 / self.wall_secs } else { 0.0 }
+    }
+
+    /// A wrong claim: the verdict says `fixed` but the hidden tests fail.
+    pub fn false_fixed(&self) -> bool {
+        self.verdict.as_deref() == Some("fixed") && !self.solved
     }
 }
 
@@ -69,6 +82,9 @@ pub struct RunReport {
     pub temperature: f32,
     pub suite: String,
     pub results: Vec<TaskResult>,
+    /// Per agent, written with the results (recomputed from them on reading).
+    #[serde(default)]
+    pub summaries: Vec<AgentSummary>,
 }
 
 /// Totals for one agent.
@@ -77,8 +93,20 @@ pub struct AgentSummary {
     pub agent: String,
     pub tasks: usize,
     pub solved: usize,
+    /// Solved / tasks, 0-1.
     pub solve_rate: f64,
+    /// Tasks whose verdict was `fixed` while the hidden tests fail: wrong claims. 0 for an agent without verdicts.
+    #[serde(default)]
+    pub false_fixed: usize,
+    /// Tasks with a `fixed` verdict, and their share of the tasks (0-1).
+    #[serde(default)]
+    pub fixed_verdicts: usize,
+    #[serde(default)]
+    pub fixed_share: f64,
     pub median_wall_secs: f64,
+    /// 90th percentile of wall time per task (nearest rank).
+    #[serde(default)]
+    pub p90_wall_secs: f64,
     pub total_wall_secs: f64,
     pub llm_calls: u32,
     pub prompt_tokens: u64,
@@ -105,12 +133,18 @@ impl RunReport {
         let mut walls: Vec<f64> = results.iter().map(|r| r.wall_secs).collect();
         walls.sort_by(f64::total_cmp);
         let prompt_tokens: u64 = results.iter().map(|r| r.prompt_tokens).sum();
+        let share = |n: usize| if results.is_empty() { 0.0 } else { n as f64 / results.len() as f64 };
+        let fixed_verdicts = results.iter().filter(|r| r.verdict.as_deref() == Some("fixed")).count();
         AgentSummary {
             agent: agent.to_owned(),
             tasks: results.len(),
             solved,
-            solve_rate: if results.is_empty() { 0.0 } else { solved as f64 / results.len() as f64 },
+            solve_rate: share(solved),
+            false_fixed: results.iter().filter(|r| r.false_fixed()).count(),
+            fixed_verdicts,
+            fixed_share: share(fixed_verdicts),
             median_wall_secs: median(&walls),
+            p90_wall_secs: percentile(&walls, 0.9),
             total_wall_secs: walls.iter().sum(),
             llm_calls: results.iter().map(|r| r.llm_calls).sum(),
             prompt_tokens,
@@ -127,17 +161,25 @@ impl RunReport {
         );
         out.push_str(&summary_table(&self.agents().iter().map(|a| self.summary(a)).collect::<Vec<_>>()));
         out.push_str(
-            "\n| task | difficulty | agent | solved | wall s | LLM calls | prompt tok | cached prompt tok | \
-             completion tok | tok/s | rounds | why not |\n",
+            "\n| task | difficulty | agent | verdict | solved (hidden tests) | right | wall s | LLM calls | prompt tok | \
+             cached prompt tok | completion tok | tok/s | candidates / rounds | why not |\n",
         );
-        out.push_str("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        out.push_str("|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for r in &self.results {
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {:.1} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {:.1} | {} | {} |\n",
                 r.task,
                 r.difficulty,
                 r.agent,
+                r.verdict.as_deref().map_or("-".to_owned(), |v| v.replace('_', " ")),
                 if r.solved { "yes" } else { "no" },
+                // Whether the claim held: a `fixed` verdict needs the hidden tests to pass.
+                match (r.verdict.as_deref(), r.solved) {
+                    (Some("fixed"), true) => "yes",
+                    (Some("fixed"), false) => "**no: false fixed**",
+                    (Some(_), _) => "yes",
+                    (None, _) => "-",
+                },
                 r.wall_secs,
                 r.llm_calls,
                 r.prompt_tokens,
@@ -155,17 +197,21 @@ impl RunReport {
 
 fn summary_table(summaries: &[AgentSummary]) -> String {
     let mut out = String::from(
-        "| agent | solved | solve rate | median wall s | total wall s | LLM calls | prompt tok | completion tok | prompt tok / solved |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| agent | solved | solve rate | false fixed | fixed verdicts | median wall s | p90 wall s | total wall s | LLM calls | prompt tok | completion tok | prompt tok / solved |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for s in summaries {
         out.push_str(&format!(
-            "| {} | {}/{} | {:.0}% | {:.1} | {:.0} | {} | {} | {} | {} |\n",
+            "| {} | {}/{} | {:.0}% | {} | {} ({:.0}%) | {:.1} | {:.1} | {:.0} | {} | {} | {} | {} |\n",
             s.agent,
             s.solved,
             s.tasks,
             s.solve_rate * 100.0,
+            s.false_fixed,
+            s.fixed_verdicts,
+            s.fixed_share * 100.0,
             s.median_wall_secs,
+            s.p90_wall_secs,
             s.total_wall_secs,
             s.llm_calls,
             s.prompt_tokens,
@@ -214,6 +260,15 @@ fn one_line(text: &str, max: usize) -> String {
     if line.chars().count() > max { format!("{}…", line.chars().take(max).collect::<String>()) } else { line }
 }
 
+/// Nearest-rank percentile of sorted values (`q` in 0-1); 0 for none.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
 fn median(sorted: &[f64]) -> f64 {
     match sorted.len() {
         0 => 0.0,
@@ -241,6 +296,8 @@ mod tests {
             rounds: 1,
             failure: (!solved).then_some(Failure::TestsFailed),
             detail: if solved { String::new() } else { "hidden | test failed\nmore".into() },
+            verdict: (agent == "codingworker").then(|| "fixed".into()),
+            patch: None,
         }
     }
 
@@ -258,6 +315,7 @@ mod tests {
                 result("01", "aider", true, 40.0, 2000),
                 result("02", "aider", false, 50.0, 2500),
             ],
+            summaries: Vec::new(),
         }
     }
 
@@ -271,6 +329,10 @@ mod tests {
         let peer = r.summary("aider");
         assert_eq!((peer.solved, peer.median_wall_secs), (1, 45.0));
         assert!((peer.solve_rate - 0.5).abs() < 1e-9);
+        // Task 03 says `fixed` but fails the hidden tests: a wrong claim. aider claims nothing.
+        assert_eq!((ours.false_fixed, ours.fixed_verdicts, peer.false_fixed), (1, 3, 0));
+        assert_eq!((ours.p90_wall_secs, peer.p90_wall_secs), (30.0, 50.0));
+        assert!(r.markdown().contains("**no: false fixed**"));
         let none = RunReport { results: vec![result("x", "a", false, 1.0, 10)], ..report() };
         assert_eq!(none.summary("a").prompt_tokens_per_solved, None);
     }
@@ -278,8 +340,8 @@ mod tests {
     #[test]
     fn markdown_has_totals_and_a_row_per_task_without_breaking_the_table() {
         let md = report().markdown();
-        assert!(md.contains("| codingworker | 2/3 | 67% | 20.0 |"), "{md}");
-        assert!(md.contains("| aider | 1/2 | 50% | 45.0 |"), "{md}");
+        assert!(md.contains("| codingworker | 2/3 | 67% | 1 | 3 (100%) | 20.0 | 30.0 |"), "{md}");
+        assert!(md.contains("| aider | 1/2 | 50% | 0 | 0 (0%) | 45.0 | 50.0 |"), "{md}");
         assert!(md.contains("tests failed: hidden / test failed |"), "pipes in details are escaped: {md}");
         assert_eq!(md.matches("\n| 0").count(), 5);
     }

@@ -105,7 +105,7 @@ struct BenchArgs {
     /// Directory of tasks (each with task.toml, issue.md, repo/, hidden/, reference/).
     #[arg(long, default_value = "bench/tasks")]
     suite: PathBuf,
-    /// Only tasks whose id contains this text.
+    /// Only tasks whose id contains this text (several, comma-separated: `01-,17-,24-`).
     #[arg(long)]
     only: Option<String>,
     /// Also run aider (this executable) on every task, against the same model server.
@@ -459,12 +459,30 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
         temperature: config.agent.temperature,
         suite: args.suite.display().to_string(),
         results: Vec::new(),
+        summaries: Vec::new(),
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let stem = args.out.join(report.started_at.replace(':', ""));
+    let json_path = stem.with_extension("json");
+    let md_path = stem.with_extension("md");
+    // Written after every task, so a run cut short keeps what it measured.
+    let save = |report: &mut RunReport| -> Result<String> {
+        report.summaries = report.agents().iter().map(|a| report.summary(a)).collect();
+        std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
+        let markdown = report.markdown();
+        std::fs::write(&md_path, &markdown)?;
+        Ok(markdown)
     };
     for (i, task) in tasks.iter().enumerate() {
         eprintln!("[{}/{}] {} ({}, {}): {}", i + 1, tasks.len(), task.id, task.language, task.difficulty, task.title);
         let dir = work.join(&task.id);
         let ours = run_builtin(task, &config, &dir.join("codingworker"), budget).await?;
-        eprintln!("    codingworker: {} in {:.0}s", if ours.solved { "solved" } else { "not solved" }, ours.wall_secs);
+        eprintln!(
+            "    codingworker: verdict {}, {} by the hidden tests, in {:.0}s",
+            ours.verdict.as_deref().unwrap_or("none"),
+            if ours.solved { "solved" } else { "not solved" },
+            ours.wall_secs
+        );
         report.results.push(ours);
         if let Some(aider) = &aider {
             let theirs = run_aider(task, aider, &dir.join("aider"), budget).await?;
@@ -475,14 +493,9 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
             );
             report.results.push(theirs);
         }
+        save(&mut report)?;
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let stem = args.out.join(report.started_at.replace(':', ""));
-    let json_path = stem.with_extension("json");
-    let md_path = stem.with_extension("md");
-    std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
-    let markdown = report.markdown();
-    std::fs::write(&md_path, &markdown)?;
+    let markdown = save(&mut report)?;
     println!("{markdown}\nwritten: {} and {}", json_path.display(), md_path.display());
     Ok(std::process::ExitCode::SUCCESS)
 }

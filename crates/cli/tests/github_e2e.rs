@@ -304,7 +304,7 @@ async fn an_issue_becomes_one_pull_request_over_authenticated_http_and_the_token
     assert_eq!(pull["base"]["ref"], "main");
     assert_eq!(pull["draft"], true, "draft by default");
     let body = pull["body"].as_str().unwrap();
-    for needle in ["Closes #1", "Passed", "qwen2.5-coder:1.5b", &first, "stats.py"] {
+    for needle in ["Closes #1", "**Fixed**", "qwen2.5-coder:1.5b", &first, "stats.py"] {
         assert!(body.contains(needle), "the pull request body lacks {needle}: {body}");
     }
     // The branch was pushed over HTTP with the token, and it passes the demo's tests.
@@ -419,7 +419,9 @@ async fn a_codingworker_review_comment_continues_on_the_same_pull_request() {
     setup.env.work_until_idle(&review.uri()).await;
 
     let detail = setup.env.detail("gh-follow-up-1");
-    assert_eq!(detail.task.state, TaskState::Succeeded, "events: {:?}", detail.events);
+    // A comment breaks nothing, and no test can show it "fixed": the pull request is updated, honestly labelled.
+    assert_eq!(detail.attempts[0].verdict.as_deref(), Some("no_regressions"), "events: {:?}", detail.events);
+    assert!(detail.events.iter().any(|e| e.kind == "search_stopped"), "one green candidate settles it");
     let requests = review.received_requests().await.unwrap();
     let chat = requests.iter().find(|r| r.url.path().ends_with("/chat/completions")).expect("a model call");
     let prompt = String::from_utf8_lossy(&chat.body).into_owned();

@@ -485,9 +485,11 @@ async fn two_busy_projects_are_served_in_turns_and_one_projects_dead_letters_blo
         let detail = store.task_detail(task_id).unwrap().expect("every task was worked");
         assert_eq!(detail.task.state, TaskState::Succeeded, "{task_id}: {:?}", detail.task.last_error);
         assert_eq!(detail.task.project, *project);
-        let verified = detail.events.iter().find(|e| e.kind == "verified").expect("verified event");
+        let verdict = detail.events.iter().find(|e| e.kind == "verdict").expect("verdict event");
+        assert!(verdict.detail.starts_with("fixed"), "{task_id}: {}", verdict.detail);
+        let baseline = detail.events.iter().find(|e| e.kind == "running").expect("the base commit's test run");
         let own_command = if *project == "beta" { "unittest -v" } else { "unittest`" };
-        assert!(verified.detail.contains(own_command), "{task_id} ran its project's tests: {}", verified.detail);
+        assert!(baseline.detail.contains(own_command), "{task_id} ran its project's tests: {}", baseline.detail);
         let attempt = &detail.attempts[0];
         starts.push((attempt.started_at, attempt.finished_at.unwrap(), *project));
     }

@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tasks (
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     commit_sha TEXT,
     log_path TEXT,
     model TEXT,
-    cost_usd REAL NOT NULL DEFAULT 0
+    cost_usd REAL NOT NULL DEFAULT 0,
+    verdict TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_by_task ON attempts(task_id);
 CREATE TABLE IF NOT EXISTS events (
@@ -216,6 +217,9 @@ pub struct AttemptFinish {
     pub model: Option<String>,
     /// What the attempt's model calls cost, as the providers reported it; 0 for local models.
     pub cost_usd: f64,
+    /// The verdict key of the attempt's change (`fixed`, `no_regressions`, `tests_fail`, `tests_not_run`), when
+    /// it reached one.
+    pub verdict: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -277,6 +281,8 @@ pub struct TaskOverview {
     /// The model of the newest attempt that names one.
     pub model: Option<String>,
     pub cost_usd: f64,
+    /// The verdict of the newest attempt that reached one.
+    pub verdict: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -298,6 +304,8 @@ pub struct AttemptRecord {
     pub log_path: Option<String>,
     pub model: Option<String>,
     pub cost_usd: f64,
+    /// See [`AttemptFinish::verdict`].
+    pub verdict: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -366,6 +374,11 @@ impl Store {
                  ALTER TABLE attempts ADD COLUMN model TEXT;
                  ALTER TABLE attempts ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;",
             )?;
+        }
+        if (1..4).contains(&version) {
+            // Version 4: what the tests showed about an attempt's change (fixed, no_regressions, tests_fail,
+            // tests_not_run); older attempts have none.
+            conn.execute_batch("ALTER TABLE attempts ADD COLUMN verdict TEXT;")?;
         }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Self { conn: Mutex::new(conn) })
@@ -451,7 +464,7 @@ impl Store {
             conn.execute(
                 "UPDATE attempts SET status = ?2, finished_at = ?3, summary = ?4, error = ?5, llm_calls = ?6,
                  prompt_tokens = ?7, completion_tokens = ?8, branch = ?9, commit_sha = ?10,
-                 cached_prompt_tokens = ?11, model = ?12, cost_usd = MAX(cost_usd, ?13) WHERE id = ?1",
+                 cached_prompt_tokens = ?11, model = ?12, cost_usd = MAX(cost_usd, ?13), verdict = ?14 WHERE id = ?1",
                 params![
                     id,
                     finish.status.as_str(),
@@ -465,7 +478,8 @@ impl Store {
                     finish.commit,
                     finish.cached_prompt_tokens.map(|n| n as i64),
                     finish.model,
-                    finish.cost_usd
+                    finish.cost_usd,
+                    finish.verdict
                 ],
             )?;
             Ok(())
@@ -574,7 +588,9 @@ impl Store {
                         (SELECT url FROM pull_requests p WHERE p.task_id = t.task_id ORDER BY updated_at DESC LIMIT 1),
                         (SELECT model FROM attempts a WHERE a.task_id = t.task_id AND model IS NOT NULL
                             ORDER BY id DESC LIMIT 1),
-                        (SELECT COALESCE(SUM(cost_usd), 0) FROM attempts a WHERE a.task_id = t.task_id)
+                        (SELECT COALESCE(SUM(cost_usd), 0) FROM attempts a WHERE a.task_id = t.task_id),
+                        (SELECT verdict FROM attempts a WHERE a.task_id = t.task_id AND verdict IS NOT NULL
+                            ORDER BY id DESC LIMIT 1)
                  FROM tasks t ORDER BY t.created_at DESC, t.rowid DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map(params![limit as i64], |r| {
@@ -590,6 +606,7 @@ impl Store {
                     pull_request_url: r.get(17).ok().flatten(),
                     model: r.get(18).ok().flatten(),
                     cost_usd: r.get::<_, f64>(19).unwrap_or(0.0),
+                    verdict: r.get(20).ok().flatten(),
                 }))
             })?;
             let mut tasks = Vec::new();
@@ -647,7 +664,7 @@ impl Store {
                 conn.query_row(&format!("{TASK_COLUMNS} WHERE task_id = ?1"), params![task_id], task_from_row)??;
             let mut stmt = conn.prepare(
                 "SELECT id, task_id, number, status, started_at, finished_at, summary, error, llm_calls, prompt_tokens,
-                 completion_tokens, branch, commit_sha, log_path, cached_prompt_tokens, model, cost_usd FROM attempts
+                 completion_tokens, branch, commit_sha, log_path, cached_prompt_tokens, model, cost_usd, verdict FROM attempts
                  WHERE task_id = ?1 ORDER BY number",
             )?;
             let mut attempts = Vec::new();
@@ -750,6 +767,7 @@ fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<AttemptRec
         cached_prompt_tokens: r.get::<_, Option<i64>>(14)?.map(|n| n as u64),
         model: r.get(15)?,
         cost_usd: r.get(16)?,
+        verdict: r.get(17)?,
     };
     Ok(status.parse().map(|status| AttemptRecord { status, ..record }))
 }
@@ -832,6 +850,7 @@ mod tests {
                     commit: Some("abc".into()),
                     model: Some("qwen2.5-coder:1.5b".into()),
                     cost_usd: 0.0,
+                    verdict: Some("fixed".into()),
                 },
             )
             .unwrap();
@@ -845,6 +864,7 @@ mod tests {
         assert_eq!(statuses, vec![AttemptStatus::Interrupted, AttemptStatus::Succeeded]);
         assert!(detail.attempts[0].error.as_deref().unwrap_or_default().contains("stopped"));
         assert_eq!(detail.attempts[1].prompt_tokens, 900);
+        assert_eq!(detail.attempts[1].verdict.as_deref(), Some("fixed"));
         assert_eq!(detail.events.len(), 1);
         assert_eq!(detail.pull_request.unwrap().number, 1);
     }
@@ -868,6 +888,7 @@ mod tests {
             commit: None,
             model: Some("big".into()),
             cost_usd: 0.75,
+            verdict: Some("no_regressions".into()),
         };
         store.finish_attempt(first, &finish).unwrap();
         let second = store.start_attempt("t-1", None).unwrap();
@@ -877,12 +898,13 @@ mod tests {
         assert_eq!(store.spend_since(Utc::now() + chrono::Duration::days(1)).unwrap(), 0.0);
         let overview = store.task_overview(5).unwrap();
         assert_eq!(overview[0].model.as_deref(), Some("big"));
+        assert_eq!(overview[0].verdict.as_deref(), Some("no_regressions"), "the newest attempt with a verdict");
         assert!((overview[0].cost_usd - 0.875).abs() < 1e-9);
         assert_eq!(overview[0].task.project, "default");
     }
 
     #[test]
-    fn a_version_2_store_gains_projects_models_and_costs() {
+    fn a_version_2_store_gains_projects_models_costs_and_verdicts() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.db");
         {
@@ -893,7 +915,7 @@ mod tests {
                     "    updated_at INTEGER NOT NULL\n",
                 )
                 .replace(
-                    "    log_path TEXT,\n    model TEXT,\n    cost_usd REAL NOT NULL DEFAULT 0\n",
+                    "    log_path TEXT,\n    model TEXT,\n    cost_usd REAL NOT NULL DEFAULT 0,\n    verdict TEXT\n",
                     "    log_path TEXT\n",
                 );
             assert!(!v2.contains("cost_usd") && !v2.contains("project TEXT"), "the test builds a real v2 schema");
@@ -912,6 +934,7 @@ mod tests {
         let attempt = store.start_attempt("new", None).unwrap();
         store.add_attempt_cost(attempt, 0.5).unwrap();
         assert!((store.spend_since(Utc::now() - chrono::Duration::hours(1)).unwrap() - 0.5).abs() < 1e-9);
+        assert_eq!(store.task_detail("new").unwrap().unwrap().attempts[0].verdict, None, "v4's verdict column");
     }
 
     #[test]

@@ -81,7 +81,12 @@ pub struct LocalCounters {
     completion_tokens: AtomicU64,
     /// Time from enqueue to receive of the last task received.
     queue_lag_millis: AtomicU64,
+    /// Published changes by verdict: fixed, no regressions, tests fail, tests not run.
+    verdicts: [AtomicU64; 4],
 }
+
+/// The verdict keys `/metrics` counts, in the order of [`LocalCounters`]' `verdicts`.
+pub const VERDICT_KEYS: [&str; 4] = ["fixed", "no_regressions", "tests_fail", "tests_not_run"];
 
 impl Metrics {
     pub fn disabled() -> Self {
@@ -110,6 +115,13 @@ impl Metrics {
         self.local.llm_millis.fetch_add(millis(latency), Ordering::Relaxed);
         self.local.prompt_tokens.fetch_add(prompt_tokens, Ordering::Relaxed);
         self.local.completion_tokens.fetch_add(completion_tokens, Ordering::Relaxed);
+    }
+
+    /// A change was published with this verdict key (one of [`VERDICT_KEYS`]; others are ignored).
+    pub fn verdict(&self, key: &str) {
+        if let Some(i) = VERDICT_KEYS.iter().position(|k| *k == key) {
+            self.local.verdicts[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// How long the task just received waited in the queue.
@@ -145,6 +157,19 @@ impl Metrics {
                 ("{outcome=\"failed\"}", get(&c.failed).to_string()),
                 ("{outcome=\"dead_lettered\"}", get(&c.dead_lettered).to_string()),
             ],
+        );
+        let verdicts: Vec<(String, String)> = VERDICT_KEYS
+            .iter()
+            .zip(&c.verdicts)
+            .map(|(key, counter)| (format!("{{verdict=\"{key}\"}}"), get(counter).to_string()))
+            .collect();
+        let verdicts: Vec<(&str, String)> = verdicts.iter().map(|(l, v)| (l.as_str(), v.clone())).collect();
+        family(
+            "codingworker_changes_total",
+            "counter",
+            "Changes published, by what the tests showed: fixed (a test that failed on the base passes), \
+             no_regressions (tests pass before and after; nothing shows the fix), tests_fail, tests_not_run.",
+            &verdicts,
         );
         family(
             "codingworker_task_duration_seconds",
@@ -348,6 +373,9 @@ mod tests {
         metrics.task_settled(super::Outcome::Succeeded, std::time::Duration::from_millis(1500));
         metrics.llm_call(std::time::Duration::from_millis(250), 100, 20);
         metrics.queue_lag(std::time::Duration::from_secs(3));
+        metrics.verdict("no_regressions");
+        metrics.verdict("fixed");
+        metrics.verdict("no_regressions");
         let text = metrics.prometheus_text();
         for line in [
             "codingworker_tasks_started_total 1",
@@ -358,6 +386,9 @@ mod tests {
             "codingworker_llm_request_duration_seconds_sum 0.25",
             "codingworker_llm_tokens_total{kind=\"prompt\"} 100",
             "codingworker_queue_lag_seconds 3",
+            "codingworker_changes_total{verdict=\"no_regressions\"} 2",
+            "codingworker_changes_total{verdict=\"fixed\"} 1",
+            "codingworker_changes_total{verdict=\"tests_fail\"} 0",
             "# TYPE codingworker_llm_tokens_total counter",
         ] {
             assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");

@@ -45,6 +45,7 @@ main{padding:12px;max-width:1100px;margin:0 auto}h2{font-size:16px;margin:18px 4
 .badge{display:inline-block;border-radius:999px;padding:2px 9px;font-size:12px;font-weight:600;color:#fff;text-align:center;white-space:nowrap}
 .queued{background:#667085}.running{background:#2563eb}.retrying{background:#d97706}.succeeded{background:#16a34a}
 .failed{background:#dc2626}.dead_lettered{background:#7c3aed}.rejected{background:#374151}
+.verdict{margin-top:4px}.v-fixed{background:#15803d}.v-no_regressions{background:#b45309}.v-tests_fail{background:#b91c1c}.v-tests_not_run{background:#6b7280}
 form{display:inline}button{font:inherit;font-size:13px;padding:4px 10px;border-radius:6px;border:1px solid var(--line);background:#fff;cursor:pointer}
 button.primary{background:#1d4ed8;color:#fff;border-color:#1d4ed8}button.danger{background:#b91c1c;color:#fff;border-color:#b91c1c}
 table{border-collapse:collapse;width:100%;font-size:13px}td,th{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);vertical-align:top}
@@ -83,6 +84,26 @@ fn layout(title: &str, refresh_secs: Option<u32>, body: &str) -> String {
 fn badge(state: TaskState) -> String {
     let name = state.as_str();
     format!("<span class=\"badge {name}\">{}</span>", name.replace('_', " "))
+}
+
+/// What the tests showed about the published change: `fixed` only when a test that failed on the base passes.
+fn verdict_badge(key: Option<&str>) -> String {
+    let Some(key) = key else { return String::new() };
+    let (label, title) = match key {
+        "fixed" => {
+            ("fixed", "a test that failed on the base commit passes with the change; nothing that passed breaks")
+        }
+        "no_regressions" => ("no regressions", "the tests pass before and after; no test shows the issue fixed"),
+        "tests_fail" => ("tests fail", "the tests still fail with the change"),
+        "tests_not_run" => ("tests not run", "no test ran"),
+        _ => (key, ""),
+    };
+    format!(
+        "<div class=\"verdict\"><span class=\"badge v-{key}\" data-verdict=\"{key}\" title=\"{}\">{}</span></div>",
+        esc(title),
+        esc(label),
+        key = esc(key)
+    )
 }
 
 pub fn duration_text(seconds: i64) -> String {
@@ -213,13 +234,14 @@ pub fn index(view: &IndexView<'_>) -> String {
             .map(|e| format!("<div class=\"meta bad\">{}</div>", esc(&truncate(e, 200))))
             .unwrap_or_default();
         body.push_str(&format!(
-            "<div class=\"card task\" data-task=\"{id}\" data-state=\"{state_name}\"><div>{badge}</div>\
+            "<div class=\"card task\" data-task=\"{id}\" data-state=\"{state_name}\"><div>{badge}{verdict}</div>\
              <div><a class=\"title\" href=\"/tasks/{id}\">#{issue} {title}</a><div class=\"muted\">{repo}{project}</div></div>\
              <div>{actions}</div>\
              <div class=\"meta\">{attempts} attempt(s) · {duration} · {model} · {tokens} tokens · {cost}{links}</div>{error}</div>",
             id = esc(&task.task_id),
             state_name = task.state.as_str(),
             badge = badge(task.state),
+            verdict = verdict_badge(row.verdict.as_deref()),
             issue = task.issue_number,
             title = esc(&task.title),
             repo = esc(&task.repository),
@@ -271,17 +293,22 @@ pub fn task(view: &TaskView<'_>) -> String {
             pull_request_link(pr.number, pr.url.as_deref()),
             esc(&pr.title),
             branch_link(view.web_url, &task.repository, &pr.head_branch),
-            if pr.verified { "<span class=\"ok\">tests pass</span>" } else { "<span class=\"bad\">unverified</span>" }
+            if pr.verified {
+                "<span class=\"ok\">fixed: a test shows it</span>"
+            } else {
+                "<span class=\"bad\">draft: not shown fixed</span>"
+            }
         ));
     }
-    body.push_str("<h2>Attempts</h2><div class=\"card scroll\"><table><tr><th>#</th><th>status</th><th>started</th><th>took</th><th>model</th><th>LLM calls</th><th>tokens</th><th>cost</th><th>result</th></tr>");
+    body.push_str("<h2>Attempts</h2><div class=\"card scroll\"><table><tr><th>#</th><th>status</th><th>verdict</th><th>started</th><th>took</th><th>model</th><th>LLM calls</th><th>tokens</th><th>cost</th><th>result</th></tr>");
     for attempt in &detail.attempts {
         let took = attempt.finished_at.unwrap_or(view.now) - attempt.started_at;
         let result = attempt.error.as_deref().unwrap_or(attempt.summary.as_str());
         body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} + {}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} + {}</td><td>{}</td><td>{}</td></tr>",
             attempt.number,
             attempt.status.as_str(),
+            verdict_badge(attempt.verdict.as_deref()),
             attempt.started_at.format("%Y-%m-%d %H:%M:%S"),
             duration_text(took.num_seconds().max(0)),
             esc(attempt.model.as_deref().unwrap_or("")),

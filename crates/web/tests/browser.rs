@@ -37,6 +37,17 @@ fn screenshots_dir() -> PathBuf {
 
 /// Records one task in `state` the way the worker would have, with attempts, usage, a branch and a pull request
 /// where the state has them.
+/// What the seeded attempts' tests showed: the fixed task, a draft that breaks nothing but shows no fix, and one
+/// whose tests fail.
+fn verdict_of(state: TaskState) -> Option<String> {
+    match state {
+        TaskState::Succeeded => Some("fixed".into()),
+        TaskState::Failed => Some("no_regressions".into()),
+        TaskState::DeadLettered => Some("tests_fail".into()),
+        _ => None,
+    }
+}
+
 async fn seed(store: &Store, queue: &SqliteQueue, state: TaskState, issue: u64, title: &str) -> String {
     let message =
         local_task_message("acme", "shop", "/srv/git/shop.git", issue, title, "See the title.", Overrides::default())
@@ -69,7 +80,8 @@ async fn seed(store: &Store, queue: &SqliteQueue, state: TaskState, issue: u64, 
         let finish = AttemptFinish {
             status: if succeeded { AttemptStatus::Succeeded } else { AttemptStatus::Failed },
             summary: if succeeded { "Fixed the rounding in totals.".into() } else { String::new() },
-            error: (!succeeded).then(|| "tests still fail after 2 round(s): AssertionError: 10.0 != 9.99".into()),
+            error: (!succeeded)
+                .then(|| "tests still fail with the best of 6 candidate(s): AssertionError: 10.0 != 9.99".into()),
             llm_calls: 2,
             prompt_tokens: 1210,
             completion_tokens: 240,
@@ -79,11 +91,12 @@ async fn seed(store: &Store, queue: &SqliteQueue, state: TaskState, issue: u64, 
             // The succeeded task's change came from a fallback model that reported its cost.
             model: Some(if succeeded { "qwen/qwen-2.5-coder-32b-instruct" } else { "qwen2.5-coder:1.5b" }.into()),
             cost_usd: if succeeded { 0.0123 } else { 0.0 },
+            verdict: verdict_of(state),
         };
         store.finish_attempt(attempt, &finish).unwrap();
     }
     let error = match state {
-        TaskState::Failed | TaskState::Retrying => Some("tests still fail after 2 round(s)"),
+        TaskState::Failed | TaskState::Retrying => Some("tests still fail with the best of 6 candidate(s)"),
         TaskState::DeadLettered => Some("the attempt exceeded its time budget of 3600s"),
         TaskState::Rejected => Some("issue #7 of acme/shop is closed"),
         _ => None,
@@ -216,6 +229,12 @@ async fn the_dashboard_shows_every_state_and_retries_a_failed_task() {
         if let Some(button) = expected_button {
             assert!(text.contains(button), "{state:?}: {text}");
         }
+        // The verdict of the newest attempt that reached one, with its own badge.
+        let verdict = match card.find(Locator::Css("[data-verdict]")).await {
+            Ok(badge) => badge.attr("data-verdict").await.unwrap(),
+            Err(_) => None,
+        };
+        assert_eq!(verdict, verdict_of(*state), "{state:?}: {text}");
     }
     let page = client.source().await.unwrap();
     assert!(page.contains("PR #1 (local)") && page.contains("codingworker/issue-43-fix"), "links to the work");

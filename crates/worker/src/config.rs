@@ -362,7 +362,20 @@ pub struct LlmSection {
 pub struct AgentSection {
     /// `builtin` (CodingWorker's agent for small models) or `openhands`; a task may ask for the other.
     pub backend: String,
-    pub max_rounds: u32,
+    /// Candidate changes at most per attempt (greedy, the other edit format, a revision, then samples), each run
+    /// against the tests; the one the tests agree on is chosen.
+    pub max_candidates: u32,
+    /// Wall time for the search (reproduction tests and candidates), seconds. 240 keeps a task inside the user's
+    /// 5-minute target on a CPU; when it runs out the best candidate so far is used with its honest verdict. An
+    /// attempt's `time_budget_secs` below it wins (the search then gets four fifths of that).
+    pub search_budget_secs: u64,
+    /// Model samples asked for reproduction tests written from the issue (0: none). A test is kept only when it
+    /// fails on the base commit for a reason in the code.
+    pub reproduction_samples: u32,
+    /// Reproduction tests kept at most.
+    pub max_reproduction_tests: u32,
+    /// Add the reproduction test that shows the fix to the pull request as a regression test.
+    pub add_regression_test: bool,
     /// Test command as argv, e.g. `["python3", "-m", "pytest", "-q"]`; empty means detect.
     pub test_command: Vec<String>,
     pub test_timeout_secs: u64,
@@ -374,10 +387,6 @@ pub struct AgentSection {
     pub context_file_tokens: u32,
     /// Wall-clock limit for one attempt (workspace, agent, tests, push); what was done so far stays in the log.
     pub time_budget_secs: u64,
-    /// Before editing, have the model write a check from the issue's examples; kept only if it fails before the
-    /// change, and never committed. Off by default: on the bench the 1.5B model's checks were too weak or wrong
-    /// more often than they caught a bad fix, and each cost a model call.
-    pub reproduction_check: bool,
     /// How the model writes changes: `auto` (by the model's size), `whole`, `functions` or `search-replace`.
     pub edit_format: String,
 }
@@ -437,7 +446,11 @@ impl Default for AgentSection {
     fn default() -> Self {
         Self {
             backend: "builtin".into(),
-            max_rounds: 2,
+            max_candidates: 6,
+            search_budget_secs: 240,
+            reproduction_samples: 2,
+            max_reproduction_tests: 3,
+            add_regression_test: true,
             test_command: Vec::new(),
             test_timeout_secs: 300,
             temperature: 0.0,
@@ -445,7 +458,6 @@ impl Default for AgentSection {
             repo_map_tokens: 500,
             context_file_tokens: 1500,
             time_budget_secs: 3600,
-            reproduction_check: false,
             edit_format: "auto".into(),
         }
     }
@@ -670,8 +682,17 @@ impl Config {
         }
         self.validate_sandbox()?;
         self.validate_worker_and_web()?;
-        if !(1..=10).contains(&self.agent.max_rounds) {
-            return Err(ConfigError::invalid("agent.max_rounds", "must be between 1 and 10"));
+        if !(1..=32).contains(&self.agent.max_candidates) {
+            return Err(ConfigError::invalid("agent.max_candidates", "must be between 1 and 32"));
+        }
+        if self.agent.search_budget_secs == 0 {
+            return Err(ConfigError::invalid("agent.search_budget_secs", "must be positive"));
+        }
+        if self.agent.reproduction_samples > 8 || self.agent.max_reproduction_tests > 8 {
+            return Err(ConfigError::invalid(
+                "agent.reproduction_samples",
+                "at most 8 samples and 8 kept tests (agent.max_reproduction_tests): each is a model call",
+            ));
         }
         if !(0.0..=2.0).contains(&self.agent.temperature) {
             return Err(ConfigError::invalid("agent.temperature", "must be between 0.0 and 2.0"));
@@ -1113,11 +1134,11 @@ mod tests {
 
     #[test]
     fn file_then_environment_override() {
-        let file = "[llm]\nprotocol = \"openai\"\nbase_url = \"http://127.0.0.1:8089\"\n[agent]\nmax_rounds = 2\n";
+        let file = "[llm]\nprotocol = \"openai\"\nbase_url = \"http://127.0.0.1:8089\"\n[agent]\nmax_candidates = 2\n";
         let config = Config::from_sources(
             Some((Path::new("c.toml"), file)),
             &env(&[
-                ("CODINGWORKER_AGENT_MAX_ROUNDS", "4"),
+                ("CODINGWORKER_AGENT_MAX_CANDIDATES", "4"),
                 ("CODINGWORKER_AGENT_TEST_COMMAND", "[\"python3\",\"-m\",\"pytest\"]"),
                 ("CODINGWORKER_LLM_MODEL", "qwen2.5-coder:7b"),
                 ("CODINGWORKER_DATA_DIR", "/tmp/cw"),
@@ -1125,7 +1146,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.llm.protocol, "openai");
-        assert_eq!(config.agent.max_rounds, 4);
+        assert_eq!(config.agent.max_candidates, 4);
         assert_eq!(config.agent.test_command, vec!["python3", "-m", "pytest"]);
         assert_eq!(config.llm.model, "qwen2.5-coder:7b");
         assert_eq!(config.data_dir, Some(PathBuf::from("/tmp/cw")));

@@ -1,0 +1,1 @@
+"""Formatting of amounts and dates for documents (text export, e-mails)."""

@@ -1,0 +1,3 @@
+"""Scan structured application logs."""
+
+__version__ = "0.4.1"

@@ -1,0 +1,5 @@
+import sys
+
+from logscan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Text processing for page bodies: Markdown subset, heading anchors, excerpts."""

@@ -1,0 +1,1 @@
+"""URLs of generated pages."""

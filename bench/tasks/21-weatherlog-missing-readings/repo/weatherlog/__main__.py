@@ -1,0 +1,5 @@
+import sys
+
+from weatherlog.cli import main
+
+sys.exit(main())

@@ -1,0 +1,12 @@
+use super::Schedule;
+use crate::time::Date;
+
+/// Whether the schedule can fire on this date (month, day of month and day of week).
+pub(crate) fn day_matches(schedule: &Schedule, date: Date) -> bool {
+    if !schedule.months.contains(date.month) {
+        return false;
+    }
+    let day_of_month = schedule.days_of_month.contains(date.day);
+    let day_of_week = schedule.days_of_week.contains(date.weekday());
+    day_of_month && day_of_week
+}

@@ -1,0 +1,377 @@
+//! Candidates: several changes for one issue, each written from the same cached prompt.
+//!
+//! A small model is weak in one shot but often right in one of several: the first candidate is greedy in the
+//! configured edit format, the second greedy in the other format (a differently shaped answer), then samples at a
+//! higher temperature alternate the formats, and once one revision of the best failing candidate is asked for with
+//! its test output (the one retry that pays). Every prompt starts with the same bytes (system prompt, code, failing
+//! output, reproduction tests, issue) and differs only in its closing request, so the server's prefix cache serves
+//! all but the first and a sample costs its output tokens.
+//!
+//! A candidate is applied to the worktree only long enough to capture the files it produces; the worktree is put
+//! back byte for byte before the next one, so every candidate starts from the base commit.
+
+use std::path::Path;
+
+use crate::EditFormat;
+use crate::edits::{Edit, apply_edit, parse_edits};
+use crate::repo::RepoFile;
+use std::collections::HashSet;
+use std::time::Instant;
+
+use codingworker_llm::LlmClient;
+
+use crate::select::{self, Evaluated};
+use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, first_path, resolve_path};
+
+/// Temperature of the sampled candidates: varied enough to give a small model's other answers, low enough that they
+/// stay on topic (0.7-0.8 is what CodeT and Agentless sample at).
+pub const SAMPLE_TEMPERATURE: f32 = 0.8;
+
+/// How the `index`-th candidate (0-based) is asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    pub temperature: f32,
+    pub format: EditFormat,
+    pub seed: u64,
+    /// Ask again with the best failing candidate and its test output.
+    pub revise: bool,
+}
+
+impl Plan {
+    /// Greedy in the configured format, greedy in the other (`alternate`), one revision, then samples alternating
+    /// formats. `base_temperature` is the configured one (a retried attempt samples hotter).
+    pub fn nth(index: u32, primary: EditFormat, alternate: EditFormat, base_temperature: f32) -> Plan {
+        let (temperature, format, revise) = match index {
+            0 => (base_temperature, primary, false),
+            1 => (base_temperature, alternate, false),
+            2 => (base_temperature, primary, true),
+            n if n % 2 == 1 => (SAMPLE_TEMPERATURE.max(base_temperature), primary, false),
+            _ => (SAMPLE_TEMPERATURE.max(base_temperature), alternate, false),
+        };
+        Plan { temperature, format, seed: 42 + u64::from(index), revise }
+    }
+
+    pub fn describe(&self) -> String {
+        let kind = if self.revise {
+            "revision"
+        } else if self.temperature == 0.0 {
+            "greedy"
+        } else {
+            "sample"
+        };
+        format!("{kind}, {:?}, temperature {:.1}", self.format, self.temperature)
+    }
+}
+
+/// One candidate change: the files it writes, whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// 1-based, in the order generated.
+    pub number: u32,
+    pub origin: String,
+    /// Repository path and new contents of every file it changes.
+    pub files: Vec<(String, String)>,
+    /// Lines added plus removed against the base: the tie-break (smaller wins).
+    pub diff_lines: usize,
+}
+
+/// Files with their whole new contents, and the problems met on the way (edits refused or not applicable).
+pub type Captured = (Vec<(String, String)>, Vec<String>);
+
+/// The edits of `reply` applied to the worktree, their result captured, and the worktree restored. Edits to
+/// `frozen` paths (tests, reproduction tests) are refused with a reason. `Err` when nothing usable came of it.
+pub fn capture(
+    workdir: &Path,
+    reply: &str,
+    shown: &[(String, String)],
+    frozen: &dyn Fn(&Edit) -> Option<String>,
+    resolve: &dyn Fn(&Edit) -> Edit,
+) -> Result<Captured, String> {
+    let edits = parse_edits(reply, shown);
+    if edits.is_empty() {
+        return Err("the reply contained no edit in either format".into());
+    }
+    let mut problems = Vec::new();
+    let mut snapshot: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    let mut touched: Vec<String> = Vec::new();
+    for edit in &edits {
+        let edit = resolve(edit);
+        if let Some(reason) = frozen(&edit) {
+            problems.push(reason);
+            continue;
+        }
+        let path = edit.path().to_owned();
+        if !snapshot.iter().any(|(p, _)| *p == path) {
+            snapshot.push((path.clone(), std::fs::read(workdir.join(&path)).ok()));
+        }
+        match apply_edit(workdir, &edit) {
+            Ok(applied) => {
+                if !touched.contains(&applied) {
+                    touched.push(applied);
+                }
+            }
+            Err(rejection) => problems.push(format!("{}: {}", rejection.path, rejection.reason)),
+        }
+    }
+    let mut changed = Vec::new();
+    for path in &touched {
+        let before = snapshot.iter().find(|(p, _)| p == path).and_then(|(_, b)| b.as_deref());
+        let after = std::fs::read_to_string(workdir.join(path)).unwrap_or_default();
+        // A file rewritten to what it was, give or take trailing whitespace, is not a change.
+        let same = before.is_some_and(|b| normalized(&String::from_utf8_lossy(b)) == normalized(&after));
+        if !same {
+            changed.push((path.clone(), after));
+        }
+    }
+    restore(workdir, &snapshot);
+    if changed.is_empty() {
+        if problems.is_empty() {
+            problems.push("the edits left every file as it was".into());
+        }
+        return Err(problems.join("; "));
+    }
+    Ok((changed, problems))
+}
+
+/// Puts files back as they were (`None`: the file did not exist).
+pub fn restore(workdir: &Path, snapshot: &[(String, Option<Vec<u8>>)]) {
+    for (path, bytes) in snapshot {
+        let full = workdir.join(path);
+        let _ = match bytes {
+            Some(bytes) => std::fs::write(&full, bytes),
+            None => std::fs::remove_file(&full),
+        };
+    }
+}
+
+/// Writes a candidate's files into the worktree and returns what they were, for [`restore`].
+pub fn install(workdir: &Path, files: &[(String, String)]) -> std::io::Result<Vec<(String, Option<Vec<u8>>)>> {
+    let mut snapshot = Vec::new();
+    for (path, content) in files {
+        let full = workdir.join(path);
+        snapshot.push((path.clone(), std::fs::read(&full).ok()));
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&full, content)?;
+    }
+    Ok(snapshot)
+}
+
+/// Lines added plus removed, by a line-multiset difference (enough to rank small changes).
+pub fn diff_lines(workdir: &Path, files: &[(String, String)]) -> usize {
+    files
+        .iter()
+        .map(|(path, new)| {
+            let old = std::fs::read_to_string(workdir.join(path)).unwrap_or_default();
+            let mut counts: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+            for line in old.lines() {
+                *counts.entry(line.trim_end()).or_default() += 1;
+            }
+            for line in new.lines() {
+                *counts.entry(line.trim_end()).or_default() -= 1;
+            }
+            counts.values().map(|v| v.unsigned_abs() as usize).sum::<usize>()
+        })
+        .sum()
+}
+
+/// A compact unified-style view of a candidate for a revision prompt: the changed lines only.
+pub fn sketch(workdir: &Path, files: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (path, new) in files {
+        let old = std::fs::read_to_string(workdir.join(path)).unwrap_or_default();
+        let old_lines: std::collections::HashSet<&str> = old.lines().map(str::trim_end).collect();
+        let new_lines: std::collections::HashSet<&str> = new.lines().map(str::trim_end).collect();
+        out.push_str(&format!("{path}\n"));
+        for line in old.lines().filter(|l| !new_lines.contains(l.trim_end())) {
+            out.push_str(&format!("- {line}\n"));
+        }
+        for line in new.lines().filter(|l| !old_lines.contains(l.trim_end())) {
+            out.push_str(&format!("+ {line}\n"));
+        }
+    }
+    out
+}
+
+/// Text with trailing whitespace removed from every line and from the end.
+pub fn normalized(text: &str) -> String {
+    text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_owned()
+}
+
+/// Which files of the repository a reproduction test or a test file path names, for refusing edits to them.
+pub fn is_test_file(path: &str, files: &[RepoFile]) -> bool {
+    files.iter().any(|f| f.path == path && f.is_test)
+}
+
+impl Agent<'_> {
+    /// Generates and runs candidates until the budget, the maximum, or a settled choice.
+    pub(crate) async fn search(
+        &self,
+        search: &Search<'_>,
+        started: Instant,
+        outcome: &mut AgentOutcome,
+        on_event: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<Vec<Evaluated>, AgentError> {
+        let shown_tokens: u32 = search.shown.iter().map(|(_, text)| LlmClient::estimate_tokens(text)).sum();
+        let primary = self.settings.edit_format;
+        let alternate = primary.alternate(shown_tokens);
+        let max = self.settings.max_candidates.max(1);
+        let mut evaluated: Vec<Evaluated> = Vec::new();
+        let mut seen_prompts: HashSet<String> = HashSet::new();
+        let mut last_problem = String::from("the model's reply contained no edit");
+        let resolve = |edit: &Edit| resolve_path(edit, search.files, &search.shown);
+        let frozen = |edit: &Edit| search.frozen(edit);
+        let mut call_secs: Vec<f64> = Vec::new();
+        for index in 0..max {
+            // A call that would end past the budget is not started: the budget is what the user waits.
+            let typical =
+                if call_secs.is_empty() { 0.0 } else { call_secs.iter().sum::<f64>() / call_secs.len() as f64 };
+            let remaining = self.settings.search_budget.as_secs_f64() - started.elapsed().as_secs_f64();
+            if remaining < typical && (!evaluated.is_empty() || index >= 2) {
+                on_event(AgentEvent::SearchStopped {
+                    reason: format!(
+                        "the search budget of {} s is spent ({remaining:.0} s left, a candidate takes about {typical:.0} s)",
+                        self.settings.search_budget.as_secs()
+                    ),
+                });
+                break;
+            }
+            let mut plan = Plan::nth(index, primary, alternate, self.settings.temperature);
+            let failing = evaluated.iter().filter(|e| !e.verdict.is_fixed()).max_by_key(|e| e.passes());
+            if plan.revise && failing.is_none() {
+                // Nothing to revise yet: one more sample instead.
+                plan = Plan { revise: false, temperature: SAMPLE_TEMPERATURE, ..plan };
+            }
+            let mut prompt = format!("{}{}", search.prefix, plan.format.request(first_path(&search.shown)));
+            if let (true, Some(worst)) = (plan.revise, failing) {
+                // The best candidate that still fails, with what failed.
+                prompt.push_str(&format!(
+                    "\n\nAn earlier change did not fix it:\n```\n{}```\nIt fails with:\n```\n{}\n```\nFix the code again, differently.",
+                    sketch(search.workdir, &worst.candidate.files),
+                    worst.failure.trim_end()
+                ));
+            }
+            if plan.temperature == 0.0 && !seen_prompts.insert(prompt.clone()) {
+                // Greedy decoding answers the same request the same way: asking again only costs time.
+                continue;
+            }
+            outcome.candidates += 1;
+            let number = outcome.candidates;
+            let call = Call {
+                round: number,
+                purpose: "candidate",
+                temperature: plan.temperature,
+                seed: plan.seed,
+                max_tokens: plan.format.max_tokens(shown_tokens),
+            };
+            let asked = Instant::now();
+            let reply = self.ask(call, prompt, outcome, on_event).await?;
+            call_secs.push(asked.elapsed().as_secs_f64());
+            let (files, _problems) = match capture(search.workdir, &reply, &search.shown, &frozen, &resolve) {
+                Ok(captured) => captured,
+                Err(problem) => {
+                    on_event(AgentEvent::EditRejected { round: number, reason: problem.clone() });
+                    last_problem = problem;
+                    continue;
+                }
+            };
+            let candidate =
+                Candidate { number, origin: plan.describe(), diff_lines: diff_lines(search.workdir, &files), files };
+            let duplicate = evaluated
+                .iter()
+                .find(|e| e.candidate.files == candidate.files)
+                .map(|e| (e.clone(), e.candidate.number));
+            let (result, duplicate_of) = match duplicate {
+                Some((mut earlier, of)) => {
+                    earlier.candidate = candidate;
+                    (earlier, Some(of))
+                }
+                None => {
+                    on_event(AgentEvent::Running { what: format!("the tests with candidate {number}") });
+                    (self.evaluate(search, candidate).await?, None)
+                }
+            };
+            evaluated.push(result);
+            let groups = select::groups(&evaluated);
+            let (leading_passes, leading_size) = groups.first().map_or((0, 0), |g| (g.passes, g.members.len()));
+            let last = evaluated
+                .last()
+                .map(|e| (e.verdict.label(), e.passes(), e.candidate.files.iter().map(|f| f.0.clone()).collect()));
+            if let Some((verdict, passes, files)) = last {
+                on_event(AgentEvent::Candidate {
+                    number,
+                    max,
+                    origin: plan.describe(),
+                    files,
+                    verdict,
+                    passes,
+                    total_tests: search.total_tests(),
+                    duplicate_of,
+                    reproduction_tests: search.reproductions.len(),
+                    leading_passes,
+                    leading_size,
+                });
+            }
+            if select::settled(&evaluated, search.base.as_ref(), max - index - 1, search.reproductions.len()) {
+                on_event(AgentEvent::SearchStopped {
+                    reason: "the leading candidate cannot be overtaken by the candidates still allowed".into(),
+                });
+                break;
+            }
+        }
+        if evaluated.is_empty() {
+            return Err(AgentError::NoUsableEdit { candidates: outcome.candidates, last_problem });
+        }
+        Ok(evaluated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_alternates_formats_and_samples_after_the_greedy_pair() {
+        let plans: Vec<Plan> = (0..6).map(|i| Plan::nth(i, EditFormat::ChangeTo, EditFormat::WholeFile, 0.0)).collect();
+        assert_eq!((plans[0].format, plans[0].temperature), (EditFormat::ChangeTo, 0.0));
+        assert_eq!((plans[1].format, plans[1].temperature), (EditFormat::WholeFile, 0.0));
+        assert!(plans[2].revise);
+        assert!(plans[3..].iter().all(|p| p.temperature == SAMPLE_TEMPERATURE && !p.revise));
+        assert_ne!(plans[3].format, plans[4].format);
+        let seeds: std::collections::HashSet<u64> = plans.iter().map(|p| p.seed).collect();
+        assert_eq!(seeds.len(), 6, "every sample has its own seed");
+    }
+
+    #[test]
+    fn a_candidate_is_captured_and_the_worktree_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("calc.py"), "def double(x):\r\n    return x + x + 1\r\n").unwrap();
+        let reply = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return x + x\n>>>>>>> REPLACE\n";
+        let shown = vec![("calc.py".to_owned(), "def double(x):\r\n    return x + x + 1\r\n".to_owned())];
+        let (files, problems) = capture(dir.path(), reply, &shown, &|_| None, &|e| e.clone()).unwrap();
+        assert!(problems.is_empty());
+        assert_eq!(files.len(), 1);
+        assert!(files[0].1.contains("return x + x\r\n") || files[0].1.contains("return x + x\n"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("calc.py")).unwrap(),
+            "def double(x):\r\n    return x + x + 1\r\n"
+        );
+        assert_eq!(diff_lines(dir.path(), &files), 2);
+        let refused = capture(dir.path(), reply, &shown, &|e| Some(format!("{} is frozen", e.path())), &|e| e.clone());
+        assert_eq!(refused.unwrap_err(), "calc.py is frozen");
+    }
+
+    #[test]
+    fn a_new_file_is_removed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let reply = "new.py\n```python\nx = 1\n```\n";
+        let (files, _) = capture(dir.path(), reply, &[], &|_| None, &|e| e.clone()).unwrap();
+        assert_eq!(files, [("new.py".to_owned(), "x = 1\n".to_owned())]);
+        assert!(!dir.path().join("new.py").exists());
+        let snapshot = install(dir.path(), &files).unwrap();
+        assert!(dir.path().join("new.py").exists());
+        restore(dir.path(), &snapshot);
+        assert!(!dir.path().join("new.py").exists());
+    }
+}

@@ -1,0 +1,462 @@
+//! Localisation: which files the issue is about, before any model call.
+//!
+//! In a repository of dozens of files the prompt can show two or three. The evidence, strongest first: the frames of
+//! a traceback in the issue or the failing tests (the innermost frame most), the functions and classes the issue
+//! names and which file defines them, the words of the issue in paths and signatures, and the import graph (a file
+//! the innermost frame imports is where a bad value often comes from). A decoy module with a similar name loses to
+//! the one that defines what the issue calls.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::repo::repo_map;
+use crate::repo::{RepoFile, relevance, words};
+use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Call, edits};
+
+/// Points for the innermost traceback frame, for any other frame, for each name of the issue a file defines, and for
+/// a file imported by the innermost frame's file or by a failing test. Chosen so one frame outweighs the words of
+/// a path, and a definition outweighs a similar file name (a decoy).
+const INNERMOST_FRAME: i64 = 60;
+const FRAME: i64 = 30;
+const DEFINES_NAME: i64 = 25;
+const IMPORTED: i64 = 12;
+
+/// Files ranked by how likely the fix is in them, best first.
+pub fn rank<'f>(files: &'f [RepoFile], issue_text: &str, failure: &str) -> Vec<&'f RepoFile> {
+    let issue_words = words(issue_text);
+    let mut scores: HashMap<&str, i64> =
+        files.iter().map(|f| (f.path.as_str(), relevance(f, &issue_words, failure))).collect();
+    let mut innermost: Vec<&str> = Vec::new();
+    let is_test = |path: &str| files.iter().any(|f| f.path == path && f.is_test);
+    for text in [issue_text, failure] {
+        // A failing test's own frame (where its assertion is) says where the test is, not the bug: the innermost
+        // frame outside the tests is.
+        let frames: Vec<&str> = traceback_frames(text, files).into_iter().filter(|p| !is_test(p)).collect();
+        if let Some(last) = frames.last() {
+            innermost.push(last);
+        }
+        let n = frames.len();
+        for (i, path) in frames.into_iter().enumerate() {
+            *scores.entry(path).or_default() += if i + 1 == n { INNERMOST_FRAME } else { FRAME };
+        }
+    }
+    let names = issue_names(issue_text);
+    for file in files {
+        let defined = names.iter().filter(|name| defines(file, name)).count() as i64;
+        *scores.entry(&file.path).or_default() += DEFINES_NAME * defined;
+    }
+    // One hop along the import graph from the innermost frames and the failing tests.
+    let mut sources: Vec<&str> = innermost;
+    sources.extend(files.iter().filter(|f| f.is_test && failure.contains(&f.path)).map(|f| f.path.as_str()));
+    let mut neighbours = HashSet::new();
+    for source in sources {
+        if let Some(file) = files.iter().find(|f| f.path == source) {
+            neighbours.extend(imports(file, files));
+        }
+    }
+    for path in neighbours {
+        *scores.entry(path).or_default() += IMPORTED;
+    }
+    let mut ranked: Vec<&RepoFile> = files.iter().collect();
+    ranked.sort_by_key(|f| (std::cmp::Reverse(scores.get(f.path.as_str()).copied().unwrap_or(0)), f.path.len()));
+    ranked
+}
+
+/// Repository files named by traceback frames in `text`, outermost first: Python's `File "…", line N`, Node's
+/// `at fn (…:L:C)`, Rust's `panicked at src/x.rs:L:C` and `--> src/x.rs:L:C`. Windows paths and absolute prefixes
+/// are matched by their longest suffix that is a repository path.
+pub fn traceback_frames<'f>(text: &str, files: &'f [RepoFile]) -> Vec<&'f str> {
+    let mut frames = Vec::new();
+    let mut node_style = false;
+    for line in text.lines() {
+        let line = line.trim();
+        let raw = if let Some(rest) = line.strip_prefix("File \"") {
+            rest.split('"').next()
+        } else if let Some(rest) = line.strip_prefix("at ") {
+            node_style = true;
+            let inner = rest.rsplit_once('(').map_or(rest, |(_, r)| r.trim_end_matches(')'));
+            Some(strip_position(inner))
+        } else {
+            let rust = line
+                .find("panicked at ")
+                .map(|p| p + "panicked at ".len())
+                .or_else(|| line.find("--> ").map(|p| p + 4));
+            rust.map(|pos| strip_position(line[pos..].trim_end_matches(':').split_whitespace().next().unwrap_or("")))
+        };
+        if let Some(path) = raw.and_then(|raw| match_path(raw, files))
+            && frames.last() != Some(&path)
+        {
+            frames.push(path);
+        }
+    }
+    // Node prints the innermost frame first.
+    if node_style {
+        frames.reverse();
+    }
+    frames
+}
+
+fn strip_position(frame: &str) -> &str {
+    let mut text = frame;
+    for _ in 0..2 {
+        if let Some((head, tail)) = text.rsplit_once(':')
+            && !tail.is_empty()
+            && tail.chars().all(|c| c.is_ascii_digit())
+        {
+            text = head;
+        }
+    }
+    text
+}
+
+/// The repository path `raw` (absolute, relative or Windows) refers to: the longest path that is a suffix of it.
+fn match_path<'f>(raw: &str, files: &'f [RepoFile]) -> Option<&'f str> {
+    let normal = raw.replace('\\', "/");
+    files
+        .iter()
+        .filter(|f| normal == f.path || normal.ends_with(&format!("/{}", f.path)))
+        .max_by_key(|f| f.path.len())
+        .map(|f| f.path.as_str())
+}
+
+/// Identifiers the issue names as code: in backticks, before a `(`, or after `def`/`fn`/`function`/`class`.
+pub fn issue_names(text: &str) -> HashSet<String> {
+    let mut names = HashSet::new();
+    let is_ident = |w: &str| {
+        w.len() >= 3
+            && w.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && w.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    for (i, chunk) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            let last = chunk.split(['(', ' ']).next().unwrap_or("").rsplit(['.', ':']).next().unwrap_or("");
+            if is_ident(last) {
+                names.insert(last.to_owned());
+            }
+        }
+    }
+    let mut word = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        if c == '(' && is_ident(&word) && !matches!(word.as_str(), "and" | "for" | "the" | "not" | "with" | "print") {
+            names.insert(word.clone());
+        }
+        word.clear();
+    }
+    for keyword in ["def ", "fn ", "function ", "class "] {
+        for part in text.split(keyword).skip(1) {
+            let name: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if is_ident(&name) {
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+/// Whether `file` defines `name` (a function, method, class, struct or constant of that name).
+fn defines(file: &RepoFile, name: &str) -> bool {
+    if file.is_test {
+        return false;
+    }
+    file.signatures.iter().any(|s| {
+        let s = s.trim();
+        [
+            "def ",
+            "async def ",
+            "class ",
+            "fn ",
+            "pub fn ",
+            "struct ",
+            "pub struct ",
+            "enum ",
+            "pub enum ",
+            "function ",
+            "async function ",
+            "export function ",
+        ]
+        .iter()
+        .any(|k| {
+            s.strip_prefix(k).is_some_and(|rest| {
+                rest.starts_with(name) && !rest[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            })
+        })
+    }) || file.content.contains(&format!("{name} = "))
+        && file
+            .content
+            .lines()
+            .any(|l| l.starts_with(&format!("{name} = ")) || l.starts_with(&format!("exports.{name} =")))
+}
+
+/// Repository files that `file` imports: Python `import`/`from` (absolute, relative, or under `src/`), JavaScript
+/// `require`/`import` of relative paths, Rust `mod` and `use crate::`.
+pub fn imports<'f>(file: &RepoFile, files: &'f [RepoFile]) -> Vec<&'f str> {
+    let dir = file.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let mut wanted: Vec<String> = Vec::new();
+    let ext = file.path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    for line in file.content.lines().map(str::trim) {
+        match ext {
+            "py" => {
+                let module = if let Some(rest) = line.strip_prefix("from ") {
+                    rest.split_whitespace().next()
+                } else {
+                    line.strip_prefix("import ").and_then(|r| r.split([',', ' ']).next())
+                };
+                let Some(module) = module else { continue };
+                let dots = module.chars().take_while(|c| *c == '.').count();
+                let rest = module[dots..].replace('.', "/");
+                let base = if dots == 0 {
+                    rest
+                } else {
+                    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+                    for _ in 1..dots {
+                        parts.pop();
+                    }
+                    let prefix = parts.join("/");
+                    [prefix.as_str(), rest.as_str()]
+                        .iter()
+                        .filter(|p| !p.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join("/")
+                };
+                // `from pkg import mod` may name a module too.
+                if let Some(names) = line.split(" import ").nth(1).filter(|_| line.starts_with("from ")) {
+                    for name in names.split(',').map(|n| n.split_whitespace().next().unwrap_or("")) {
+                        if !name.is_empty() {
+                            wanted.push(format!("{base}/{name}.py"));
+                        }
+                    }
+                }
+                wanted.push(format!("{base}.py"));
+                wanted.push(format!("{base}/__init__.py"));
+            }
+            "js" | "cjs" | "mjs" | "ts" => {
+                for quote in ['\'', '"'] {
+                    for part in line
+                        .split(&format!("require({quote}"))
+                        .skip(1)
+                        .chain(line.split(&format!("from {quote}")).skip(1))
+                    {
+                        let target = part.split(quote).next().unwrap_or("");
+                        if target.starts_with('.') {
+                            let joined = normalize(&format!("{dir}/{target}"));
+                            wanted.push(format!("{joined}.js"));
+                            wanted.push(format!("{joined}/index.js"));
+                            wanted.push(joined);
+                        }
+                    }
+                }
+            }
+            "rs" => {
+                if let Some(name) = line.strip_prefix("mod ").or_else(|| line.strip_prefix("pub mod ")) {
+                    let name = name.trim_end_matches(';');
+                    let base = if file.path.ends_with("lib.rs")
+                        || file.path.ends_with("main.rs")
+                        || file.path.ends_with("mod.rs")
+                    {
+                        dir.to_owned()
+                    } else {
+                        file.path.trim_end_matches(".rs").to_owned()
+                    };
+                    wanted.push(normalize(&format!("{base}/{name}.rs")));
+                    wanted.push(normalize(&format!("{base}/{name}/mod.rs")));
+                } else if let Some(path) =
+                    line.strip_prefix("use crate::").or_else(|| line.strip_prefix("pub use crate::"))
+                {
+                    let parts: Vec<&str> =
+                        path.split("::").take_while(|p| p.chars().all(|c| c.is_alphanumeric() || c == '_')).collect();
+                    for n in 1..=parts.len() {
+                        let joined = parts[..n].join("/");
+                        wanted.push(format!("src/{joined}.rs"));
+                        wanted.push(format!("src/{joined}/mod.rs"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    files
+        .iter()
+        .filter(|f| f.path != file.path)
+        .filter(|f| {
+            wanted.iter().any(|w| f.path == *w || f.path.ends_with(&format!("/{w}")) && f.path.starts_with("src/"))
+        })
+        .map(|f| f.path.as_str())
+        .collect()
+}
+
+/// `a/./b/../c` -> `a/c`.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
+}
+
+impl Agent<'_> {
+    /// Files to show in full: the best ranked that fit the budget; if even the best does not fit, the model picks
+    /// from the map.
+    pub(crate) async fn choose_files(
+        &self,
+        ranked: &[&RepoFile],
+        issue_text: &str,
+        failure: &str,
+        outcome: &mut AgentOutcome,
+        on_event: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<Vec<String>, AgentError> {
+        let budget = self.settings.context_file_tokens;
+        let mut chosen = Vec::new();
+        let mut used = 0u32;
+        // Prose files only earn their tokens when the issue names them.
+        let is_prose = |f: &RepoFile| {
+            [".md", ".txt", ".rst", ".cfg", ".toml", ".json"].iter().any(|ext| f.path.ends_with(ext))
+                && !issue_text.contains(&f.path)
+        };
+        // A small model given passing tests tends to echo them back; show a test only when it is failing or the
+        // issue is about tests.
+        let wanted_test =
+            |f: &RepoFile| !f.is_test || failure.contains(&f.path) || issue_text.to_lowercase().contains("test");
+        let eligible: Vec<&&RepoFile> =
+            ranked.iter().filter(|f| !f.content.trim().is_empty() && !is_prose(f) && wanted_test(f)).collect();
+        for file in &eligible {
+            if used + file.tokens() <= budget && chosen.len() < 3 {
+                used += file.tokens();
+                chosen.push(file.path.clone());
+            }
+        }
+        let best_fits = eligible.first().is_none_or(|f| f.tokens() <= budget);
+        if best_fits && !chosen.is_empty() {
+            return Ok(chosen);
+        }
+        let map = repo_map(ranked, self.settings.repo_map_tokens * 2);
+        let prompt = format!(
+            "Issue:\n<issue>\n{issue_text}\n</issue>\n\nRepository files:\n{map}\nWhich files must change to fix the \
+             issue? Reply with at most 2 paths, one per line, nothing else."
+        );
+        let call = Call {
+            round: 0,
+            purpose: "choose files",
+            temperature: self.settings.temperature,
+            seed: 42,
+            max_tokens: 100,
+        };
+        let reply = self.ask(call, prompt, outcome, on_event).await?;
+        let named: Vec<String> = reply
+            .lines()
+            .filter_map(edits::path_in_line)
+            .filter(|p| ranked.iter().any(|f| f.path == *p))
+            .take(2)
+            .collect();
+        Ok(if named.is_empty() { chosen } else { named })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, content: &str) -> RepoFile {
+        crate::repo::load_one(path, content)
+    }
+
+    #[test]
+    fn traceback_frames_in_python_node_rust_and_windows_form() {
+        let files = vec![
+            file("src/shop/billing.py", ""),
+            file("src/shop/calutils.py", ""),
+            file("lib/store.js", ""),
+            file("src/parse/version.rs", ""),
+        ];
+        let python = "Traceback (most recent call last):\n  File \"C:\\Users\\me\\proj\\src\\shop\\billing.py\", line 13, in billing_dates\n  File \"/home/x/src/shop/calutils.py\", line 7\nValueError: x";
+        assert_eq!(traceback_frames(python, &files), ["src/shop/billing.py", "src/shop/calutils.py"]);
+        let node =
+            "TypeError: x\n    at notify (/app/lib/store.js:14:9)\n    at Object.<anonymous> (/app/test/a.test.js:3:1)";
+        assert_eq!(traceback_frames(node, &files), ["lib/store.js"]);
+        let rust = "thread 'main' panicked at src/parse/version.rs:31:14:\nindex out of bounds";
+        assert_eq!(traceback_frames(rust, &files), ["src/parse/version.rs"]);
+    }
+
+    #[test]
+    fn the_file_that_defines_what_the_issue_calls_beats_a_decoy() {
+        let files = vec![
+            file("src/app/date_parse.py", "def parse_date(text):\n    return text\n"),
+            file("src/app/dateparse.py", "def parse_duration(text):\n    return text\n"),
+            file("tests/test_dates.py", "from app.date_parse import parse_date\n"),
+        ];
+        let ranked = rank(&files, "parse_duration('1h30m') returns the wrong value", "");
+        assert_eq!(ranked[0].path, "src/app/dateparse.py");
+        let ranked = rank(&files, "`parse_date` drops the timezone", "");
+        assert_eq!(ranked[0].path, "src/app/date_parse.py");
+    }
+
+    #[test]
+    fn the_innermost_frame_and_its_imports_rank_first() {
+        let files = vec![
+            file("src/shop/billing.py", "from shop.calutils import add_months\n\ndef billing_dates(s):\n    pass\n"),
+            file("src/shop/calutils.py", "from .constants import MONTHS\n\ndef add_months(d, m):\n    pass\n"),
+            file("src/shop/constants.py", "MONTHS = 12\n"),
+            file("src/shop/report.py", "def billing_report():\n    pass\n"),
+        ];
+        let issue = "billing_dates crashes\n  File \"src/shop/billing.py\", line 3, in billing_dates\n  File \"src/shop/calutils.py\", line 4, in add_months\nValueError";
+        let ranked: Vec<&str> = rank(&files, issue, "").iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(ranked[0], "src/shop/calutils.py");
+        assert_eq!(ranked[1], "src/shop/billing.py");
+        assert_eq!(ranked[2], "src/shop/constants.py", "imported by the innermost frame's file: {ranked:?}");
+    }
+
+    #[test]
+    fn a_failing_tests_own_frame_does_not_outrank_the_code_it_tests() {
+        let files = vec![
+            file("stats.py", "def median(values):\n    return values[0]\n"),
+            file("test_stats.py", "import unittest\nfrom stats import median\n"),
+        ];
+        let failure = "FAIL: test_even (test_stats.T)\nTraceback (most recent call last):\n  File \"test_stats.py\", line 9, in test_even\n    self.assertEqual(median([1, 2, 3, 4]), 2.5)\nAssertionError: 2 != 2.5";
+        let ranked = rank(&files, "median() is wrong for lists with an even number of items", failure);
+        assert_eq!(ranked[0].path, "stats.py");
+    }
+
+    #[test]
+    fn imports_resolve_in_python_javascript_and_rust() {
+        let files = vec![
+            file("src/pkg/__init__.py", ""),
+            file("src/pkg/core.py", "from . import util\nfrom pkg.money import fmt\nimport pkg.tax\n"),
+            file("src/pkg/util.py", ""),
+            file("src/pkg/money.py", ""),
+            file("src/pkg/tax.py", ""),
+            file("lib/index.js", "const s = require('./store');\nconst q = require(\"../lib/query\");\n"),
+            file("lib/store.js", ""),
+            file("lib/query.js", ""),
+            file("src/lib.rs", "mod parse;\nuse crate::fmt::render;\n"),
+            file("src/parse/mod.rs", ""),
+            file("src/fmt.rs", ""),
+        ];
+        let of = |p: &str| {
+            let mut v = imports(files.iter().find(|f| f.path == p).unwrap(), &files);
+            v.sort();
+            v
+        };
+        assert_eq!(
+            of("src/pkg/core.py"),
+            ["src/pkg/__init__.py", "src/pkg/money.py", "src/pkg/tax.py", "src/pkg/util.py"]
+        );
+        assert_eq!(of("lib/index.js"), ["lib/query.js", "lib/store.js"]);
+        assert_eq!(of("src/lib.rs"), ["src/fmt.rs", "src/parse/mod.rs"]);
+    }
+
+    #[test]
+    fn names_come_from_code_spans_calls_and_definitions() {
+        let names = issue_names("`Invoice.total` is wrong; slugify(\"A B\") and def parse_args are too (see the docs)");
+        assert!(names.contains("total") && names.contains("slugify") && names.contains("parse_args"), "{names:?}");
+        assert!(!names.contains("see"));
+    }
+}

@@ -1,0 +1,592 @@
+//! Reproduction tests: short tests written from the issue's own examples, in the repository's framework and layout.
+//!
+//! Most issues describe behaviour no existing test covers, so the suite passes before and after a wrong change and
+//! tells nothing. The model writes only the imports and assertions (what small models do reliably); this module wraps
+//! them into a test file of the repository's framework (pytest or unittest, `node --test` or jest, a Cargo
+//! integration test) at a path where that framework finds it. A test is kept only when it runs and fails on the base
+//! commit for a reason in the code under test; one that passes already, or that is broken itself (syntax, import,
+//! name errors, an API that does not exist), proves nothing and is dropped. The test that shows the fix ships in the
+//! pull request as a regression test.
+
+use std::path::{Path, PathBuf};
+
+use crate::repo::RepoFile;
+use std::collections::HashSet;
+use std::time::Instant;
+
+use crate::repo::compact_failure;
+use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidates, code_section, issue_section};
+
+/// The test framework reproduction tests are written for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Framework {
+    Pytest,
+    Unittest,
+    NodeTest,
+    Jest,
+    /// A Cargo integration test; the crate's name as code `use`s it.
+    Cargo {
+        crate_name: String,
+    },
+}
+
+/// Where and how reproduction tests are written and run in one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub framework: Framework,
+    /// The directory (relative, `""` for the root) where the repository keeps its tests.
+    pub dir: String,
+}
+
+impl Layout {
+    /// The layout the repository's own tests use, or `None` for a language without support.
+    pub fn detect(root: &Path, files: &[RepoFile], pytest_available: bool) -> Option<Layout> {
+        if let Ok(manifest) = std::fs::read_to_string(root.join("Cargo.toml")) {
+            let crate_name = package_name(&manifest)?.replace('-', "_");
+            return Some(Layout { framework: Framework::Cargo { crate_name }, dir: "tests".into() });
+        }
+        let tests = |ext: &[&str]| -> Vec<&RepoFile> {
+            files.iter().filter(|f| f.is_test && ext.iter().any(|e| f.path.ends_with(e))).collect()
+        };
+        let python = tests(&[".py"]);
+        let javascript = tests(&[".js", ".cjs"]);
+        let sources = |ext: &str| files.iter().filter(|f| !f.is_test && f.path.ends_with(ext)).count();
+        if !javascript.is_empty() || (python.is_empty() && root.join("package.json").is_file() && sources(".js") > 0) {
+            let jest = std::fs::read_to_string(root.join("package.json")).is_ok_and(|p| p.contains("jest"));
+            let framework = if jest { Framework::Jest } else { Framework::NodeTest };
+            return Some(Layout { framework, dir: common_dir(&javascript).unwrap_or_else(|| "test".into()) });
+        }
+        if python.is_empty() && sources(".py") == 0 {
+            return None;
+        }
+        // A suite written with unittest only is kept that way; pytest runs unittest files too.
+        let unittest_only = !python.is_empty()
+            && python.iter().all(|f| f.content.contains("unittest") && !f.content.contains("pytest"))
+            && !root.join("conftest.py").is_file();
+        let framework = if pytest_available && !unittest_only { Framework::Pytest } else { Framework::Unittest };
+        let dir = common_dir(&python)
+            .unwrap_or_else(|| if root.join("tests").is_dir() { "tests".into() } else { String::new() });
+        Some(Layout { framework, dir })
+    }
+
+    pub fn language(&self) -> &'static str {
+        match self.framework {
+            Framework::Pytest | Framework::Unittest => "Python",
+            Framework::NodeTest | Framework::Jest => "JavaScript",
+            Framework::Cargo { .. } => "Rust",
+        }
+    }
+
+    /// The path of the `index`-th reproduction test for issue `issue` (0 is the plain name), relative to the root.
+    pub fn path(&self, issue: u64, index: usize) -> String {
+        let suffix = if index == 0 { String::new() } else { format!("_{}", index + 1) };
+        let name = match self.framework {
+            Framework::Pytest | Framework::Unittest => format!("test_issue_{issue}{suffix}.py"),
+            Framework::NodeTest | Framework::Jest => format!("issue-{issue}{}.test.js", suffix.replace('_', "-")),
+            Framework::Cargo { .. } => format!("issue_{issue}{suffix}.rs"),
+        };
+        if self.dir.is_empty() { name } else { format!("{}/{name}", self.dir) }
+    }
+
+    /// The command that runs one reproduction test file alone.
+    pub fn command(&self, path: &str) -> Vec<String> {
+        let argv: Vec<&str> = match &self.framework {
+            Framework::Pytest => vec!["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", path],
+            Framework::Unittest => vec!["python3", path],
+            Framework::NodeTest => vec!["node", "--test", path],
+            Framework::Jest => vec!["npx", "--no-install", "jest", path],
+            Framework::Cargo { .. } => {
+                let name = path.trim_start_matches("tests/").trim_end_matches(".rs");
+                return ["cargo", "test", "--quiet", "--offline", "--test", name].map(String::from).to_vec();
+            }
+        };
+        argv.into_iter().map(String::from).collect()
+    }
+
+    /// Extra environment for that command: a test run as a script finds the repository's modules from the root
+    /// (and from `src/`, the other common place).
+    pub fn env(&self) -> Vec<(String, String)> {
+        match self.framework {
+            Framework::Unittest => vec![("PYTHONPATH".into(), ".:src".into())],
+            _ => Vec::new(),
+        }
+    }
+
+    /// What to ask the model for: the assertions only; the file around them is ours.
+    pub fn request(&self) -> String {
+        match &self.framework {
+            Framework::Pytest | Framework::Unittest => "Write a short Python test for the issue: the import lines \
+                 for the code above (from the module's import path) and `assert` lines that check the exact results \
+                 the issue expects for its own examples, so they fail now and pass once the issue is fixed. No \
+                 functions, no classes, no other cases. Reply with only the code in one ```python block."
+                .to_owned(),
+            Framework::NodeTest | Framework::Jest => "Write a short JavaScript test for the issue: `require` lines \
+                 for the code above with paths from the repository root (like require('./lib/name')) and \
+                 assert.deepStrictEqual lines that check the exact results the issue expects for its own examples, \
+                 so they fail now and pass once the issue is fixed. No functions, no other cases. Reply with only \
+                 the code in one ```js block."
+                .to_owned(),
+            Framework::Cargo { crate_name } => format!(
+                "Write a short Rust test for the issue: `use {crate_name}::...;` lines for the public items above \
+                 and assert_eq! lines that check the exact results the issue expects for its own examples, so they \
+                 fail now and pass once the issue is fixed. No functions, no other cases. Reply with only the code \
+                 in one ```rust block."
+            ),
+        }
+    }
+
+    /// The whole test file around the model's `code` (its imports and assertions), or `None` when the code asserts
+    /// nothing.
+    pub fn wrap(&self, issue: u64, path: &str, code: &str) -> Option<String> {
+        let code = code.replace("\r\n", "\n");
+        if !code.contains("assert") {
+            return None;
+        }
+        let header = format!("Regression test for issue #{issue}, written by CodingWorker from the issue's examples.");
+        Some(match &self.framework {
+            Framework::Pytest | Framework::Unittest => wrap_python(&self.framework, issue, &header, &code),
+            Framework::NodeTest | Framework::Jest => {
+                let depth = path.matches('/').count();
+                let up = if depth == 0 { "./".to_owned() } else { "../".repeat(depth) };
+                let (imports, body) = split_header(&code, |l| l.contains("require("));
+                let imports: Vec<String> = imports
+                    .iter()
+                    .filter(|l| !l.contains("require('assert')") && !l.contains("require(\"assert\")"))
+                    .filter(|l| !l.contains("node:assert") && !l.contains("node:test"))
+                    .map(|l| {
+                        l.replace("require('./", &format!("require('{up}"))
+                            .replace("require(\"./", &format!("require(\"{up}"))
+                    })
+                    .collect();
+                let runner =
+                    if self.framework == Framework::Jest { "" } else { "const test = require('node:test');\n" };
+                format!(
+                    "// {header}\n{runner}const assert = require('node:assert');\n{}\ntest('issue #{issue}', () => {{\n{}\n}});\n",
+                    lines_with_newline(&imports),
+                    indent(&body, "  ")
+                )
+            }
+            Framework::Cargo { .. } => {
+                let (imports, body) = split_header(&code, |l| l.starts_with("use ") || l.starts_with("extern crate"));
+                let body: Vec<String> = body
+                    .into_iter()
+                    .filter(|l| !l.starts_with("#[test]") && !l.starts_with("fn ") && l.trim() != "}")
+                    .collect();
+                format!(
+                    "//! {header}\n{}\n#[test]\nfn issue_{issue}() {{\n{}\n}}\n",
+                    lines_with_newline(&imports),
+                    indent(&body, "    ")
+                )
+            }
+        })
+    }
+
+    /// Why a base-commit run disqualifies a test, or `None` when it failed for a reason in the code under test.
+    /// `issue` is the issue's text: an error the issue itself reports is the bug, not a broken test.
+    pub fn base_problem(&self, passed: bool, timed_out: bool, output: &str, issue: &str) -> Option<String> {
+        if timed_out {
+            return Some("the test did not finish on the base commit".into());
+        }
+        if passed {
+            return Some("the test passes before any change, so it does not reproduce the issue".into());
+        }
+        let mut broken: Vec<&str> = match self.framework {
+            Framework::Pytest | Framework::Unittest => vec![
+                "SyntaxError",
+                "IndentationError",
+                "ModuleNotFoundError",
+                "ImportError",
+                "FileNotFoundError",
+                "fixture '",
+                "no tests ran",
+                "Ran 0 tests",
+            ],
+            Framework::NodeTest | Framework::Jest => vec!["SyntaxError", "Cannot find module", "ENOENT"],
+            Framework::Cargo { .. } => vec!["error[E", "error: expected", "could not compile"],
+        };
+        // Errors a wrong test makes as often as a bug does: they count as broken unless the issue names them.
+        for error in ["NameError", "ReferenceError", "TypeError", "is not a function", "has no attribute"] {
+            if !issue.contains(error) {
+                broken.push(error);
+            }
+        }
+        broken
+            .iter()
+            .find(|sign| output.contains(**sign))
+            .map(|sign| format!("the test itself is broken ({sign} on the base commit)"))
+    }
+}
+
+fn package_name(manifest: &str) -> Option<String> {
+    let mut in_package = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+        } else if in_package && let Some(value) = line.strip_prefix("name") {
+            let value = value.trim_start().strip_prefix('=')?.trim().trim_matches('"');
+            return Some(value.to_owned());
+        }
+    }
+    None
+}
+
+/// The directory holding most of `tests` (the shortest on a tie).
+fn common_dir(tests: &[&RepoFile]) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for file in tests {
+        let dir = file.path.rsplit_once('/').map(|(d, _)| d.to_owned()).unwrap_or_default();
+        *counts.entry(dir).or_default() += 1;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.len().cmp(&a.0.len()))).map(|(dir, _)| dir)
+}
+
+fn wrap_python(framework: &Framework, issue: u64, header: &str, code: &str) -> String {
+    let (imports, mut body) =
+        split_header(code, |l| (l.starts_with("import ") || l.starts_with("from ")) && !l.starts_with(' '));
+    // A model that wrote test functions anyway: keep them and call them.
+    let functions: Vec<String> = body
+        .iter()
+        .filter_map(|l| l.strip_prefix("def ")?.split('(').next().map(str::to_owned))
+        .filter(|name| name.starts_with("test"))
+        .collect();
+    body.extend(functions.iter().map(|name| format!("{name}()")));
+    let imports = lines_with_newline(&imports);
+    match framework {
+        Framework::Unittest => format!(
+            "\"\"\"{header}\"\"\"\nimport unittest\n{imports}\n\nclass Issue{issue}Test(unittest.TestCase):\n    \
+             def test_issue_{issue}(self):\n{}\n\n\nif __name__ == \"__main__\":\n    unittest.main()\n",
+            indent(&body, "        ")
+        ),
+        _ => format!(
+            "\"\"\"{header}\"\"\"\n{imports}\n\ndef test_issue_{issue}():\n{}\n\n\nif __name__ == \"__main__\":\n    \
+             test_issue_{issue}()\n",
+            indent(&body, "    ")
+        ),
+    }
+}
+
+/// Splits code into its import lines (by `is_import`) and the rest, dropping blank lines at either end.
+fn split_header(code: &str, is_import: impl Fn(&str) -> bool) -> (Vec<String>, Vec<String>) {
+    let mut imports = Vec::new();
+    let mut body = Vec::new();
+    for line in code.lines() {
+        if is_import(line) {
+            imports.push(line.trim_end().to_owned());
+        } else {
+            body.push(line.trim_end().to_owned());
+        }
+    }
+    while body.first().is_some_and(|l| l.trim().is_empty()) {
+        body.remove(0);
+    }
+    while body.last().is_some_and(|l| l.trim().is_empty()) {
+        body.pop();
+    }
+    if body.is_empty() {
+        body.push("pass".into());
+    }
+    (imports, body)
+}
+
+fn lines_with_newline(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+fn indent(lines: &[String], prefix: &str) -> String {
+    lines
+        .iter()
+        .map(|l| if l.trim().is_empty() { String::new() } else { format!("{prefix}{l}") })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A reproduction test the model wrote, kept because it fails on the base commit for the issue's reason.
+#[derive(Debug, Clone)]
+pub struct ReproTest {
+    /// Relative to the repository root.
+    pub path: String,
+    /// The whole file.
+    pub code: String,
+    /// What the model wrote (imports and assertions): what a candidate prompt shows, at a fraction of the tokens.
+    pub assertions: String,
+    /// Its failing output on the base commit, compacted.
+    pub base_output: String,
+}
+
+impl ReproTest {
+    /// Writes the test into the workspace; the guard removes it when dropped unless it was kept for the commit.
+    pub fn install(&self, root: &Path) -> std::io::Result<Installed> {
+        let path = root.join(&self.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, &self.code)?;
+        Ok(Installed { path: Some(path) })
+    }
+
+    /// The assertion lines without whitespace or module qualifiers (`intervals.merge(…)` is `merge(…)`): two
+    /// samples that check the same thing are one test.
+    pub fn fingerprint(&self) -> String {
+        let mut lines: Vec<String> = self
+            .assertions
+            .lines()
+            .filter(|l| l.contains("assert"))
+            .map(|l| unqualified(l).split_whitespace().collect::<String>())
+            .collect();
+        lines.sort();
+        lines.join("\n")
+    }
+}
+
+/// `a.b.c(x)` -> `c(x)`: drops every `name.` where the name starts with a letter (decimals stay).
+fn unqualified(text: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else if c == '.' && word.chars().next().is_some_and(|w| w.is_alphabetic() || w == '_') {
+            word.clear();
+        } else {
+            out.push_str(&word);
+            word.clear();
+            out.push(c);
+        }
+    }
+    out + &word
+}
+
+/// A test file installed for a run; removed when dropped unless [`Installed::keep`] is called.
+#[derive(Debug)]
+pub struct Installed {
+    path: Option<PathBuf>,
+}
+
+impl Installed {
+    /// Leaves the file in the workspace (the regression test that ships in the pull request).
+    pub fn keep(mut self) {
+        self.path = None;
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            // Best effort: a leftover would show in the diff, which the worker refuses to publish unexplained.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The first fenced block of a reply, or the whole reply when it has none.
+pub fn code_of_reply(reply: &str) -> String {
+    let mut lines = reply.lines().skip_while(|l| !l.trim_start().starts_with("```"));
+    if lines.next().is_none() {
+        return reply.trim().to_owned();
+    }
+    lines.take_while(|l| !l.trim_start().starts_with("```")).collect::<Vec<_>>().join("\n")
+}
+
+impl Agent<'_> {
+    /// Asks for reproduction tests and keeps those that fail on the base commit for a reason in the code; at most
+    /// a third of the search budget goes here.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn reproduce(
+        &self,
+        search: &Search<'_>,
+        layout: &Layout,
+        issue: u64,
+        map: &str,
+        started: Instant,
+        outcome: &mut AgentOutcome,
+        on_event: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<Vec<ReproTest>, AgentError> {
+        let prompt =
+            format!("{}{}\n{}", code_section(&search.shown, map), issue_section(search.issue_text), layout.request());
+        let mut kept: Vec<ReproTest> = Vec::new();
+        let mut fingerprints = HashSet::new();
+        for sample in 0..self.settings.reproduction_samples {
+            if kept.len() >= self.settings.max_reproduction_tests
+                || started.elapsed() >= self.settings.search_budget / 3
+            {
+                break;
+            }
+            let temperature = if sample == 0 { self.settings.temperature } else { candidates::SAMPLE_TEMPERATURE };
+            let reply = self
+                .ask(
+                    // Imports and a few assertions: more is a small model rambling, at 50 ms a token.
+                    Call {
+                        round: 0,
+                        purpose: "reproduction test",
+                        temperature,
+                        seed: 7 + u64::from(sample),
+                        max_tokens: 300,
+                    },
+                    prompt.clone(),
+                    outcome,
+                    on_event,
+                )
+                .await?;
+            let path = layout.path(issue, kept.len());
+            let assertions = code_of_reply(&reply);
+            let Some(code) = layout.wrap(issue, &path, &assertions) else {
+                on_event(AgentEvent::Reproduction { path, kept: false, detail: "the reply asserted nothing".into() });
+                continue;
+            };
+            let mut test = ReproTest { path: path.clone(), code, assertions, base_output: String::new() };
+            if !fingerprints.insert(test.fingerprint()) {
+                on_event(AgentEvent::Reproduction {
+                    path,
+                    kept: false,
+                    detail: "the same test as an earlier sample".into(),
+                });
+                continue;
+            }
+            if search.files.iter().any(|f| f.path == path) {
+                on_event(AgentEvent::Reproduction { path, kept: false, detail: "a file of that name exists".into() });
+                continue;
+            }
+            on_event(AgentEvent::Running { what: format!("reproduction test {path} on the base commit") });
+            let run = {
+                let _installed = test.install(search.workdir)?;
+                self.run_tests(search.workdir, &layout.command(&path), &layout.env()).await?
+            };
+            if let Some(problem) =
+                layout.base_problem(run.passed, run.suite.timed_out, &run.suite.output, search.issue_text)
+            {
+                on_event(AgentEvent::Reproduction { path, kept: false, detail: problem });
+                continue;
+            }
+            test.base_output = compact_failure(&run.suite.output, 400);
+            on_event(AgentEvent::Reproduction {
+                path,
+                kept: true,
+                detail: format!("{} test, fails on the base commit", layout.language()),
+            });
+            kept.push(test);
+        }
+        Ok(kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, content: &str) -> RepoFile {
+        crate::repo::load_one(path, content)
+    }
+
+    #[test]
+    fn the_layout_follows_the_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let py = vec![
+            file("src/pkg/a.py", ""),
+            file("tests/unit/test_a.py", "import pytest\n"),
+            file("tests/unit/test_b.py", ""),
+        ];
+        let layout = Layout::detect(dir.path(), &py, true).unwrap();
+        assert_eq!(layout, Layout { framework: Framework::Pytest, dir: "tests/unit".into() });
+        assert_eq!(layout.path(12, 0), "tests/unit/test_issue_12.py");
+        assert_eq!(layout.path(12, 1), "tests/unit/test_issue_12_2.py");
+        let unittest = vec![file("calc.py", ""), file("test_calc.py", "import unittest\n")];
+        let layout = Layout::detect(dir.path(), &unittest, true).unwrap();
+        assert_eq!(layout, Layout { framework: Framework::Unittest, dir: String::new() });
+        assert_eq!(layout.command("test_issue_3.py"), ["python3", "test_issue_3.py"]);
+        let js = vec![file("lib/store.js", ""), file("test/store.test.js", "")];
+        let layout = Layout::detect(dir.path(), &js, false).unwrap();
+        assert_eq!((layout.framework.clone(), layout.path(4, 0)), (Framework::NodeTest, "test/issue-4.test.js".into()));
+        std::fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"semver-lite\"\n").unwrap();
+        let layout = Layout::detect(dir.path(), &js, false).unwrap();
+        assert_eq!(layout.framework, Framework::Cargo { crate_name: "semver_lite".into() });
+        assert_eq!(layout.command(&layout.path(9, 0)), ["cargo", "test", "--quiet", "--offline", "--test", "issue_9"]);
+    }
+
+    #[test]
+    fn python_assertions_become_a_test_of_the_framework() {
+        let code = "from calc import double\nassert double(2) == 4, double(2)\n";
+        let pytest = Layout { framework: Framework::Pytest, dir: "tests".into() };
+        let text = pytest.wrap(7, "tests/test_issue_7.py", code).unwrap();
+        assert!(text.contains("from calc import double\n\n\ndef test_issue_7():\n    assert double(2) == 4"), "{text}");
+        let unittest = Layout { framework: Framework::Unittest, dir: String::new() };
+        let text = unittest.wrap(7, "test_issue_7.py", code).unwrap();
+        assert!(
+            text.contains("class Issue7Test(unittest.TestCase):\n    def test_issue_7(self):\n        assert"),
+            "{text}"
+        );
+        assert!(text.contains("unittest.main()"));
+        assert!(pytest.wrap(7, "x.py", "print(double(2))").is_none(), "no assertion, no test");
+        let functions = "from calc import double\n\ndef test_double():\n    assert double(2) == 4\n";
+        let text = pytest.wrap(7, "tests/test_issue_7.py", functions).unwrap();
+        assert!(text.contains("    def test_double():\n        assert double(2) == 4\n    test_double()"), "{text}");
+    }
+
+    #[test]
+    fn javascript_requires_are_rewritten_relative_to_the_test_file() {
+        let layout = Layout { framework: Framework::NodeTest, dir: "test/unit".into() };
+        let code = "const assert = require('assert');\nconst { parse } = require('./lib/query');\nassert.deepStrictEqual(parse('a=1&a=2'), { a: ['1', '2'] });";
+        let text = layout.wrap(11, "test/unit/issue-11.test.js", code).unwrap();
+        assert!(text.contains("require('../../lib/query')"), "{text}");
+        assert!(text.contains("const test = require('node:test');"));
+        assert!(text.contains("test('issue #11', () => {\n  assert.deepStrictEqual"), "{text}");
+        assert_eq!(text.matches("require('node:assert')").count(), 1);
+    }
+
+    #[test]
+    fn rust_assertions_become_an_integration_test() {
+        let layout = Layout { framework: Framework::Cargo { crate_name: "caldate".into() }, dir: "tests".into() };
+        let text = layout.wrap(6, "tests/issue_6.rs", "use caldate::is_leap;\nassert!(!is_leap(1900));").unwrap();
+        assert_eq!(text.lines().filter(|l| l.starts_with("use ")).count(), 1);
+        assert!(text.contains("#[test]\nfn issue_6() {\n    assert!(!is_leap(1900));\n}"), "{text}");
+    }
+
+    #[test]
+    fn only_a_test_that_fails_for_a_reason_in_the_code_is_kept() {
+        let layout = Layout { framework: Framework::Pytest, dir: String::new() };
+        let keep = |out: &str, issue: &str| layout.base_problem(false, false, out, issue).is_none();
+        assert!(layout.base_problem(true, false, "", "").is_some());
+        assert!(layout.base_problem(false, true, "", "").is_some());
+        assert!(!keep("E   ModuleNotFoundError: No module named 'slugs'", ""));
+        assert!(!keep("E   NameError: name 'slugfy' is not defined", ""));
+        assert!(keep("E   AssertionError: assert 5 == 4", ""));
+        assert!(keep("E   ValueError: month must be in 1..12", ""));
+        assert!(keep("E   TypeError: unsupported operand", "it crashes with TypeError: unsupported operand"));
+        assert!(!keep("E   TypeError: parse() got an unexpected keyword argument 'strict'", "parse is wrong"));
+    }
+
+    #[test]
+    fn an_installed_test_is_removed_unless_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let test = ReproTest {
+            path: "tests/test_issue_1.py".into(),
+            code: "x\n".into(),
+            assertions: String::new(),
+            base_output: String::new(),
+        };
+        drop(test.install(dir.path()).unwrap());
+        assert!(!dir.path().join("tests/test_issue_1.py").exists());
+        test.install(dir.path()).unwrap().keep();
+        assert!(dir.path().join("tests/test_issue_1.py").exists());
+    }
+
+    #[test]
+    fn samples_that_assert_the_same_thing_are_one_test() {
+        let test = |assertions: &str| ReproTest {
+            path: String::new(),
+            code: String::new(),
+            assertions: assertions.into(),
+            base_output: String::new(),
+        };
+        let a = test("import intervals\nassert intervals.merge([(9, 10), (10, 11)]) == [(9, 11)]\nassert f(1.5) == 2");
+        let b = test("from intervals import merge\nassert f(1.5)==2\nassert merge([(9, 10), (10, 11)]) == [(9, 11)]");
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert!(a.fingerprint().contains("f(1.5)==2"), "decimals stay: {}", a.fingerprint());
+        assert_ne!(a.fingerprint(), test("assert merge([(1, 2)]) == [(1, 2)]").fingerprint());
+    }
+
+    #[test]
+    fn replies_give_their_fenced_code() {
+        assert_eq!(code_of_reply("Here:\n```python\nassert f() == 1\n```\nDone."), "assert f() == 1");
+        assert_eq!(code_of_reply("assert f() == 1"), "assert f() == 1");
+    }
+}

@@ -1,0 +1,230 @@
+//! Selection: run every candidate, group them by what they pass, and choose by agreement.
+//!
+//! Candidates that pass the same set of tests (the repository's suite, each reproduction test) form a group; a group
+//! scores its size times the tests it passes (CodeT's dual execution agreement, as Agentless reranks patches). The
+//! verdict ranks first, so a change that shows a fix beats one that merely breaks nothing; ties on score go to the
+//! smaller diff. The search stops early once a candidate is fixed by a test that existed before the issue, or once
+//! the leading group cannot be overtaken by the candidates still to come.
+
+use crate::candidates::Candidate;
+use crate::repo::compact_failure;
+use crate::verdict::{SuiteRun, Verdict, judge};
+use crate::{Agent, AgentError, Search, candidates};
+
+/// A candidate with its test results.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub candidate: Candidate,
+    /// The repository's suite with the change, when there is a test command.
+    pub suite: Option<SuiteRun>,
+    /// Per reproduction test (in the order kept): passes with the change.
+    pub reproductions: Vec<bool>,
+    pub verdict: Verdict,
+    /// The first failing output with the change (suite, else a reproduction test), compacted; empty when all pass.
+    pub failure: String,
+}
+
+impl Evaluated {
+    pub fn new(
+        candidate: Candidate,
+        base: Option<&SuiteRun>,
+        suite: Option<SuiteRun>,
+        repro: &[(String, bool)],
+    ) -> Self {
+        let verdict = judge(base, suite.as_ref(), repro);
+        Self {
+            candidate,
+            suite,
+            reproductions: repro.iter().map(|(_, passed)| *passed).collect(),
+            verdict,
+            failure: String::new(),
+        }
+    }
+
+    /// The pass set: what the candidate's group is keyed by.
+    fn signature(&self) -> (Option<bool>, Vec<bool>) {
+        (self.suite.as_ref().map(SuiteRun::green), self.reproductions.clone())
+    }
+
+    /// Tests passed: the suite counts as one.
+    pub fn passes(&self) -> usize {
+        usize::from(self.suite.as_ref().is_some_and(SuiteRun::green))
+            + self.reproductions.iter().filter(|p| **p).count()
+    }
+
+    /// Fixed by the repository's own tests (a suite red on the base is green now): no search can do better.
+    pub fn fixed_by_existing_tests(&self, base: Option<&SuiteRun>) -> bool {
+        base.is_some_and(|b| !b.passed && !b.empty) && self.suite.as_ref().is_some_and(SuiteRun::green)
+    }
+}
+
+/// A group of candidates with one pass set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Indexes into the evaluated list.
+    pub members: Vec<usize>,
+    pub passes: usize,
+    pub score: usize,
+    pub rank: u8,
+}
+
+/// The groups, best first: by verdict, then score, then the smallest diff among their members.
+pub fn groups(evaluated: &[Evaluated]) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, e) in evaluated.iter().enumerate() {
+        match groups.iter_mut().find(|g| evaluated[g.members[0]].signature() == e.signature()) {
+            Some(group) => group.members.push(i),
+            None => groups.push(Group { members: vec![i], passes: e.passes(), score: 0, rank: e.verdict.rank() }),
+        }
+    }
+    for group in &mut groups {
+        group.score = group.members.len() * group.passes;
+    }
+    let smallest = |g: &Group| g.members.iter().map(|&i| evaluated[i].candidate.diff_lines).min().unwrap_or(usize::MAX);
+    groups.sort_by(|a, b| b.rank.cmp(&a.rank).then(b.score.cmp(&a.score)).then(smallest(a).cmp(&smallest(b))));
+    groups
+}
+
+/// The chosen candidate: the smallest diff of the best group (the earliest on a tie).
+pub fn choose(evaluated: &[Evaluated]) -> Option<usize> {
+    let best = groups(evaluated).into_iter().next()?;
+    best.members.into_iter().min_by_key(|&i| (evaluated[i].candidate.diff_lines, i))
+}
+
+/// Whether the search can stop with `remaining` candidates still allowed: a fix by a pre-existing test, or a
+/// leading fixed group that no other group, nor a new one, could overtake even if every remaining candidate joined it.
+///
+/// Without a test that fails on the base (a green suite and no reproduction test), no candidate can be shown fixed:
+/// the first that breaks nothing is as good as any later one, so that settles it too.
+pub fn settled(evaluated: &[Evaluated], base: Option<&SuiteRun>, remaining: u32, reproductions: usize) -> bool {
+    if evaluated.iter().any(|e| e.fixed_by_existing_tests(base)) {
+        return true;
+    }
+    let groups = groups(evaluated);
+    let Some(leader) = groups.first() else { return false };
+    let base_red = base.is_some_and(|b| !b.passed && !b.empty);
+    if !base_red && reproductions == 0 {
+        return leader.rank >= Verdict::NoRegressions.rank();
+    }
+    if leader.rank < (Verdict::Fixed { by: Vec::new() }).rank() {
+        return false;
+    }
+    let total_tests = usize::from(base.is_some()) + reproductions;
+    let remaining = remaining as usize;
+    let best_rival = groups[1..]
+        .iter()
+        .map(|g| (g.members.len() + remaining) * g.passes)
+        .chain(std::iter::once(remaining * total_tests))
+        .max()
+        .unwrap_or(0);
+    leader.score > best_rival
+}
+
+impl Agent<'_> {
+    /// Runs the repository's tests and every reproduction test with the candidate in place, then puts the worktree
+    /// back as it was.
+    pub(crate) async fn evaluate(&self, search: &Search<'_>, candidate: Candidate) -> Result<Evaluated, AgentError> {
+        let snapshot = candidates::install(search.workdir, &candidate.files)?;
+        let runs = self.run_candidate_tests(search).await;
+        candidates::restore(search.workdir, &snapshot);
+        let (suite, repro, failure) = runs?;
+        let mut evaluated = Evaluated::new(candidate, search.base.as_ref(), suite, &repro);
+        evaluated.failure = failure;
+        Ok(evaluated)
+    }
+
+    async fn run_candidate_tests(
+        &self,
+        search: &Search<'_>,
+    ) -> Result<(Option<SuiteRun>, Vec<(String, bool)>, String), AgentError> {
+        let mut failure = String::new();
+        let suite = match &search.test_command {
+            Some(command) => {
+                let run = self.run_tests(search.workdir, command, &[]).await?.suite;
+                if !run.passed {
+                    failure = compact_failure(&run.output, 1200);
+                }
+                Some(run)
+            }
+            None => None,
+        };
+        let mut repro = Vec::new();
+        if let Some(layout) = &search.layout {
+            for test in &search.reproductions {
+                let _installed = test.install(search.workdir)?;
+                let run = self.run_tests(search.workdir, &layout.command(&test.path), &layout.env()).await?;
+                if !run.passed && failure.is_empty() {
+                    failure = compact_failure(&run.suite.output, 1000);
+                }
+                repro.push((test.path.clone(), run.passed));
+            }
+        }
+        Ok((suite, repro, failure))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suite(passed: bool) -> SuiteRun {
+        SuiteRun { passed, empty: false, output: String::new(), timed_out: false }
+    }
+
+    fn candidate(number: u32, diff_lines: usize) -> Candidate {
+        Candidate { number, origin: String::new(), files: vec![(format!("f{number}"), String::new())], diff_lines }
+    }
+
+    fn evaluated(number: u32, diff: usize, base: &SuiteRun, green: bool, repro: &[bool]) -> Evaluated {
+        let repro: Vec<(String, bool)> = repro.iter().enumerate().map(|(i, p)| (format!("t{i}"), *p)).collect();
+        Evaluated::new(candidate(number, diff), Some(base), Some(suite(green)), &repro)
+    }
+
+    #[test]
+    fn the_group_that_agrees_most_wins_and_ties_go_to_the_smaller_diff() {
+        let base = suite(true);
+        let list = vec![
+            evaluated(1, 4, &base, true, &[true, false]),
+            evaluated(2, 9, &base, true, &[true, true]),
+            evaluated(3, 2, &base, true, &[true, false]),
+            evaluated(4, 7, &base, true, &[true, true]),
+            evaluated(5, 1, &base, false, &[true, true]),
+        ];
+        // {2,4}: 2 members x 3 passes = 6 beats {1,3}: 2 x 2 = 4; 5 regresses the suite.
+        assert_eq!(choose(&list), Some(3), "candidate 4 has the smaller diff of the winning group");
+        let groups = groups(&list);
+        assert_eq!((groups[0].score, groups[0].members.clone()), (6, vec![1, 3]));
+        assert_eq!(groups.last().unwrap().rank, 0, "a regression ranks last");
+    }
+
+    #[test]
+    fn a_fix_beats_a_bigger_group_that_shows_nothing() {
+        let base = suite(true);
+        let list = vec![
+            evaluated(1, 1, &base, true, &[false]),
+            evaluated(2, 1, &base, true, &[false]),
+            evaluated(3, 1, &base, true, &[false]),
+            evaluated(4, 3, &base, true, &[true]),
+        ];
+        assert_eq!(choose(&list), Some(3));
+        assert!(list[3].verdict.is_fixed());
+    }
+
+    #[test]
+    fn the_search_stops_on_a_fix_by_an_existing_test_or_an_unbeatable_lead() {
+        let red = suite(false);
+        let fixed_by_suite = vec![evaluated(1, 1, &red, true, &[])];
+        assert!(settled(&fixed_by_suite, Some(&red), 5, 0));
+        let green = suite(true);
+        let one = vec![evaluated(1, 1, &green, true, &[true, true])];
+        assert!(!settled(&one, Some(&green), 5, 2), "5 more could form a bigger group");
+        let four: Vec<Evaluated> = (1..=4).map(|n| evaluated(n, 1, &green, true, &[true, true])).collect();
+        assert!(settled(&four, Some(&green), 2, 2), "4 x 3 = 12 > (0 + 2) x 3");
+        let unfixed: Vec<Evaluated> = (1..=6).map(|n| evaluated(n, 1, &green, true, &[false])).collect();
+        assert!(!settled(&unfixed, Some(&green), 1, 1), "no fix yet: keep looking");
+        let nothing_can_show_a_fix = vec![evaluated(1, 1, &green, true, &[])];
+        assert!(settled(&nothing_can_show_a_fix, Some(&green), 5, 0), "green before, no reproduction test");
+        let broken = vec![evaluated(1, 1, &green, false, &[])];
+        assert!(!settled(&broken, Some(&green), 5, 0), "a regression is worth another try");
+    }
+}
