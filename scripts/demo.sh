@@ -69,7 +69,9 @@ fi
 git clone --quiet --branch "$branch" "$demo/remote.git" "$demo/check"
 git -C "$demo/check" log -1 --format='commit %h by %an: %s'
 git -C "$demo/check" --no-pager diff --stat origin/main HEAD
-(cd "$demo/check" && python3 -m unittest -v 2>&1 | tail -3)
+tests_ok=0
+(cd "$demo/check" && python3 -m unittest -v >"$demo/check-tests.log" 2>&1) || tests_ok=$?
+tail -3 "$demo/check-tests.log"
 "$cw" show "$task" --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -77,7 +79,13 @@ attempts = d["attempts"]
 calls = sum(a["llm_calls"] for a in attempts)
 prompt = sum(a["prompt_tokens"] for a in attempts)
 completion = sum(a["completion_tokens"] for a in attempts)
-print("attempts: %d, LLM calls: %d, prompt tokens: %d, completion tokens: %d" % (len(attempts), calls, prompt, completion))
+verdict = next((a["verdict"] for a in reversed(attempts) if a.get("verdict")), None)
+print("attempts: %d, LLM calls: %d, prompt tokens: %d, completion tokens: %d, verdict: %s"
+      % (len(attempts), calls, prompt, completion, (verdict or "none").replace("_", " ")))
 '
 echo "wall time of the worker: ${elapsed}s"
+if [ "$tests_ok" -ne 0 ]; then
+  echo "branch $branch in $demo/remote.git FAILS the tests (see above); its pull request is a draft" >&2
+  exit 1
+fi
 echo "branch $branch in $demo/remote.git passes the tests"
