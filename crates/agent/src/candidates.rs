@@ -14,7 +14,6 @@ use std::path::Path;
 
 use crate::EditFormat;
 use crate::edits::{Edit, apply_edit, parse_edits};
-use crate::repo::RepoFile;
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -197,11 +196,6 @@ pub fn sketch(workdir: &Path, files: &[(String, String)]) -> String {
 /// Text with trailing whitespace removed from every line and from the end.
 pub fn normalized(text: &str) -> String {
     text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_owned()
-}
-
-/// Which files of the repository a reproduction test or a test file path names, for refusing edits to them.
-pub fn is_test_file(path: &str, files: &[RepoFile]) -> bool {
-    files.iter().any(|f| f.path == path && f.is_test)
 }
 
 impl Agent<'_> {

@@ -425,8 +425,8 @@ impl<'a> Agent<'a> {
                     what: format!("the tests before any change (`{}`)", command.join(" ")),
                 });
                 let run = self.run_tests(workdir, command, &[]).await?;
-                on_event(AgentEvent::BaselineTests { passed: run.passed, seconds: run.seconds });
-                outcome.base_passed = Some(run.passed);
+                on_event(AgentEvent::BaselineTests { passed: run.suite.passed, seconds: run.seconds });
+                outcome.base_passed = Some(run.suite.passed);
                 Some(run.suite)
             }
             None => None,
@@ -545,7 +545,6 @@ struct Call {
 /// A test run in the agent's terms.
 struct TestRun {
     suite: SuiteRun,
-    passed: bool,
     seconds: f64,
 }
 
@@ -575,7 +574,6 @@ async fn run_tests(
     let passed = out.success() && !empty;
     Ok(TestRun {
         suite: SuiteRun { passed, empty, output, timed_out: out.timed_out },
-        passed,
         seconds: out.duration.as_secs_f64(),
     })
 }

@@ -452,7 +452,7 @@ impl Agent<'_> {
                 self.run_tests(search.workdir, &layout.command(&path), &layout.env()).await?
             };
             if let Some(problem) =
-                layout.base_problem(run.passed, run.suite.timed_out, &run.suite.output, search.issue_text)
+                layout.base_problem(run.suite.passed, run.suite.timed_out, &run.suite.output, search.issue_text)
             {
                 on_event(AgentEvent::Reproduction { path, kept: false, detail: problem });
                 continue;

@@ -153,10 +153,10 @@ impl Agent<'_> {
             for test in &search.reproductions {
                 let _installed = test.install(search.workdir)?;
                 let run = self.run_tests(search.workdir, &layout.command(&test.path), &layout.env()).await?;
-                if !run.passed && failure.is_empty() {
+                if !run.suite.passed && failure.is_empty() {
                     failure = compact_failure(&run.suite.output, 1000);
                 }
-                repro.push((test.path.clone(), run.passed));
+                repro.push((test.path.clone(), run.suite.passed));
             }
         }
         Ok((suite, repro, failure))

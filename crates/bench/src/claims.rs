@@ -2,7 +2,7 @@
 //! on the head.
 //!
 //! The bench stores each pushed change as a patch against the task's `repo/`. For a `fixed` verdict the check
-//! rebuilds the base, adds only the patch's test files (the regression test the pull request ships) and runs them:
+//! rebuilds the base, adds only the patch's test files (by the agent's own rule for what a test is: the regression test the pull request ships) and runs them:
 //! they must fail. Then it applies the whole patch and runs them again: they must pass. A patch that changes no
 //! test was fixed by the repository's own tests, which must then fail on the base and pass on the head.
 
@@ -20,15 +20,6 @@ pub fn patch_files(patch: &str) -> Vec<String> {
         .filter_map(|l| l.strip_prefix("diff --git a/"))
         .filter_map(|rest| rest.split(" b/").nth(1).map(str::to_owned))
         .collect()
-}
-
-/// A path the bench counts as a test file (the same shapes the agent protects).
-pub fn is_test_file(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with("test_")
-        || name.ends_with("_test.py")
-        || name.contains(".test.")
-        || path.split('/').any(|p| p == "tests" || p == "test" || p == "__tests__")
 }
 
 /// The command that runs `tests` (all of the repository's tests when empty) for a task's language.
@@ -97,7 +88,8 @@ fn checkout(task: &BenchTask, patch: &str, only: Option<&[String]>, dir: &Path) 
 /// Checks that `patch` holds a fail-to-pass test for `task`: the patch's test files (or, without any, the
 /// repository's tests) fail on the base commit and pass with the whole patch. `Err` says what did not hold.
 pub async fn check_fixed_claim(task: &BenchTask, patch: &str, work: &Path) -> Result<(), String> {
-    let tests: Vec<String> = patch_files(patch).into_iter().filter(|f| is_test_file(f)).collect();
+    let tests: Vec<String> =
+        patch_files(patch).into_iter().filter(|f| codingworker_agent::repo::is_test_path(f)).collect();
     let argv = command(&task.language, &tests);
     let base = work.join("base");
     checkout(task, patch, Some(&tests), &base)?;
