@@ -105,7 +105,9 @@ def build(event, environ=None):
             "url": issue.get("html_url"),
         },
         "sender": {"login": sender},
-        "requested_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # The labelling's own time (GitHub updates the issue when a label is added): a re-run of the workflow or a
+        # second delivery of the event carries the same time, so the worker recognises the duplicate.
+        "requested_at": issue.get("updated_at") or now(),
     }
     if overrides:
         message["overrides"] = overrides
@@ -174,7 +176,13 @@ def build_follow_up(event, environ=None, fetch=github_api):
         "round": max(rounds, 1),
     }
     message["task_id"] = message["task_id"].replace("gh-", "gh-pr%d-" % number, 1)[:100]
+    # The comment's time identifies this request among repeats of it.
+    message["requested_at"] = comment.get("created_at") or now()
     return message
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main():

@@ -69,6 +69,16 @@ class BuildsValidMessages(unittest.TestCase):
         self.assertIn("truncated", message["issue"]["body"])
         self.assertLess(len(json.dumps(message).encode("utf-8")), 256 * 1024)
 
+    def test_the_request_time_is_the_labellings_so_a_repeat_is_recognised(self):
+        event = payload()
+        event["issue"]["updated_at"] = "2026-11-30T02:00:00Z"
+        first = builder.build(event, dict(TRUSTED))
+        second = builder.build(json.loads(json.dumps(event)), dict(TRUSTED))
+        self.assertEqual(first["requested_at"], "2026-11-30T02:00:00Z")
+        self.assertEqual(first["requested_at"], second["requested_at"])
+        del event["issue"]["updated_at"]
+        validate(builder.build(event, dict(TRUSTED)))
+
     def test_an_empty_body_is_fine(self):
         event = payload()
         event["issue"]["body"] = None

@@ -115,9 +115,10 @@ pub fn capture(
     let mut changed = Vec::new();
     for path in &touched {
         let before = snapshot.iter().find(|(p, _)| p == path).and_then(|(_, b)| b.as_deref());
-        let after = std::fs::read_to_string(workdir.join(path)).unwrap_or_default();
+        let after = crate::textfile::read_text(&workdir.join(path)).unwrap_or_default();
         // A file rewritten to what it was, give or take trailing whitespace, is not a change.
-        let same = before.is_some_and(|b| normalized(&String::from_utf8_lossy(b)) == normalized(&after));
+        let before = before.and_then(|b| crate::textfile::decode(b).ok()).map(|f| f.text);
+        let same = before.is_some_and(|b| normalized(&b) == normalized(&after));
         if !same {
             changed.push((path.clone(), after));
         }
@@ -152,7 +153,7 @@ pub fn install(workdir: &Path, files: &[(String, String)]) -> std::io::Result<Ve
         if let Some(parent) = full.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(&full, content)?;
+        crate::textfile::write_text(&full, content).map_err(std::io::Error::other)?;
     }
     Ok(snapshot)
 }
@@ -162,7 +163,7 @@ pub fn diff_lines(workdir: &Path, files: &[(String, String)]) -> usize {
     files
         .iter()
         .map(|(path, new)| {
-            let old = std::fs::read_to_string(workdir.join(path)).unwrap_or_default();
+            let old = crate::textfile::read_text(&workdir.join(path)).unwrap_or_default();
             let mut counts: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
             for line in old.lines() {
                 *counts.entry(line.trim_end()).or_default() += 1;
@@ -179,7 +180,7 @@ pub fn diff_lines(workdir: &Path, files: &[(String, String)]) -> usize {
 pub fn sketch(workdir: &Path, files: &[(String, String)]) -> String {
     let mut out = String::new();
     for (path, new) in files {
-        let old = std::fs::read_to_string(workdir.join(path)).unwrap_or_default();
+        let old = crate::textfile::read_text(&workdir.join(path)).unwrap_or_default();
         let old_lines: std::collections::HashSet<&str> = old.lines().map(str::trim_end).collect();
         let new_lines: std::collections::HashSet<&str> = new.lines().map(str::trim_end).collect();
         out.push_str(&format!("{path}\n"));

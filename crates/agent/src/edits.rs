@@ -349,10 +349,9 @@ pub fn safe_path(root: &Path, path: &str) -> Result<PathBuf, String> {
 pub fn apply_edit(root: &Path, edit: &Edit) -> Result<String, Rejection> {
     let reject = |reason: String| Rejection { path: edit.path().to_owned(), reason };
     let full = safe_path(root, edit.path()).map_err(reject)?;
-    let existing = match std::fs::read(&full) {
-        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| reject("the file is not UTF-8 text".into()))?),
-        Err(_) => None,
-    };
+    let existing = crate::textfile::read(&full)
+        .map_err(|e| reject(format!("the file {}; it is not edited", e.reason)))?
+        .map(|file| file.text);
     let new_content = match (edit, existing) {
         (Edit::WholeFile { content, .. }, Some(old)) => {
             if let Some(line) = placeholder_line(&old, content) {
@@ -394,14 +393,16 @@ pub fn apply_edit(root: &Path, edit: &Edit) -> Result<String, Rejection> {
     if let Some(parent) = full.parent() {
         std::fs::create_dir_all(parent).map_err(|e| reject(format!("cannot create the directory: {e}")))?;
     }
-    if new_content.len() > MAX_EDITED_FILE_BYTES {
+    // Back in the file's own form: encoding, BOM, line endings, indentation, final newline.
+    let bytes = crate::textfile::encode_for(&full, &new_content).map_err(reject)?;
+    if bytes.len() > MAX_EDITED_FILE_BYTES {
         // A flood (a prompt injection asking for huge output) must not reach the disk, the next prompt or a push.
         return Err(reject(format!(
             "the edit would make the file {} bytes, over the {MAX_EDITED_FILE_BYTES}-byte limit for one file",
-            new_content.len()
+            bytes.len()
         )));
     }
-    std::fs::write(&full, new_content).map_err(|e| reject(format!("cannot write: {e}")))?;
+    std::fs::write(&full, bytes).map_err(|e| reject(format!("cannot write: {e}")))?;
     Ok(edit.path().to_owned())
 }
 

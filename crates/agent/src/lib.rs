@@ -15,10 +15,12 @@
 pub mod candidates;
 pub mod context;
 pub mod edits;
+pub mod limits;
 pub mod merge;
 pub mod repo;
 pub mod reproduce;
 pub mod select;
+pub mod textfile;
 pub mod verdict;
 
 use std::path::Path;
@@ -220,6 +222,8 @@ pub enum AgentEvent {
         seconds: f64,
     },
     FilesChosen(Vec<String>),
+    /// Source files that cannot be shown to the model or edited, each with why (`(path, reason)`).
+    Unreadable(Vec<(String, String)>),
     ModelCall {
         round: u32,
         purpose: &'static str,
@@ -239,6 +243,10 @@ pub enum AgentEvent {
         path: String,
         kept: bool,
         detail: String,
+    },
+    /// A test run was stopped at its time limit (the process tree killed), and what the agent does instead.
+    TestsStopped {
+        reason: String,
     },
     /// A candidate's reply gave nothing to run.
     EditRejected {
@@ -300,6 +308,9 @@ pub struct AgentOutcome {
     pub cached_prompt_tokens: Option<u64>,
     pub summary: String,
     pub transcript: Vec<TranscriptEntry>,
+    /// Set when the agent found nothing to change: the evidence (Markdown: the tests written from the issue that
+    /// pass on the base commit, and their output). The worktree is then unchanged.
+    pub no_change_needed: Option<String>,
 }
 
 impl AgentOutcome {
@@ -333,6 +344,7 @@ impl AgentOutcome {
             cached_prompt_tokens: None,
             summary: String::new(),
             transcript: Vec::new(),
+            no_change_needed: None,
         }
     }
 }
@@ -367,6 +379,8 @@ pub struct Agent<'a> {
     llm: &'a LlmClient,
     executor: &'a Executor,
     settings: AgentSettings,
+    /// The limit of a test run after the base commit's, in milliseconds ([`limits::run_limit`]).
+    run_limit_ms: std::sync::atomic::AtomicU64,
 }
 
 /// What the search works from, fixed once the context and the reproduction tests are known.
@@ -402,7 +416,8 @@ impl Search<'_> {
 
 impl<'a> Agent<'a> {
     pub fn new(llm: &'a LlmClient, executor: &'a Executor, settings: AgentSettings) -> Self {
-        Self { llm, executor, settings }
+        let run_limit_ms = std::sync::atomic::AtomicU64::new(settings.test_timeout.as_millis() as u64);
+        Self { llm, executor, settings, run_limit_ms }
     }
 
     /// Runs one attempt on the worktree at `workdir`. On success the worktree holds the chosen change (and the
@@ -414,21 +429,29 @@ impl<'a> Agent<'a> {
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<AgentOutcome, AgentError> {
         let started = Instant::now();
-        let files = load_files(workdir);
+        let (files, unreadable) = repo::load_files_and_unreadable(workdir);
+        if !unreadable.is_empty() {
+            on_event(AgentEvent::Unreadable(unreadable.clone()));
+        }
         let (detected, pytest) = detect_tests(self.executor, workdir, &files).await;
-        let test_command = self.settings.test_command.clone().or(detected);
+        let mut test_command = self.settings.test_command.clone().or(detected);
         let mut outcome = AgentOutcome::new(test_command.as_ref().map(|c| c.join(" ")));
 
-        let base = match &test_command {
-            Some(command) => {
-                on_event(AgentEvent::Running {
-                    what: format!("the tests before any change (`{}`)", command.join(" ")),
-                });
-                let run = self.run_tests(workdir, command, &[]).await?;
-                on_event(AgentEvent::BaselineTests { passed: run.suite.passed, seconds: run.seconds });
-                outcome.base_passed = Some(run.suite.passed);
-                Some(run.suite)
-            }
+        let mut tests_unusable = None;
+        let base = match test_command.take() {
+            Some(command) => match self.base_run(workdir, command, on_event).await? {
+                Ok((command, run)) => {
+                    on_event(AgentEvent::BaselineTests { passed: run.suite.passed, seconds: run.seconds });
+                    outcome.base_passed = Some(run.suite.passed);
+                    outcome.test_command = Some(limits::display(&command));
+                    test_command = Some(command);
+                    Some(run.suite)
+                }
+                Err(reason) => {
+                    tests_unusable = Some(reason);
+                    None
+                }
+            },
             None => None,
         };
         // The failing test usually points at the bug; a passing baseline means the issue asks for new behaviour.
@@ -440,7 +463,7 @@ impl<'a> Agent<'a> {
         let chosen = self.choose_files(&ranked, &issue_text, &failure, &mut outcome, on_event).await?;
         on_event(AgentEvent::FilesChosen(chosen.clone()));
         let map_files: Vec<&RepoFile> = ranked.iter().copied().filter(|f| !chosen.contains(&f.path)).collect();
-        let map = repo_map(&map_files, self.settings.repo_map_tokens);
+        let map = repo_map(&map_files, self.settings.repo_map_tokens) + &unreadable_note(&unreadable);
         on_event(AgentEvent::RepoMapped { files: files.len(), tokens: LlmClient::estimate_tokens(&map) });
         let shown = current_contents(workdir, &chosen);
 
@@ -460,14 +483,30 @@ impl<'a> Agent<'a> {
         // reproduction tests would cost two model calls (about a minute on a CPU) to say the same.
         let base_red = search.base.as_ref().is_some_and(|b| !b.passed && !b.empty);
         if let (Some(layout), false) = (search.layout.clone(), base_red) {
-            search.reproductions =
+            let found =
                 self.reproduce(&search, &layout, task.issue_number, &map, started, &mut outcome, on_event).await?;
+            if found.nothing_to_change(self.settings.reproduction_samples) {
+                // An outcome, not a failure: no candidate is asked for, and the issue is told why with the tests.
+                on_event(AgentEvent::SearchStopped {
+                    reason: format!(
+                        "nothing to change: {} test(s) written from the issue pass on the base commit, none fails",
+                        found.passing.len()
+                    ),
+                });
+                outcome.no_change_needed = Some(no_change_evidence(&layout, &found.passing));
+                outcome.summary = "No change made: the issue's examples already hold on the base commit.".into();
+                return Ok(outcome);
+            }
+            search.reproductions = found.kept;
         }
         outcome.reproduction_tests = search.reproductions.len();
         search.prefix = candidate_prefix(&search, &map, &failure);
 
         let evaluated = self.search(&search, started, &mut outcome, on_event).await?;
         self.conclude(&search, evaluated, &mut outcome, on_event).await?;
+        if let (Some(reason), Verdict::TestsNotRun { .. }) = (tests_unusable, &outcome.verdict) {
+            outcome.verdict = Verdict::TestsNotRun { reason };
+        }
         outcome.summary = summary(&outcome);
         Ok(outcome)
     }
@@ -527,7 +566,52 @@ impl<'a> Agent<'a> {
         command: &[String],
         env: &[(String, String)],
     ) -> Result<TestRun, AgentError> {
-        Ok(run_tests(self.executor, workdir, command, env, self.settings.test_timeout).await?)
+        let limit = Duration::from_millis(self.run_limit_ms.load(std::sync::atomic::Ordering::Relaxed));
+        let run = run_tests(self.executor, workdir, command, env, limit).await?;
+        if run.suite.timed_out {
+            tracing::info!("{}", limits::timed_out(command, limit));
+        }
+        Ok(run)
+    }
+
+    /// The base commit's run, limited by `agent.test_timeout_secs`; later runs are limited by how long it took.
+    /// When it does not finish, a Python suite runs again with a per-test limit, so a hanging test fails alone.
+    /// `Ok(Err(reason))` when no run finished: the agent goes on without tests, and the verdict says why.
+    async fn base_run(
+        &self,
+        workdir: &Path,
+        command: Vec<String>,
+        on_event: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<Result<(Vec<String>, TestRun), String>, AgentError> {
+        let ceiling = self.settings.test_timeout;
+        let set_limit = |seconds: f64| {
+            let limit = limits::run_limit(Duration::from_secs_f64(seconds), ceiling);
+            self.run_limit_ms.store(limit.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+        };
+        on_event(AgentEvent::Running { what: format!("the tests before any change (`{}`)", command.join(" ")) });
+        let run = run_tests(self.executor, workdir, &command, &[], ceiling).await?;
+        if !run.suite.timed_out {
+            set_limit(run.seconds);
+            return Ok(Ok((command, run)));
+        }
+        let mut reason =
+            format!("{} (agent.test_timeout_secs) before any change", limits::timed_out(&command, ceiling));
+        if let Some(wrapped) = limits::with_per_test_limit(&command, limits::per_test_limit(ceiling)) {
+            on_event(AgentEvent::TestsStopped {
+                reason: format!("{reason}; running them again with a per-test limit"),
+            });
+            on_event(AgentEvent::Running {
+                what: format!("the tests before any change (`{}`)", limits::display(&wrapped)),
+            });
+            let rerun = run_tests(self.executor, workdir, &wrapped, &[], ceiling).await?;
+            if !rerun.suite.timed_out {
+                set_limit(rerun.seconds);
+                return Ok(Ok((wrapped, rerun)));
+            }
+            reason = format!("{reason}, nor with a per-test limit");
+        }
+        on_event(AgentEvent::TestsStopped { reason: format!("{reason}; going on without tests") });
+        Ok(Err(reason))
     }
 }
 
@@ -707,18 +791,46 @@ fn protects_tests(edit: &Edit, files: &[RepoFile], issue_text: &str, workdir: &P
         Edit::WholeFile { content, .. } => content.trim_end() == file.content.trim_end(),
         Edit::Replace { search, replace, .. } => search.trim() == replace.trim(),
     };
-    let current = std::fs::read_to_string(workdir.join(&file.path)).unwrap_or_default();
+    let current = textfile::read_text(&workdir.join(&file.path)).unwrap_or_default();
     if unchanged && current == file.content {
         return None;
     }
     Some(format!("{}: tests decide whether the fix works, so they are not edited unless the issue asks", file.path))
 }
 
+/// The tests that show nothing needs changing, for the issue comment: at most two, each with its output.
+fn no_change_evidence(layout: &Layout, passing: &[ReproTest]) -> String {
+    let mut text = String::new();
+    for test in passing.iter().take(2) {
+        text.push_str(&format!(
+            "`{}` ({} test written from the issue) passes on the base commit:\n\n```{}\n{}\n```\n\n```\n{}\n```\n\n",
+            test.path,
+            layout.language(),
+            layout.fence(),
+            test.assertions.trim(),
+            test.base_output.trim()
+        ));
+    }
+    text
+}
+
+/// Names the files the model cannot see, so it does not look for the bug elsewhere: at most ten, in the map.
+fn unreadable_note(unreadable: &[(String, String)]) -> String {
+    if unreadable.is_empty() {
+        return String::new();
+    }
+    let mut note = String::from("\nFiles that cannot be shown or edited:\n");
+    for (path, reason) in unreadable.iter().take(10) {
+        note.push_str(&format!("- {path}: {reason}\n"));
+    }
+    if unreadable.len() > 10 {
+        note.push_str(&format!("- and {} more\n", unreadable.len() - 10));
+    }
+    note
+}
+
 fn current_contents(workdir: &Path, paths: &[String]) -> Vec<(String, String)> {
-    paths
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(workdir.join(p)).ok().map(|content| (p.clone(), content)))
-        .collect()
+    paths.iter().filter_map(|p| textfile::read_text(&workdir.join(p)).map(|content| (p.clone(), content))).collect()
 }
 
 /// The code and the map, identical in every call of an attempt until a file changes, so the server's prefix cache

@@ -30,6 +30,12 @@ impl RepoFile {
 
 /// Lists the repository's text files: `git ls-files` when it is a git checkout, else a walk.
 pub fn load_files(root: &Path) -> Vec<RepoFile> {
+    load_files_and_unreadable(root).0
+}
+
+/// The repository's text files (see [`crate::textfile`] for the form the model sees), and the source files that
+/// cannot be shown, each with why: `(path, reason)`.
+pub fn load_files_and_unreadable(root: &Path) -> (Vec<RepoFile>, Vec<(String, String)>) {
     let listed = std::process::Command::new("git")
         .arg("-C")
         .arg(root)
@@ -39,25 +45,34 @@ pub fn load_files(root: &Path) -> Vec<RepoFile> {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).split('\0').filter(|p| !p.is_empty()).map(str::to_owned).collect());
     let paths: Vec<String> = listed.unwrap_or_else(|| walk(root));
-    let mut files: Vec<RepoFile> = paths
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    let sources = paths
         .into_iter()
         .filter(|p| !p.split('/').any(|part| SKIP_DIRS.contains(&part)))
-        .filter(|p| p.rsplit_once('.').is_some_and(|(_, ext)| SOURCE_EXTENSIONS.contains(&ext)))
-        .filter_map(|path| {
-            let full = root.join(&path);
-            let meta = std::fs::metadata(&full).ok()?;
-            if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
-                return None;
-            }
-            let content = std::fs::read_to_string(&full).ok()?;
-            if content.contains('\0') {
-                return None;
-            }
-            Some(load_one(&path, &content))
-        })
-        .collect();
+        .filter(|p| p.rsplit_once('.').is_some_and(|(_, ext)| SOURCE_EXTENSIONS.contains(&ext)));
+    for path in sources {
+        let full = root.join(&path);
+        let Ok(meta) = std::fs::metadata(&full) else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            unreadable.push((
+                path,
+                format!("is {} KiB, over the {} KiB shown to the model", meta.len() / 1024, MAX_FILE_BYTES / 1024),
+            ));
+            continue;
+        }
+        match crate::textfile::read(&full) {
+            Ok(Some(file)) => files.push(load_one(&path, &file.text)),
+            Ok(None) => {}
+            Err(e) => unreadable.push((path, e.reason)),
+        }
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    files
+    unreadable.sort();
+    (files, unreadable)
 }
 
 /// A file's record from its path and text.

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::repo::RepoFile;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::repo::compact_failure;
@@ -74,6 +74,15 @@ impl Layout {
             Framework::Pytest | Framework::Unittest => "Python",
             Framework::NodeTest | Framework::Jest => "JavaScript",
             Framework::Cargo { .. } => "Rust",
+        }
+    }
+
+    /// The Markdown fence's language tag for its tests.
+    pub fn fence(&self) -> &'static str {
+        match self.framework {
+            Framework::Pytest | Framework::Unittest => "python",
+            Framework::NodeTest | Framework::Jest => "js",
+            Framework::Cargo { .. } => "rust",
         }
     }
 
@@ -300,6 +309,26 @@ fn indent(lines: &[String], prefix: &str) -> String {
         .join("\n")
 }
 
+/// What the reproduction step found.
+#[derive(Debug, Default)]
+pub struct Reproduction {
+    /// Tests that fail on the base commit for a reason in the code.
+    pub kept: Vec<ReproTest>,
+    /// Tests that ran and passed on the base commit (with their output): evidence that the code already does what
+    /// the issue's examples ask.
+    pub passing: Vec<ReproTest>,
+    /// Samples whose test passed on the base commit, a repeat of a passing test included.
+    pub samples_passing: u32,
+}
+
+impl Reproduction {
+    /// Nothing to change: no test fails, and at least two samples (one when only one is asked for) wrote a test
+    /// that passes on the base commit, so one misread example is not enough to skip the work.
+    pub fn nothing_to_change(&self, samples: u32) -> bool {
+        self.kept.is_empty() && !self.passing.is_empty() && self.samples_passing >= samples.min(2)
+    }
+}
+
 /// A reproduction test the model wrote, kept because it fails on the base commit for the issue's reason.
 #[derive(Debug, Clone)]
 pub struct ReproTest {
@@ -400,11 +429,13 @@ impl Agent<'_> {
         started: Instant,
         outcome: &mut AgentOutcome,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
-    ) -> Result<Vec<ReproTest>, AgentError> {
+    ) -> Result<Reproduction, AgentError> {
         let prompt =
             format!("{}{}\n{}", code_section(&search.shown, map), issue_section(search.issue_text), layout.request());
         let mut kept: Vec<ReproTest> = Vec::new();
-        let mut fingerprints = HashSet::new();
+        let mut passing = Reproduction::default();
+        // Each test's fingerprint, and whether it passed on the base commit.
+        let mut fingerprints: HashMap<String, bool> = HashMap::new();
         for sample in 0..self.settings.reproduction_samples {
             if kept.len() >= self.settings.max_reproduction_tests
                 || started.elapsed() >= self.settings.search_budget / 3
@@ -434,7 +465,9 @@ impl Agent<'_> {
                 continue;
             };
             let mut test = ReproTest { path: path.clone(), code, assertions, base_output: String::new() };
-            if !fingerprints.insert(test.fingerprint()) {
+            if let Some(&passed) = fingerprints.get(&test.fingerprint()) {
+                // Another sample that says the same counts as agreement on what the code does.
+                passing.samples_passing += u32::from(passed);
                 on_event(AgentEvent::Reproduction {
                     path,
                     kept: false,
@@ -451,6 +484,13 @@ impl Agent<'_> {
                 let _installed = test.install(search.workdir)?;
                 self.run_tests(search.workdir, &layout.command(&path), &layout.env()).await?
             };
+            let passed = run.suite.passed && !run.suite.empty && !run.suite.timed_out;
+            fingerprints.insert(test.fingerprint(), passed);
+            if passed {
+                test.base_output = compact_failure(&run.suite.output, 400);
+                passing.samples_passing += 1;
+                passing.passing.push(test.clone());
+            }
             if let Some(problem) =
                 layout.base_problem(run.suite.passed, run.suite.timed_out, &run.suite.output, search.issue_text)
             {
@@ -465,7 +505,8 @@ impl Agent<'_> {
             });
             kept.push(test);
         }
-        Ok(kept)
+        passing.kept = kept;
+        Ok(passing)
     }
 }
 

@@ -460,12 +460,13 @@ async fn two_busy_projects_are_served_in_turns_and_one_projects_dead_letters_blo
     let template = message_from_the_workflow_script(&env).await;
     let mut project_of = HashMap::new();
     // Both backlogs are queued before the worker starts, so both projects are busy from the first receive on.
-    for (name, queue) in [("alpha", &alpha), ("beta", &beta)] {
+    // Each project its own issues: two requests for one issue would be one request and its duplicate.
+    for (name, queue, first_issue) in [("alpha", &alpha, 100), ("beta", &beta, 200)] {
         for i in 0..PER_PROJECT {
             let mut message = template.clone();
             let task_id = format!("gh-{name}-{i}");
             message["task_id"] = task_id.clone().into();
-            message["issue"]["number"] = (100 + i).into();
+            message["issue"]["number"] = (first_issue + i).into();
             queue.client.send_message().queue_url(&queue.url).message_body(message.to_string()).send().await.unwrap();
             project_of.insert(task_id, name);
         }

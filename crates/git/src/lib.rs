@@ -28,6 +28,16 @@ pub enum GitError {
     BaseBranchMissing { repository: String, branch: String },
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
+    #[error(
+        "the remote branch `{branch}` changed while the worker worked; nothing was overwritten, and the next attempt \
+         starts from what is there"
+    )]
+    LeaseRejected { branch: String },
+    #[error(
+        "`{branch}` and its {tries} numbered variants all hold commits CodingWorker did not write; delete or rename \
+             some of them"
+    )]
+    NoFreeBranch { branch: String, tries: u32 },
 }
 
 impl GitError {
@@ -52,8 +62,8 @@ impl GitError {
                 .iter()
                 .any(|needle| s.contains(needle))
             }
-            GitError::Io { .. } => true,
-            GitError::GitMissing | GitError::BaseBranchMissing { .. } => false,
+            GitError::Io { .. } | GitError::LeaseRejected { .. } => true,
+            GitError::NoFreeBranch { .. } | GitError::GitMissing | GitError::BaseBranchMissing { .. } => false,
         }
     }
 }
@@ -84,6 +94,43 @@ pub struct Workspace {
     pub base_commit: String,
     author: Author,
     network_timeout: Duration,
+}
+
+/// How many names a push tries (`branch`, `branch-2` ... `branch-20`) before giving up.
+const MAX_BRANCH_SUFFIX: u32 = 20;
+
+/// Where a commit is pushed: a branch, and the lease the push holds on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushPlan {
+    /// The branch to push to: the workspace's own, or `<branch>-N` when that one holds someone else's commits.
+    pub branch: String,
+    /// The remote tip the push expects (`None`: the branch must not exist yet).
+    pub lease: Option<String>,
+    /// Branches passed over, and why: for the pull request and the issue comment.
+    pub passed_over: Vec<PassedOver>,
+}
+
+/// A branch the worker did not push to because that would drop someone's commits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassedOver {
+    pub branch: String,
+    pub why: String,
+}
+
+impl PushPlan {
+    /// One sentence for people: why the change is on another branch than the usual one; `None` when it is not.
+    pub fn explanation(&self) -> Option<String> {
+        let first = self.passed_over.first()?;
+        Some(format!(
+            "The branch `{}` was left as it is because {}; CodingWorker never removes a commit it did not write, so \
+             this change is on `{}` instead.",
+            first.branch, first.why, self.branch
+        ))
+    }
+}
+
+fn short_sha(sha: &str) -> &str {
+    sha.get(..10).unwrap_or(sha)
 }
 
 /// What a commit contains.
@@ -218,18 +265,102 @@ impl Workspace {
         Ok(Some(CommitInfo { sha, files, diff_stat: diff_stat.trim_end().to_owned(), patch }))
     }
 
-    /// Force-pushes the commit to `branch` on `remote_url`: each attempt starts from the base again, so the
-    /// branch is replaced, not appended to. `extra_env` carries credentials so they never touch a config file.
-    pub async fn push(&self, remote_url: &str, extra_env: &[(String, String)]) -> Result<(), GitError> {
-        let refspec = format!("+HEAD:refs/heads/{}", self.branch);
-        run_git_env(
+    /// Decides where the commit may go without dropping a commit the worker did not write, from the remote's
+    /// branches as fetched when the workspace was prepared. `branch`, then `branch-2` ... `branch-20`, the first
+    /// that is absent, that the commit fast-forwards, or whose tip is `last_pushed(branch)` (the commit this worker
+    /// last pushed there, from the store) with every commit it would drop committed by the worker's own identity.
+    ///
+    /// Errors: [`GitError::NoFreeBranch`] when all 20 names hold other people's commits.
+    pub async fn plan_push(&self, last_pushed: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<PushPlan, GitError> {
+        let mut passed_over = Vec::new();
+        for n in 1..=MAX_BRANCH_SUFFIX {
+            let branch = if n == 1 { self.branch.clone() } else { format!("{}-{n}", self.branch) };
+            let tip = self.remote_tip(&branch).await?;
+            let Some(tip) = tip else {
+                return Ok(PushPlan { branch, lease: None, passed_over });
+            };
+            if self.is_ancestor_of_head(&tip).await? {
+                // A fast-forward (a follow-up builds on the branch): nothing on the remote is lost.
+                return Ok(PushPlan { branch, lease: Some(tip), passed_over });
+            }
+            let foreign = self.foreign_commits(&tip).await?;
+            if foreign.is_empty() && last_pushed(&branch).as_deref() == Some(tip.as_str()) {
+                return Ok(PushPlan { branch, lease: Some(tip), passed_over });
+            }
+            let why = match foreign.first() {
+                Some(commit) => format!("it holds {} commit(s) CodingWorker did not write ({commit})", foreign.len()),
+                None => format!("its tip {} is not the commit CodingWorker last pushed there", short_sha(&tip)),
+            };
+            passed_over.push(PassedOver { branch, why });
+        }
+        Err(GitError::NoFreeBranch { branch: self.branch.clone(), tries: MAX_BRANCH_SUFFIX })
+    }
+
+    /// Pushes HEAD to `plan.branch` on `remote_url` with a lease: the remote branch must still be what the plan saw
+    /// (absent, or at `plan.lease`), so a commit pushed meanwhile is never overwritten. Each attempt starts from
+    /// the base again, so the worker's own earlier commit is replaced, not appended to. `extra_env` carries
+    /// credentials so they never touch a config file.
+    ///
+    /// Errors: [`GitError::LeaseRejected`] (retryable) when the branch moved since the workspace was prepared.
+    pub async fn push(
+        &self,
+        remote_url: &str,
+        plan: &PushPlan,
+        extra_env: &[(String, String)],
+    ) -> Result<(), GitError> {
+        let lease = format!("--force-with-lease=refs/heads/{}:{}", plan.branch, plan.lease.as_deref().unwrap_or(""));
+        // No `+` on the refspec: it would force the update past the lease. The lease alone permits replacing the
+        // expected commit.
+        let refspec = format!("HEAD:refs/heads/{}", plan.branch);
+        let pushed = run_git_env(
             Some(&self.path),
-            &["push", "--quiet", "--", remote_url, &refspec],
+            &["push", "--quiet", &lease, "--", remote_url, &refspec],
             self.network_timeout,
             extra_env,
         )
-        .await?;
-        Ok(())
+        .await;
+        match pushed {
+            Err(GitError::Command { stderr, .. })
+                if stderr.contains("stale info") || stderr.contains("already exists") =>
+            {
+                Err(GitError::LeaseRejected { branch: plan.branch.clone() })
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// The remote's tip of `branch` as the mirror last fetched it.
+    async fn remote_tip(&self, branch: &str) -> Result<Option<String>, GitError> {
+        let name = format!("refs/heads/{branch}^{{commit}}");
+        match run_git(Some(&self.mirror), &["rev-parse", "--verify", "--quiet", &name], LOCAL_TIMEOUT).await {
+            Ok(sha) => Ok(Some(sha.trim().to_owned())),
+            Err(GitError::Command { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn is_ancestor_of_head(&self, commit: &str) -> Result<bool, GitError> {
+        match run_git(Some(&self.path), &["merge-base", "--is-ancestor", commit, "HEAD"], LOCAL_TIMEOUT).await {
+            Ok(_) => Ok(true),
+            Err(GitError::Command { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Commits a push of HEAD over `tip` would drop that another identity committed: `<sha> by <name>`, newest
+    /// first.
+    async fn foreign_commits(&self, tip: &str) -> Result<Vec<String>, GitError> {
+        let not_head = "^HEAD";
+        let log =
+            run_git(Some(&self.path), &["log", "--format=%H%x00%ce%x00%cn", tip, not_head], LOCAL_TIMEOUT).await?;
+        Ok(log
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split('\0');
+                let (sha, email, name) = (fields.next()?, fields.next()?, fields.next()?);
+                (email != self.author.email).then(|| format!("{} by {name}", short_sha(sha)))
+            })
+            .collect())
     }
 
     /// Removes the worktree; failures only leave a directory that the next `prepare` cleans up.
@@ -447,7 +578,10 @@ mod tests {
         assert_eq!(commit.files, vec!["app.py".to_string()]);
         assert!(commit.diff_stat.contains("app.py"));
         assert!(commit.patch.contains("+x = 2"));
-        ws.push(remote_url, &[]).await.unwrap();
+        let plan = ws.plan_push(&|_| None).await.unwrap();
+        assert_eq!((plan.branch.as_str(), plan.lease.as_deref()), ("codingworker/issue-1-x", None));
+        ws.push(remote_url, &plan, &[]).await.unwrap();
+        let first = commit.sha.clone();
 
         let log = git(&remote, &["log", "-1", "--format=%an <%ae>|%s", "codingworker/issue-1-x"]).await.unwrap();
         assert_eq!(log.trim(), "CodingWorker <bot@codingworker.invalid>|Fix #1: x");
@@ -461,7 +595,10 @@ mod tests {
         assert_eq!(std::fs::read_to_string(ws2.path.join("app.py")).unwrap(), "x = 1\n");
         std::fs::write(ws2.path.join("app.py"), "x = 3\n").unwrap();
         ws2.commit("again").await.unwrap().unwrap();
-        ws2.push(remote_url, &[]).await.unwrap();
+        // The worker last pushed `first` there: its own commit is replaced, under a lease on it.
+        let plan = ws2.plan_push(&|_| Some(first.clone())).await.unwrap();
+        assert_eq!((plan.branch.as_str(), plan.lease.as_deref()), ("codingworker/issue-1-x", Some(first.as_str())));
+        ws2.push(remote_url, &plan, &[]).await.unwrap();
         let shown = git(&remote, &["show", "codingworker/issue-1-x:app.py"]).await.unwrap();
         assert_eq!(shown, "x = 3\n");
     }
@@ -489,5 +626,71 @@ mod tests {
         let workspaces = GitWorkspaces::new(&data, author());
         let ws = workspaces.prepare("o/r", remote.to_str().unwrap(), None, "b", "w").await.unwrap();
         assert!(ws.path.join("a").exists());
+    }
+
+    /// A person's commit on the branch (made in a clone of the remote) as the branch's new tip.
+    async fn human_commit(dir: &Path, remote: &Path, branch: &str) -> String {
+        let clone = dir.join(format!("human-{}", branch.replace('/', "_")));
+        git(dir, &["clone", "--quiet", "--branch", branch, remote.to_str().unwrap(), clone.to_str().unwrap()])
+            .await
+            .unwrap();
+        std::fs::write(clone.join("notes.md"), "a maintainer's fix-up\n").unwrap();
+        git(&clone, &["add", "notes.md"]).await.unwrap();
+        git(&clone, &["-c", "user.name=Jane", "-c", "user.email=jane@example.com", "commit", "-qm", "fix-up"])
+            .await
+            .unwrap();
+        git(&clone, &["push", "--quiet", "origin", branch]).await.unwrap();
+        git(&clone, &["rev-parse", "HEAD"]).await.unwrap().trim().to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_branch_holding_someone_elses_commit_is_never_pushed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = bare_remote_with(dir.path(), &[("app.py", "x = 1\n")]).await.unwrap();
+        let url = remote.to_str().unwrap();
+        let workspaces = GitWorkspaces::new(&dir.path().join("data"), author());
+        let branch = "codingworker/issue-7-tags";
+        let ws = workspaces.prepare("o/r", url, None, branch, "a1").await.unwrap();
+        std::fs::write(ws.path.join("app.py"), "x = 2\n").unwrap();
+        let ours = ws.commit("ours").await.unwrap().unwrap().sha;
+        ws.push(url, &ws.plan_push(&|_| None).await.unwrap(), &[]).await.unwrap();
+        ws.remove().await;
+        let human = human_commit(dir.path(), &remote, branch).await;
+
+        // Even with the store saying the worker pushed `ours` there, the human's commit on top keeps the branch.
+        let ws = workspaces.prepare("o/r", url, None, branch, "a2").await.unwrap();
+        std::fs::write(ws.path.join("app.py"), "x = 3\n").unwrap();
+        ws.commit("again").await.unwrap().unwrap();
+        let plan = ws.plan_push(&|b| (b == branch).then(|| ours.clone())).await.unwrap();
+        assert_eq!((plan.branch.as_str(), plan.lease.as_deref()), ("codingworker/issue-7-tags-2", None));
+        assert!(plan.explanation().unwrap().contains("did not write"), "{:?}", plan.explanation());
+        ws.push(url, &plan, &[]).await.unwrap();
+        let tip = git(&remote, &["rev-parse", branch]).await.unwrap();
+        assert_eq!(tip.trim(), human, "the person's commit is still the branch's tip");
+
+        // A tip the store does not know (a person's own branch of that name, made with the bot's identity even)
+        // is not replaced either.
+        let ws2 = workspaces.prepare("o/r", url, None, branch, "a3").await.unwrap();
+        std::fs::write(ws2.path.join("app.py"), "x = 4\n").unwrap();
+        ws2.commit("third").await.unwrap().unwrap();
+        let plan = ws2.plan_push(&|_| None).await.unwrap();
+        assert_eq!(plan.branch, "codingworker/issue-7-tags-3");
+    }
+
+    #[tokio::test]
+    async fn a_lease_refuses_a_branch_that_moved_after_the_fetch() {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = bare_remote_with(dir.path(), &[("app.py", "x = 1\n")]).await.unwrap();
+        let url = remote.to_str().unwrap();
+        let workspaces = GitWorkspaces::new(&dir.path().join("data"), author());
+        let ws = workspaces.prepare("o/r", url, None, "main", "a1").await.unwrap();
+        std::fs::write(ws.path.join("app.py"), "x = 2\n").unwrap();
+        ws.commit("ours").await.unwrap().unwrap();
+        let plan = ws.plan_push(&|_| None).await.unwrap();
+        assert!(plan.lease.is_some(), "main fast-forwards: {plan:?}");
+        let human = human_commit(dir.path(), &remote, "main").await;
+        let err = ws.push(url, &plan, &[]).await.expect_err("the lease holds");
+        assert!(matches!(err, GitError::LeaseRejected { .. }) && err.is_retryable(), "{err}");
+        assert_eq!(git(&remote, &["rev-parse", "main"]).await.unwrap().trim(), human);
     }
 }

@@ -69,6 +69,9 @@ pub struct SandboxSession {
     container: String,
     worktree: PathBuf,
     user: String,
+    /// The image has `timeout` (coreutils or busybox): a command over its limit is killed inside the container and
+    /// the container stays usable. Without it the container is killed.
+    has_timeout: bool,
 }
 
 /// A container that runs one program to its end (a whole agent such as OpenHands), rather than commands one by one.
@@ -255,16 +258,23 @@ impl DockerSandbox {
             ..Default::default()
         };
         let created = self.create(&name, body).await?;
-        let session = SandboxSession {
+        let mut session = SandboxSession {
             docker: self.docker.clone(),
             container: created.id,
             worktree,
             user: self.options.user.clone(),
+            has_timeout: false,
         };
         if let Err(e) = self.docker.start_container(&session.container, None).await {
             session.remove().await;
             return Err(engine("starting the sandbox container", e));
         }
+        let probe = CommandSpec::new(
+            &["timeout".into(), "5".into(), "true".into()],
+            session.worktree.clone(),
+            Duration::from_secs(30),
+        );
+        session.has_timeout = session.run(&probe).await.is_ok_and(|out| out.success());
         Ok(session)
     }
 
@@ -491,12 +501,21 @@ impl SandboxSession {
         &self.container
     }
 
-    /// Runs one command inside the container. A command that outlives its timeout kills the container: the
-    /// attempt cannot trust a sandbox with a runaway process in it.
+    /// Runs one command inside the container. A command over `spec.timeout` is killed inside the container by
+    /// `timeout -s KILL` (coreutils' kills its whole process group), so the attempt goes on with the next command;
+    /// if that does not end it within 10 s more, or the image has no `timeout`, the container is killed.
     pub async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, SandboxError> {
         let relative = spec.cwd.strip_prefix(&self.worktree).unwrap_or(Path::new(""));
         let cwd = Path::new(WORKSPACE).join(relative).display().to_string();
-        let cmd: Vec<String> = std::iter::once(spec.program.clone()).chain(spec.args.iter().cloned()).collect();
+        let limit = spec.timeout.as_secs().max(1).to_string();
+        let inner = ["timeout", "-s", "KILL", limit.as_str()].map(String::from);
+        let cmd: Vec<String> = inner
+            .into_iter()
+            .filter(|_| self.has_timeout)
+            .chain(std::iter::once(spec.program.clone()))
+            .chain(spec.args.iter().cloned())
+            .collect();
+        let backstop = if self.has_timeout { spec.timeout + Duration::from_secs(10) } else { spec.timeout };
         let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let started = Instant::now();
         let exec = self
@@ -536,13 +555,13 @@ impl SandboxSession {
                     }
                 }
             };
-            if tokio::time::timeout(spec.timeout, collect).await.is_err() {
+            if tokio::time::timeout(backstop, collect).await.is_err() {
                 timed_out = true;
                 let kill = KillContainerOptionsBuilder::new().signal("KILL").build();
                 let _ = self.docker.kill_container(&self.container, Some(kill)).await;
             }
         }
-        let exit_code = if timed_out {
+        let mut exit_code = if timed_out {
             None
         } else {
             self.docker
@@ -552,6 +571,10 @@ impl SandboxSession {
                 .and_then(|inspect| inspect.exit_code)
                 .and_then(|code| i32::try_from(code).ok())
         };
+        // `timeout` ends with 124, or 137 when its KILL reached itself too; a quick 137 is an out-of-memory kill.
+        if self.has_timeout && matches!(exit_code, Some(124 | 137)) && started.elapsed() >= spec.timeout {
+            (timed_out, exit_code) = (true, None);
+        }
         Ok(CommandOutput {
             exit_code,
             stdout: String::from_utf8_lossy(&stdout).into_owned(),

@@ -121,7 +121,7 @@ async fn a_hostile_task_reaches_nothing_outside_its_worktree() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Docker and busybox-static: scripts/test.sh runs it"]
-async fn a_command_over_its_time_is_killed_with_its_container() {
+async fn a_command_over_its_time_is_killed_and_the_container_goes_on() {
     if docker_missing() {
         return;
     }
@@ -133,12 +133,10 @@ async fn a_command_over_its_time_is_killed_with_its_container() {
     let started = Instant::now();
     let out = session.run(&spec).await.unwrap();
     assert!(out.timed_out && started.elapsed() < Duration::from_secs(15), "{out:?}");
-    // Killed, and (auto-removed) gone at once; remove() covers an engine that is slow to do so.
-    let state = docker(&["inspect", "--format", "{{.State.Running}}", session.id()]).await;
-    assert_ne!(String::from_utf8_lossy(&state.stdout).trim(), "true", "the container was killed");
+    // The next command of the attempt (the tests again, with a per-test limit) still runs.
+    let next = session.run(&sh(work.path(), "echo still-here")).await.unwrap();
+    assert!(next.success() && next.stdout.contains("still-here"), "{next:?}");
     session.remove().await;
-    let gone = docker(&["inspect", session.id()]).await;
-    assert!(!gone.status.success(), "and removed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

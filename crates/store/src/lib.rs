@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tasks (
@@ -75,6 +75,15 @@ CREATE TABLE IF NOT EXISTS pull_requests (
     UNIQUE (repository, number),
     UNIQUE (repository, head_branch)
 );
+-- Version 5: the commit this worker last pushed to each branch, the lease of its next push there.
+CREATE TABLE IF NOT EXISTS pushes (
+    repository TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    commit_sha TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    pushed_at INTEGER NOT NULL,
+    PRIMARY KEY (repository, branch)
+);
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +127,11 @@ pub enum TaskState {
     DeadLettered,
     /// The message was not a valid task.
     Rejected,
+    /// The agent found nothing to change (the issue's examples already pass on the base commit); the issue was told
+    /// with the evidence.
+    NoChange,
+    /// Another request for the same issue is being worked on or was answered; this one was not worked.
+    Duplicate,
 }
 
 impl TaskState {
@@ -130,6 +144,8 @@ impl TaskState {
             TaskState::Failed => "failed",
             TaskState::DeadLettered => "dead_lettered",
             TaskState::Rejected => "rejected",
+            TaskState::NoChange => "no_change",
+            TaskState::Duplicate => "duplicate",
         }
     }
 }
@@ -145,6 +161,8 @@ impl FromStr for TaskState {
             "failed" => TaskState::Failed,
             "dead_lettered" => TaskState::DeadLettered,
             "rejected" => TaskState::Rejected,
+            "no_change" => TaskState::NoChange,
+            "duplicate" => TaskState::Duplicate,
             other => return Err(StoreError::Corrupt(format!("task state `{other}`"))),
         })
     }
@@ -160,6 +178,8 @@ pub enum AttemptStatus {
     Failed,
     /// The process died mid-attempt; found when the next attempt starts.
     Interrupted,
+    /// Nothing to change: the tests written from the issue pass on the base commit.
+    NoChange,
 }
 
 impl AttemptStatus {
@@ -170,6 +190,7 @@ impl AttemptStatus {
             AttemptStatus::Unverified => "unverified",
             AttemptStatus::Failed => "failed",
             AttemptStatus::Interrupted => "interrupted",
+            AttemptStatus::NoChange => "no_change",
         }
     }
 }
@@ -183,6 +204,7 @@ impl FromStr for AttemptStatus {
             "unverified" => AttemptStatus::Unverified,
             "failed" => AttemptStatus::Failed,
             "interrupted" => AttemptStatus::Interrupted,
+            "no_change" => AttemptStatus::NoChange,
             other => return Err(StoreError::Corrupt(format!("attempt status `{other}`"))),
         })
     }
@@ -559,6 +581,21 @@ impl Store {
     }
 
     /// Newest first.
+    /// Every task recorded for issue `issue_number` of `repository`, newest first.
+    pub fn tasks_for_issue(&self, repository: &str, issue_number: u64) -> Result<Vec<TaskRecord>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "{TASK_COLUMNS} WHERE repository = ?1 AND issue_number = ?2 ORDER BY created_at DESC, rowid DESC"
+            ))?;
+            let rows = stmt.query_map(params![repository, issue_number as i64], task_from_row)?;
+            let mut tasks = Vec::new();
+            for row in rows {
+                tasks.push(row??);
+            }
+            Ok(tasks)
+        })
+    }
+
     pub fn list_tasks(&self, limit: usize) -> Result<Vec<TaskRecord>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare(&format!("{TASK_COLUMNS} ORDER BY created_at DESC, rowid DESC LIMIT ?1"))?;
@@ -713,6 +750,31 @@ impl Store {
         self.with(|conn| {
             conn.execute("UPDATE attempts SET cost_usd = cost_usd + ?2 WHERE id = ?1", params![id, cost_usd])?;
             Ok(())
+        })
+    }
+
+    /// Records that this worker pushed `commit` to `branch` of `repository` for `task_id`.
+    pub fn record_push(&self, repository: &str, branch: &str, commit: &str, task_id: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO pushes (repository, branch, commit_sha, task_id, pushed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(repository, branch) DO UPDATE SET commit_sha = ?3, task_id = ?4, pushed_at = ?5",
+                params![repository, branch, commit, task_id, now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The commit this worker last pushed to `branch` of `repository`, if it ever pushed there.
+    pub fn last_push(&self, repository: &str, branch: &str) -> Result<Option<String>, StoreError> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT commit_sha FROM pushes WHERE repository = ?1 AND branch = ?2",
+                    params![repository, branch],
+                    |r| r.get(0),
+                )
+                .optional()?)
         })
     }
 

@@ -378,6 +378,9 @@ pub struct AgentSection {
     pub add_regression_test: bool,
     /// Test command as argv, e.g. `["python3", "-m", "pytest", "-q"]`; empty means detect.
     pub test_command: Vec<String>,
+    /// Limit of the base commit's test run, seconds (the process tree is killed at it). Later runs get three
+    /// times that run's duration plus 10 s, at least 30 s and at most this. A base run that does not finish is
+    /// repeated with a per-test limit for pytest and unittest suites, so one hanging test fails alone.
     pub test_timeout_secs: u64,
     /// Sampling temperature of the first attempt; retries add `retry_temperature_step` per attempt so a retry
     /// does not repeat the same mistake.
@@ -452,7 +455,7 @@ impl Default for AgentSection {
             max_reproduction_tests: 3,
             add_regression_test: true,
             test_command: Vec::new(),
-            test_timeout_secs: 300,
+            test_timeout_secs: 120,
             temperature: 0.0,
             retry_temperature_step: 0.3,
             repo_map_tokens: 500,

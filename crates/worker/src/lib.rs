@@ -1,6 +1,7 @@
 //! The task lifecycle and the worker loop, plus configuration.
 
 pub mod config;
+pub mod duplicates;
 pub mod fallback;
 pub mod faults;
 pub mod housekeeping;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use codingworker_agent::{Agent, AgentEvent, AgentOutcome, AgentSettings, AgentTask, EditFormat, Verdict};
 use codingworker_forge::{Forge, IssueReport, IssueStage, PullRequestDraft, TaskCheck};
-use codingworker_git::{CommitInfo, GitWorkspaces, Workspace, branch_name};
+use codingworker_git::{CommitInfo, GitWorkspaces, PushPlan, Workspace, branch_name};
 use codingworker_llm::LlmClient;
 use codingworker_protocol::{AgentKind, TaskMessage};
 use codingworker_queue::ReceivedMessage;
@@ -20,6 +20,9 @@ use tracing::Instrument;
 
 use crate::config::Config;
 use crate::fallback::Condition;
+
+/// Held while a task is checked for duplicates and its attempt started.
+static CLAIM: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Everything a task needs, built once at start-up.
 pub struct Services {
@@ -132,6 +135,9 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
     let store = services.store.as_ref();
     let task_id = task.task_id.clone();
     let log_path = services.logs_dir.join(format!("{task_id}.log"));
+    // The duplicate check and the attempt's start are one step, so two tasks of one issue received together by
+    // this process cannot both pass the check.
+    let claim = CLAIM.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let registered = store
         .upsert_task(&NewTask {
             task_id: task_id.clone(),
@@ -141,8 +147,20 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
             title: task.issue.title.clone(),
             message_json: message.body.clone(),
         })
-        .and_then(|()| store.start_attempt(&task_id, Some(&log_path.to_string_lossy())));
-    let attempt = match registered {
+        .and_then(|()| store.tasks_for_issue(&task.repository_full_name(), task.issue.number));
+    let others = match registered {
+        Ok(others) => others,
+        Err(e) => return Disposition::Retry { task_id, reason: format!("task store unavailable: {e}") },
+    };
+    // A running task counts as alive for its whole budget and five minutes more.
+    let live =
+        chrono::Duration::seconds(i64::try_from(services.config.agent.time_budget_secs).unwrap_or(i64::MAX / 2) + 300);
+    if let Some(reason) = crate::duplicates::duplicate_of(&task, &others, chrono::Utc::now(), live) {
+        return skip_duplicate(store, &task_id, &others, &reason);
+    }
+    let started = store.start_attempt(&task_id, Some(&log_path.to_string_lossy()));
+    drop(claim);
+    let attempt = match started {
         Ok(attempt) => attempt,
         // Without the store there is no history; the message comes back and a later attempt may have it.
         Err(e) => return Disposition::Retry { task_id, reason: format!("task store unavailable: {e}") },
@@ -207,9 +225,11 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
     };
     let (disposition, finish) = match result {
         Ok(done) => {
-            let fixed = done.verdict.is_fixed();
-            let status = if fixed { AttemptStatus::Succeeded } else { AttemptStatus::Unverified };
-            let state = if fixed { TaskState::Succeeded } else { TaskState::Failed };
+            let (status, state) = match &done.verdict {
+                Some(verdict) if verdict.is_fixed() => (AttemptStatus::Succeeded, TaskState::Succeeded),
+                Some(_) => (AttemptStatus::Unverified, TaskState::Failed),
+                None => (AttemptStatus::NoChange, TaskState::NoChange),
+            };
             if let Err(e) = store.set_task_state(&task_id, state, None) {
                 tracing::warn!("could not record the task state: {e}");
             }
@@ -221,11 +241,11 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
                 prompt_tokens: usage.prompt_tokens,
                 completion_tokens: usage.completion_tokens,
                 cached_prompt_tokens: usage.cached_prompt_tokens,
-                branch: Some(done.branch),
-                commit: Some(done.commit),
+                branch: done.branch,
+                commit: done.commit,
                 model: usage.model.clone(),
                 cost_usd: usage.cost_usd,
-                verdict: Some(done.verdict.key().to_owned()),
+                verdict: Some(done.verdict.as_ref().map_or(NO_CHANGE_VERDICT, Verdict::key).to_owned()),
             };
             (Disposition::Done { task_id: task_id.clone(), summary: done.summary }, finish)
         }
@@ -295,6 +315,26 @@ async fn report(services: &Services, task: &TaskMessage, stage: IssueStage, body
     }
 }
 
+/// Records a duplicate request and acknowledges it without an attempt. A repeated delivery of an answered message
+/// keeps its task's state; another request is marked `duplicate`.
+fn skip_duplicate(
+    store: &Store,
+    task_id: &str,
+    others: &[codingworker_store::TaskRecord],
+    reason: &str,
+) -> Disposition {
+    tracing::info!(event = "duplicate", "{reason}");
+    let own_state = others.iter().find(|t| t.task_id == task_id).map(|t| t.state);
+    let mut recorded = store.add_event(task_id, None, "duplicate", reason);
+    if matches!(own_state, Some(TaskState::Queued | TaskState::Retrying) | None) {
+        recorded = recorded.and_then(|()| store.set_task_state(task_id, TaskState::Duplicate, Some(reason)));
+    }
+    if let Err(e) = recorded {
+        tracing::warn!("could not record the duplicate: {e}");
+    }
+    Disposition::Skip { task_id: task_id.to_owned(), reason: format!("duplicate request: {reason}") }
+}
+
 /// Records why a task is not worked and acknowledges it: retrying cannot make a closed issue open again, nor
 /// un-spend follow-up rounds.
 fn refuse_stale(services: &Services, recorder: &Recorder<'_>, reason: &str) -> Disposition {
@@ -334,11 +374,13 @@ struct Usage {
     model: Option<String>,
 }
 
+/// How an attempt ended well: a published change with its verdict, or nothing to change (`verdict`, `branch` and
+/// `commit` all `None`).
 struct Completed {
-    verdict: Verdict,
+    verdict: Option<Verdict>,
     summary: String,
-    branch: String,
-    commit: String,
+    branch: Option<String>,
+    commit: Option<String>,
 }
 
 async fn run_stages(
@@ -452,6 +494,9 @@ async fn run_agent_and_publish(
         }
     };
 
+    if let Some(evidence) = &outcome.no_change_needed {
+        return Ok(nothing_to_change(services, recorder, task, evidence, outcome.summary.clone()).await);
+    }
     let changed =
         workspace.changed_files().await.map_err(|e| StepError::new("reading the workspace", &e, e.is_retryable()))?;
     if changed.is_empty() {
@@ -507,19 +552,18 @@ async fn run_agent_and_publish(
         .push_target(&task.repository_full_name(), &task.repository.clone_url)
         .await
         .map_err(|e| StepError::new("finding where to push", &e, e.is_retryable()))?;
-    workspace
-        .push(&target.url, &target.env)
-        .await
-        .map_err(|e| StepError::new("pushing the branch", &e, e.is_retryable()))?;
-    recorder.event("pushed", &format!("{} at {} to {}", workspace.branch, short(&commit.sha), target.url));
+    let plan = push(services, recorder, task, workspace, &commit, &target).await?;
 
     let draft = PullRequestDraft {
         task_id: task.task_id.clone(),
         repository: task.repository_full_name(),
         issue_number: task.issue.number,
         title: pull_request_title(task, verified),
-        body: pull_request_body(task, &outcome, &commit, (attempt.backend, receive_count), usage, &chain),
-        head_branch: workspace.branch.clone(),
+        body: with_branch_note(
+            pull_request_body(task, &outcome, &commit, (attempt.backend, receive_count), usage, &chain),
+            &plan,
+        ),
+        head_branch: plan.branch.clone(),
         // A follow-up updates its open pull request, whose base stays what it was.
         base_branch: if task.follow_up.is_some() {
             task.overrides.base_branch.clone().unwrap_or_else(|| "main".into())
@@ -555,13 +599,87 @@ async fn run_agent_and_publish(
             format!("Opened draft pull request #{number}{link}: **tests not run** ({reason}); please review it.")
         }
     };
+    let comment = match plan.explanation() {
+        Some(note) => format!("{comment}\n\n{note}"),
+        None => comment,
+    };
     report(services, task, IssueStage::Done, &comment).await;
     Ok(Completed {
-        verdict: outcome.verdict.clone(),
+        verdict: Some(outcome.verdict.clone()),
         summary: outcome.summary,
-        branch: workspace.branch.clone(),
-        commit: commit.sha,
+        branch: Some(plan.branch.clone()),
+        commit: Some(commit.sha),
     })
+}
+
+/// The attempt's verdict key when the agent found nothing to change.
+const NO_CHANGE_VERDICT: &str = "no_change_needed";
+
+/// Nothing to change is an answer, not a failure: the issue is told with the evidence, and the task is done (no
+/// retry would find otherwise).
+async fn nothing_to_change(
+    services: &Services,
+    recorder: &Recorder<'_>,
+    task: &TaskMessage,
+    evidence: &str,
+    summary: String,
+) -> Completed {
+    recorder.event("no_change_needed", &summary);
+    services.metrics.verdict(NO_CHANGE_VERDICT);
+    let comment = format!(
+        "CodingWorker found **nothing to change**: the tests it wrote from this issue's examples already pass on the \
+         base commit, so no pull request was opened.\n\n{evidence}If these tests miss the point of the issue, add \
+         an example that fails today and label the issue again."
+    );
+    report(services, task, IssueStage::Done, &comment).await;
+    Completed { verdict: None, summary, branch: None, commit: None }
+}
+
+/// Pushes the commit where no one else's commit is lost (see [`Workspace::plan_push`]) and records it as the
+/// lease of the next push there.
+async fn push(
+    services: &Services,
+    recorder: &Recorder<'_>,
+    task: &TaskMessage,
+    workspace: &Workspace,
+    commit: &CommitInfo,
+    target: &codingworker_forge::PushTarget,
+) -> Result<PushPlan, StepError> {
+    let repository = task.repository_full_name();
+    let store = services.store.as_ref();
+    let last_pushed = |branch: &str| match store.last_push(&repository, branch) {
+        Ok(commit) => commit,
+        Err(e) => {
+            // Unknown means "not ours": the push then goes to a fresh branch instead of over this one.
+            tracing::warn!("could not read the last push to {branch}: {e}");
+            None
+        }
+    };
+    let plan = workspace
+        .plan_push(&last_pushed)
+        .await
+        .map_err(|e| StepError::new("choosing the branch to push", &e, e.is_retryable()))?;
+    if let Some(note) = plan.explanation() {
+        recorder.event("branch_kept", &note);
+    }
+    workspace
+        .push(&target.url, &plan, &target.env)
+        .await
+        .map_err(|e| StepError::new("pushing the branch", &e, e.is_retryable()))?;
+    if let Err(e) = store.record_push(&repository, &plan.branch, &commit.sha, &task.task_id) {
+        tracing::warn!("could not record the push (the next push to {} goes to a fresh branch): {e}", plan.branch);
+    }
+    let lease = plan.lease.as_deref().map_or("new branch".to_owned(), |tip| format!("lease on {}", short(tip)));
+    recorder.event("pushed", &format!("{} at {} to {} ({lease})", plan.branch, short(&commit.sha), target.url));
+    Ok(plan)
+}
+
+/// The pull request body, with why it is not on the usual branch when it is not.
+fn with_branch_note(body: String, plan: &PushPlan) -> String {
+    match plan.explanation() {
+        Some(note) => format!("{body}\n\n> [!NOTE]\n> {note}\n"),
+        None => body,
+    }
 }
 
 fn backend_label(backend: AgentKind) -> &'static str {
@@ -1050,6 +1168,13 @@ fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
             format!("tests {} before any change ({seconds:.1} s)", if *passed { "pass" } else { "fail" }),
         ),
         AgentEvent::FilesChosen(files) => ("files_chosen", files.join(", ")),
+        AgentEvent::Unreadable(files) => (
+            "files_unreadable",
+            format!(
+                "not shown to the model and not editable: {}",
+                files.iter().map(|(path, why)| format!("{path} ({why})")).collect::<Vec<_>>().join("; ")
+            ),
+        ),
         AgentEvent::ModelCall { round, purpose, prompt_tokens_est } => {
             ("model_call", format!("{}: {purpose}, ~{prompt_tokens_est} prompt tokens", call_label(*round)))
         }
@@ -1089,6 +1214,7 @@ fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
             ),
         ),
         AgentEvent::SearchStopped { reason } => ("search_stopped", reason.clone()),
+        AgentEvent::TestsStopped { reason } => ("tests_stopped", reason.clone()),
     }
 }
 
