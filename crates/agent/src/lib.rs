@@ -434,26 +434,10 @@ impl<'a> Agent<'a> {
             on_event(AgentEvent::Unreadable(unreadable.clone()));
         }
         let (detected, pytest) = detect_tests(self.executor, workdir, &files).await;
-        let mut test_command = self.settings.test_command.clone().or(detected);
+        let test_command = self.settings.test_command.clone().or(detected);
         let mut outcome = AgentOutcome::new(test_command.as_ref().map(|c| c.join(" ")));
-
-        let mut tests_unusable = None;
-        let base = match test_command.take() {
-            Some(command) => match self.base_run(workdir, command, on_event).await? {
-                Ok((command, run)) => {
-                    on_event(AgentEvent::BaselineTests { passed: run.suite.passed, seconds: run.seconds });
-                    outcome.base_passed = Some(run.suite.passed);
-                    outcome.test_command = Some(limits::display(&command));
-                    test_command = Some(command);
-                    Some(run.suite)
-                }
-                Err(reason) => {
-                    tests_unusable = Some(reason);
-                    None
-                }
-            },
-            None => None,
-        };
+        let (test_command, base, tests_unusable) =
+            self.base_step(workdir, test_command, &mut outcome, on_event).await?;
         // The failing test usually points at the bug; a passing baseline means the issue asks for new behaviour.
         let failure = base.as_ref().filter(|b| !b.passed).map(|b| compact_failure(&b.output, 1200)).unwrap_or_default();
         let issue_text =
@@ -486,15 +470,7 @@ impl<'a> Agent<'a> {
             let found =
                 self.reproduce(&search, &layout, task.issue_number, &map, started, &mut outcome, on_event).await?;
             if found.nothing_to_change(self.settings.reproduction_samples) {
-                // An outcome, not a failure: no candidate is asked for, and the issue is told why with the tests.
-                on_event(AgentEvent::SearchStopped {
-                    reason: format!(
-                        "nothing to change: {} test(s) written from the issue pass on the base commit, none fails",
-                        found.passing.len()
-                    ),
-                });
-                outcome.no_change_needed = Some(no_change_evidence(&layout, &found.passing));
-                outcome.summary = "No change made: the issue's examples already hold on the base commit.".into();
+                nothing_to_change(&layout, &found, &mut outcome, on_event);
                 return Ok(outcome);
             }
             search.reproductions = found.kept;
@@ -572,6 +548,28 @@ impl<'a> Agent<'a> {
             tracing::info!("{}", limits::timed_out(command, limit));
         }
         Ok(run)
+    }
+
+    /// The base commit's run when there is a test command: returns the command later runs use (with a per-test
+    /// limit when the plain run hung), the run, and, when no run finished, why (the agent then goes on without
+    /// tests and the verdict says so).
+    async fn base_step(
+        &self,
+        workdir: &Path,
+        test_command: Option<Vec<String>>,
+        outcome: &mut AgentOutcome,
+        on_event: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<(Option<Vec<String>>, Option<SuiteRun>, Option<String>), AgentError> {
+        let Some(command) = test_command else { return Ok((None, None, None)) };
+        Ok(match self.base_run(workdir, command, on_event).await? {
+            Ok((command, run)) => {
+                on_event(AgentEvent::BaselineTests { passed: run.suite.passed, seconds: run.seconds });
+                outcome.base_passed = Some(run.suite.passed);
+                outcome.test_command = Some(limits::display(&command));
+                (Some(command), Some(run.suite), None)
+            }
+            Err(reason) => (None, None, Some(reason)),
+        })
     }
 
     /// The base commit's run, limited by `agent.test_timeout_secs`; later runs are limited by how long it took.
@@ -796,6 +794,24 @@ fn protects_tests(edit: &Edit, files: &[RepoFile], issue_text: &str, workdir: &P
         return None;
     }
     Some(format!("{}: tests decide whether the fix works, so they are not edited unless the issue asks", file.path))
+}
+
+/// Ends the attempt with nothing to change: an outcome, not a failure. No candidate is asked for, and the issue is
+/// told why with the tests.
+fn nothing_to_change(
+    layout: &Layout,
+    found: &reproduce::Reproduction,
+    outcome: &mut AgentOutcome,
+    on_event: &mut (dyn FnMut(AgentEvent) + Send),
+) {
+    on_event(AgentEvent::SearchStopped {
+        reason: format!(
+            "nothing to change: {} test(s) written from the issue pass on the base commit, none fails",
+            found.passing.len()
+        ),
+    });
+    outcome.no_change_needed = Some(no_change_evidence(layout, &found.passing));
+    outcome.summary = "No change made: the issue's examples already hold on the base commit.".into();
 }
 
 /// The tests that show nothing needs changing, for the issue comment: at most two, each with its output.
