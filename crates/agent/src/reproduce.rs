@@ -148,7 +148,8 @@ impl Layout {
     /// nothing.
     pub fn wrap(&self, issue: u64, path: &str, code: &str) -> Option<String> {
         let code = code.replace("\r\n", "\n");
-        if !code.contains("assert") {
+        // `pytest.raises`, `assert.throws` and `#[should_panic]` check too: "raises X" is a common expectation.
+        if !["assert", "raises", "throws", "should_panic"].iter().any(|check| code.contains(check)) {
             return None;
         }
         let header = format!("Regression test for issue #{issue}, written by CodingWorker from the issue's examples.");
@@ -199,6 +200,10 @@ impl Layout {
         if passed {
             return Some("the test passes before any change, so it does not reproduce the issue".into());
         }
+        if let Some(error) = expected_errors(issue).into_iter().find(|e| raised(output, e)) {
+            // The issue wants the error raised and the test dies of it: the code already does what is asked.
+            return Some(format!("the test fails with the {error} the issue asks for, so it does not reproduce it"));
+        }
         let mut broken: Vec<&str> = match self.framework {
             Framework::Pytest | Framework::Unittest => vec![
                 "SyntaxError",
@@ -224,6 +229,29 @@ impl Layout {
             .find(|sign| output.contains(**sign))
             .map(|sign| format!("the test itself is broken ({sign} on the base commit)"))
     }
+}
+
+/// Errors the issue expects to be raised: `X` in "should raise X", "raises `X`", "throws X" (names ending in Error
+/// or Exception).
+fn expected_errors(issue: &str) -> Vec<String> {
+    let words: Vec<&str> =
+        issue.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+    words
+        .windows(2)
+        .filter(|pair| matches!(pair[0].to_lowercase().as_str(), "raise" | "raises" | "throw" | "throws"))
+        .map(|pair| pair[1])
+        .filter(|name| name.ends_with("Error") || name.ends_with("Exception"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The run died of `error` (a traceback's last line or pytest's `E` line), rather than an assertion.
+fn raised(output: &str, error: &str) -> bool {
+    !output.contains("AssertionError")
+        && output.lines().any(|l| {
+            let l = l.trim_start_matches(['E', ' ']);
+            l.starts_with(&format!("{error}:")) || l == error || l.starts_with(&format!("{error}("))
+        })
 }
 
 fn package_name(manifest: &str) -> Option<String> {
@@ -513,6 +541,24 @@ impl Agent<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_test_dying_of_the_error_the_issue_asks_for_does_not_reproduce_it() {
+        let layout = Layout { framework: Framework::Pytest, dir: String::new() };
+        let issue = "rectangle should reject negative sides\n`rectangle(-1, 2)` should raise `ValueError`.";
+        let died = "E       ValueError: negative side\nFAILED test_issue_7.py::test_issue_7";
+        let problem = layout.base_problem(false, false, died, issue).unwrap();
+        assert!(problem.contains("the ValueError the issue asks for"), "{problem}");
+        // An assertion that fails is a reproduction, even when the issue names an error.
+        let asserted = "E       AssertionError: assert 6 == 7\nFAILED";
+        assert_eq!(layout.base_problem(false, false, asserted, issue), None);
+        // `pytest.raises` is a check.
+        assert!(
+            layout
+                .wrap(7, "test_issue_7.py", "import pytest\nwith pytest.raises(ValueError):\n    rectangle(-1, 2)")
+                .is_some()
+        );
+    }
 
     fn file(path: &str, content: &str) -> RepoFile {
         crate::repo::load_one(path, content)

@@ -34,7 +34,7 @@ enum Encoding {
 struct Line {
     /// The line's text as in the file, without its ending.
     raw: String,
-    /// `"\r\n"`, `"\n"`, or `""` for a last line without a newline.
+    /// `"\r\n"`, `"\n"`, `"\r"` (classic Mac), or `""` for a last line without a newline.
     ending: &'static str,
 }
 
@@ -48,6 +48,13 @@ pub struct TextFile {
     /// Indented lines mostly start with a tab.
     tabs: bool,
     lines: Vec<Line>,
+}
+
+/// `line` with each four leading spaces as a tab (the rest of its indentation kept).
+fn retab(line: &str) -> String {
+    let indent = line.len() - line.trim_start_matches(['\t', ' ']).len();
+    let width: usize = line[..indent].chars().map(|c| if c == '\t' { TAB_WIDTH } else { 1 }).sum();
+    format!("{}{}{}", "\t".repeat(width / TAB_WIDTH), " ".repeat(width % TAB_WIDTH), &line[indent..])
 }
 
 /// Reads `path`: `Ok(None)` when it does not exist.
@@ -142,8 +149,9 @@ impl TextFile {
         let mut lines = Vec::new();
         let mut rest = decoded;
         while !rest.is_empty() {
-            let (line, ending, next) = match rest.find('\n') {
-                Some(i) if rest[..i].ends_with('\r') => (&rest[..i - 1], "\r\n", &rest[i + 1..]),
+            let (line, ending, next) = match rest.find(['\n', '\r']) {
+                Some(i) if rest[i..].starts_with("\r\n") => (&rest[..i], "\r\n", &rest[i + 2..]),
+                Some(i) if rest[i..].starts_with('\r') => (&rest[..i], "\r", &rest[i + 1..]),
                 Some(i) => (&rest[..i], "\n", &rest[i + 1..]),
                 None => (rest, "", ""),
             };
@@ -175,19 +183,20 @@ impl TextFile {
     /// A new line (from the model) in this file's indentation: in a tab-indented file each four leading spaces
     /// become a tab.
     fn unview(&self, line: &str) -> String {
-        if !self.tabs {
-            return line.to_owned();
-        }
-        let indent = line.len() - line.trim_start_matches(['\t', ' ']).len();
-        let width: usize = line[..indent].chars().map(|c| if c == '\t' { TAB_WIDTH } else { 1 }).sum();
-        format!("{}{}{}", "\t".repeat(width / TAB_WIDTH), " ".repeat(width % TAB_WIDTH), &line[indent..])
+        if self.tabs { retab(line) } else { line.to_owned() }
     }
 
     /// The ending new lines get: the file's most common one (`\n` for a file without line breaks).
     fn usual_ending(&self) -> &'static str {
-        let crlf = self.lines.iter().filter(|l| l.ending == "\r\n").count();
-        let lf = self.lines.iter().filter(|l| l.ending == "\n").count();
-        if crlf > lf { "\r\n" } else { "\n" }
+        let count = |ending: &str| self.lines.iter().filter(|l| l.ending == ending).count();
+        let (crlf, lf, cr) = (count("\r\n"), count("\n"), count("\r"));
+        if cr > crlf && cr > lf {
+            "\r"
+        } else if crlf > lf {
+            "\r\n"
+        } else {
+            "\n"
+        }
     }
 
     /// `text` (the model's form of a changed file) in this file's form. Unchanged lines keep their own bytes;
@@ -218,13 +227,15 @@ impl TextFile {
                         out.push((self.unview(line), ending));
                     }
                 }
-                // A line rewritten in place keeps the ending of the line it replaces.
+                // A line rewritten in place keeps the ending and the indentation character of the line it replaces.
                 similar::DiffOp::Replace { old_index, old_len, new_index, new_len } => {
                     for (i, line) in new[new_index..new_index + new_len].iter().enumerate() {
-                        if let Some(old) = self.lines.get(old_index + i).filter(|_| i < old_len) {
+                        let replaced = self.lines.get(old_index + i).filter(|_| i < old_len);
+                        if let Some(old) = replaced {
                             ending = if old.ending.is_empty() { self.usual_ending() } else { old.ending };
                         }
-                        out.push((self.unview(line), ending));
+                        let tabbed = replaced.is_some_and(|old| old.raw.starts_with('\t'));
+                        out.push((if tabbed { retab(line) } else { self.unview(line) }, ending));
                     }
                 }
             }
@@ -322,6 +333,20 @@ mod tests {
     fn a_rewritten_line_keeps_its_own_ending() {
         let before = b"a = 1\r\nx = a - b\ny = 2\r\n";
         assert_eq!(round_trip(before, fix), b"a = 1\r\nx = a + b\ny = 2\r\n");
+    }
+
+    #[test]
+    fn classic_mac_endings_are_lines_too() {
+        let before = b"def double(x):\r    return x + 2\r";
+        assert_eq!(decode(before).unwrap().text, "def double(x):\n    return x + 2\n");
+        assert_eq!(round_trip(before, |t| t.replace("x + 2", "x * 2")), b"def double(x):\r    return x * 2\r");
+    }
+
+    #[test]
+    fn the_one_tab_indented_line_of_a_spaces_file_keeps_its_tab() {
+        let before = b"def inc(x):\n    return x + 1\n\n\ndef dec(x):\n\treturn x + 1\n";
+        let after = round_trip(before, |t| t.replace("\treturn x + 1", "    return x - 1"));
+        assert_eq!(after, b"def inc(x):\n    return x + 1\n\n\ndef dec(x):\n\treturn x - 1\n");
     }
 
     #[test]

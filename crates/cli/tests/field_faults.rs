@@ -200,6 +200,10 @@ fn shapes() -> Vec<Shape> {
         .map(|c| u8::try_from(u32::from(c)).unwrap())
         .collect();
     let two_space_fix = FIX.replace("    total", "  total");
+    let classic_mac = CALC.replace('\n', "\r").into_bytes();
+    // One function indented with a tab in a file of spaces; the reply writes the line with spaces.
+    let one_tab = CALC.replace("    total = a - b\n    return total\n", "\treturn a - b\n").into_bytes();
+    let one_tab_fix = "calc.py\n<<<<<<< SEARCH\n\treturn a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n";
     let utf16 = |text: &str| -> Vec<u8> {
         [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
     };
@@ -218,6 +222,8 @@ fn shapes() -> Vec<Shape> {
         calc_shape("4-space indents", CALC.into(), FIX, fix(CALC.as_bytes())),
         calc_shape("tab indents (reply in spaces)", tabs.clone(), FIX, fix(&tabs)),
         calc_shape("UTF-8 with BOM", bom.clone(), FIX, fix(&bom)),
+        calc_shape("CR only (classic Mac)", classic_mac.clone(), FIX, fix(&classic_mac)),
+        calc_shape("one tab-indented line among spaces", one_tab.clone(), one_tab_fix, fix(&one_tab)),
         calc_shape("Latin-1 with a coding line", latin1.clone(), FIX, fix(&latin1)),
         Shape {
             name: "UTF-16 LE with BOM and CRLF (a data file)",
@@ -406,6 +412,12 @@ async fn repeated_requests_for_one_issue_are_acknowledged_without_model_work() {
     queue.send(&message("gh-1-3-100-1", &env.remote, "2026-11-30T02:00:00Z")).await.unwrap();
     queue.send(&message("gh-1-3-101-1", &env.remote, "2026-11-30T02:00:00Z")).await.unwrap();
     queue.send(&message("gh-1-3-100-1", &env.remote, "2026-11-30T02:00:00Z")).await.unwrap();
+    // The same repository as GitHub spells it in another event: names are compared without case.
+    let shouted = message("gh-1-3-102-1", &env.remote, "2026-11-30T02:00:00Z")
+        .replace(r#""owner":"acme""#, r#""owner":"ACME""#)
+        .replace(r#""name":"calc""#, r#""name":"Calc""#);
+    assert!(shouted.contains(r#""owner":"ACME""#), "{shouted}");
+    queue.send(&shouted).await.unwrap();
     queue.send(&message("gh-1-3-200-1", &env.remote, "2026-11-30T05:00:00Z")).await.unwrap();
     env.work_until_idle(&model.uri()).await;
 
@@ -416,7 +428,10 @@ async fn repeated_requests_for_one_issue_are_acknowledged_without_model_work() {
     assert!(events(&first, "duplicate")[0].contains("answered already"), "{:?}", first.events);
     assert_eq!((repeat.task.state, repeat.attempts.len()), (TaskState::Duplicate, 0), "{:?}", repeat.events);
     assert!(events(&repeat, "duplicate")[0].contains("gh-1-3-100-1"), "{:?}", repeat.events);
+    let shouted = env.detail("gh-1-3-102-1");
+    assert_eq!((shouted.task.state, shouted.attempts.len()), (TaskState::Duplicate, 0), "{:?}", shouted.events);
     assert_eq!((later.task.state, later.attempts.len()), (TaskState::Succeeded, 1), "a newer request runs");
+    assert!(events(&later, "branch_kept").is_empty(), "the worker's own earlier push is replaced, not kept");
     let requests = model.received_requests().await.unwrap();
     let calls = requests.iter().filter(|r| r.url.path() == "/v1/chat/completions").count() as u32;
     assert_eq!(calls, first.attempts[0].llm_calls + later.attempts[0].llm_calls, "the duplicates cost no model call");

@@ -120,11 +120,15 @@ pub struct PassedOver {
 impl PushPlan {
     /// One sentence for people: why the change is on another branch than the usual one; `None` when it is not.
     pub fn explanation(&self) -> Option<String> {
-        let first = self.passed_over.first()?;
+        if self.passed_over.is_empty() {
+            return None;
+        }
+        let left: Vec<String> = self.passed_over.iter().map(|p| format!("`{}` ({})", p.branch, p.why)).collect();
         Some(format!(
-            "The branch `{}` was left as it is because {}; CodingWorker never removes a commit it did not write, so \
-             this change is on `{}` instead.",
-            first.branch, first.why, self.branch
+            "Left as they are: {}. CodingWorker never removes a commit it did not write, so this change is on `{}` \
+             instead.",
+            left.join("; "),
+            self.branch
         ))
     }
 }

@@ -585,7 +585,7 @@ impl Store {
     pub fn tasks_for_issue(&self, repository: &str, issue_number: u64) -> Result<Vec<TaskRecord>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare(&format!(
-                "{TASK_COLUMNS} WHERE repository = ?1 AND issue_number = ?2 ORDER BY created_at DESC, rowid DESC"
+                "{TASK_COLUMNS} WHERE repository = ?1 COLLATE NOCASE AND issue_number = ?2 ORDER BY created_at DESC, rowid DESC"
             ))?;
             let rows = stmt.query_map(params![repository, issue_number as i64], task_from_row)?;
             let mut tasks = Vec::new();
@@ -753,8 +753,10 @@ impl Store {
         })
     }
 
-    /// Records that this worker pushed `commit` to `branch` of `repository` for `task_id`.
+    /// Records that this worker pushed `commit` to `branch` of `repository` for `task_id`. Repository names are
+    /// compared without case, as forges do.
     pub fn record_push(&self, repository: &str, branch: &str, commit: &str, task_id: &str) -> Result<(), StoreError> {
+        let repository = repository.to_lowercase();
         self.with(|conn| {
             conn.execute(
                 "INSERT INTO pushes (repository, branch, commit_sha, task_id, pushed_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -767,6 +769,7 @@ impl Store {
 
     /// The commit this worker last pushed to `branch` of `repository`, if it ever pushed there.
     pub fn last_push(&self, repository: &str, branch: &str) -> Result<Option<String>, StoreError> {
+        let repository = repository.to_lowercase();
         self.with(|conn| {
             Ok(conn
                 .query_row(

@@ -1232,6 +1232,10 @@ fn pull_request_title(task: &TaskMessage, verified: bool) -> String {
 fn verification_section(outcome: &AgentOutcome) -> String {
     let command = outcome.test_command.as_deref().unwrap_or("tests");
     let reproduction = match outcome.reproduction_tests {
+        // A red base suite already holds the failing test, so none is written then.
+        0 if outcome.base_passed == Some(false) => {
+            "no reproduction test was written (the tests already failed on the base commit)".to_owned()
+        }
         0 => "no reproduction test written from the issue failed on the base commit".to_owned(),
         n => format!("{n} reproduction test(s) written from the issue failed on the base commit"),
     };
