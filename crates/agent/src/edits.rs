@@ -349,10 +349,8 @@ pub fn safe_path(root: &Path, path: &str) -> Result<PathBuf, String> {
 pub fn apply_edit(root: &Path, edit: &Edit) -> Result<String, Rejection> {
     let reject = |reason: String| Rejection { path: edit.path().to_owned(), reason };
     let full = safe_path(root, edit.path()).map_err(reject)?;
-    let existing = crate::textfile::read(&full)
-        .map_err(|e| reject(format!("the file {}; it is not edited", e.reason)))?
-        .map(|file| file.text);
-    let new_content = match (edit, existing) {
+    let file = crate::textfile::read(&full).map_err(|e| reject(format!("the file {}; it is not edited", e.reason)))?;
+    let new_content = match (edit, file.as_ref().map(|f| f.text.clone())) {
         (Edit::WholeFile { content, .. }, Some(old)) => {
             if let Some(line) = placeholder_line(&old, content) {
                 return Err(reject(format!(
@@ -394,7 +392,10 @@ pub fn apply_edit(root: &Path, edit: &Edit) -> Result<String, Rejection> {
         std::fs::create_dir_all(parent).map_err(|e| reject(format!("cannot create the directory: {e}")))?;
     }
     // Back in the file's own form: encoding, BOM, line endings, indentation, final newline.
-    let bytes = crate::textfile::encode_for(&full, &new_content).map_err(reject)?;
+    let bytes = match &file {
+        Some(file) => file.encode(&new_content).map_err(reject)?,
+        None => new_content.into_bytes(),
+    };
     if bytes.len() > MAX_EDITED_FILE_BYTES {
         // A flood (a prompt injection asking for huge output) must not reach the disk, the next prompt or a push.
         return Err(reject(format!(

@@ -73,15 +73,11 @@ pub fn read_text(path: &Path) -> Option<String> {
 
 /// Writes `text` (in the model's form) to `path`, in the form the file has now; a new file is written as given.
 pub fn write_text(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, encode_for(path, text)?).map_err(|e| format!("cannot write: {e}"))
-}
-
-/// The bytes [`write_text`] would write.
-pub fn encode_for(path: &Path, text: &str) -> Result<Vec<u8>, String> {
-    match read(path).map_err(|u| u.reason)? {
-        Some(existing) => existing.encode(text),
-        None => Ok(text.as_bytes().to_vec()),
-    }
+    let bytes = match read(path).map_err(|u| u.reason)? {
+        Some(existing) => existing.encode(text)?,
+        None => text.as_bytes().to_vec(),
+    };
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write: {e}"))
 }
 
 /// Decodes a file's bytes. Errors: NUL bytes in something that is not UTF-16 (a binary file).
@@ -275,27 +271,6 @@ impl TextFile {
             }
         }
         Ok(bytes)
-    }
-
-    /// For the log: `UTF-8`, `UTF-16 LE with BOM`, `8-bit (Latin-1)`, with `, CRLF` and `, tabs` when so.
-    pub fn describe(&self) -> String {
-        let encoding = match self.encoding {
-            Encoding::Utf8 => "UTF-8",
-            Encoding::Utf16Le => "UTF-16 LE",
-            Encoding::Utf16Be => "UTF-16 BE",
-            Encoding::Latin1 => "8-bit (Latin-1)",
-        };
-        let mut out = encoding.to_owned();
-        if self.bom {
-            out.push_str(" with BOM");
-        }
-        if self.usual_ending() == "\r\n" {
-            out.push_str(", CRLF");
-        }
-        if self.tabs {
-            out.push_str(", tabs");
-        }
-        out
     }
 }
 

@@ -354,9 +354,7 @@ impl Workspace {
     /// Commits a push of HEAD over `tip` would drop that another identity committed: `<sha> by <name>`, newest
     /// first.
     async fn foreign_commits(&self, tip: &str) -> Result<Vec<String>, GitError> {
-        let not_head = "^HEAD";
-        let log =
-            run_git(Some(&self.path), &["log", "--format=%H%x00%ce%x00%cn", tip, not_head], LOCAL_TIMEOUT).await?;
+        let log = run_git(Some(&self.path), &["log", "--format=%H%x00%ce%x00%cn", tip, "^HEAD"], LOCAL_TIMEOUT).await?;
         Ok(log
             .lines()
             .filter_map(|line| {

@@ -77,7 +77,8 @@ CREATE TABLE IF NOT EXISTS pull_requests (
 );
 -- Version 5: the commit this worker last pushed to each branch, the lease of its next push there.
 CREATE TABLE IF NOT EXISTS pushes (
-    repository TEXT NOT NULL,
+    -- Forges compare repository names without case.
+    repository TEXT NOT NULL COLLATE NOCASE,
     branch TEXT NOT NULL,
     commit_sha TEXT NOT NULL,
     task_id TEXT NOT NULL,
@@ -756,7 +757,6 @@ impl Store {
     /// Records that this worker pushed `commit` to `branch` of `repository` for `task_id`. Repository names are
     /// compared without case, as forges do.
     pub fn record_push(&self, repository: &str, branch: &str, commit: &str, task_id: &str) -> Result<(), StoreError> {
-        let repository = repository.to_lowercase();
         self.with(|conn| {
             conn.execute(
                 "INSERT INTO pushes (repository, branch, commit_sha, task_id, pushed_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -769,7 +769,6 @@ impl Store {
 
     /// The commit this worker last pushed to `branch` of `repository`, if it ever pushed there.
     pub fn last_push(&self, repository: &str, branch: &str) -> Result<Option<String>, StoreError> {
-        let repository = repository.to_lowercase();
         self.with(|conn| {
             Ok(conn
                 .query_row(
@@ -1015,6 +1014,16 @@ mod tests {
         assert!(matches!(err, StoreError::AmbiguousTaskId { ref candidates, .. } if candidates.len() == 2), "{err}");
         assert!(store.task_detail("abc%").unwrap().is_none(), "LIKE wildcards are literal");
         assert_eq!(store.list_tasks(10).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn the_last_push_is_found_whatever_the_case_of_the_repository_name() {
+        let store = Store::open_in_memory().unwrap();
+        store.record_push("Acme/Calc", "codingworker/issue-3-x", "aaa", "t1").unwrap();
+        assert_eq!(store.last_push("acme/calc", "codingworker/issue-3-x").unwrap().as_deref(), Some("aaa"));
+        store.record_push("ACME/CALC", "codingworker/issue-3-x", "bbb", "t2").unwrap();
+        assert_eq!(store.last_push("Acme/Calc", "codingworker/issue-3-x").unwrap().as_deref(), Some("bbb"));
+        assert_eq!(store.last_push("acme/calc", "codingworker/issue-3-x-2").unwrap(), None);
     }
 
     #[test]
