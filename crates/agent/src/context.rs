@@ -40,12 +40,20 @@ pub fn rank<'f>(files: &'f [RepoFile], issue_text: &str, failure: &str) -> Vec<&
         }
     }
     let names = issue_names(issue_text);
+    let mut definers = Vec::new();
     for file in files {
         let defined = names.iter().filter(|name| defines(file, name)).count() as i64;
         *scores.entry(&file.path).or_default() += DEFINES_NAME * defined;
+        // Functions do the work a user sees go wrong; the classes an example builds are mostly data, and hopping
+        // from each of them would raise half the package.
+        if names.iter().any(|name| name.starts_with(|c: char| c.is_lowercase() || c == '_') && defines(file, name)) {
+            definers.push(file.path.as_str());
+        }
     }
-    // One hop along the import graph from the innermost frames and the failing tests.
+    // One hop along the import graph from the innermost frames, the failing tests and the files that define the
+    // functions the issue calls: the function a user names is often only the messenger of a helper's bad value.
     let mut sources: Vec<&str> = innermost;
+    sources.extend(definers);
     sources.extend(files.iter().filter(|f| f.is_test && failure.contains(&f.path)).map(|f| f.path.as_str()));
     let mut neighbours = HashSet::new();
     for source in sources {
@@ -412,6 +420,27 @@ mod tests {
         assert_eq!(ranked[0], "src/shop/calutils.py");
         assert_eq!(ranked[1], "src/shop/billing.py");
         assert_eq!(ranked[2], "src/shop/constants.py", "imported by the innermost frame's file: {ranked:?}");
+    }
+
+    #[test]
+    fn a_helper_imported_by_the_function_the_issue_names_beats_a_decoy_of_similar_name() {
+        let files = vec![
+            file(
+                "src/mail/report/body.py",
+                "from mail.text.units import pretty_size\n\ndef build_body(msg):\n    pass\n",
+            ),
+            file("src/mail/text/units.py", "def pretty_size(n):\n    pass\n"),
+            file("src/mail/ui/units_fmt.py", "def pretty_size_ui(n):\n    pass\n"),
+            file("src/mail/ui/table.py", "def table(rows):\n    pass\n"),
+            file("src/mail/model.py", "from mail.ui.table import table\n\nclass Message:\n    pass\n"),
+        ];
+        let issue = "`build_body(Message())` prints sizes like '-,1 KB' for a negative size";
+        let ranked: Vec<&str> = rank(&files, issue, "").iter().map(|f| f.path.as_str()).collect();
+        let at = |path: &str| ranked.iter().position(|r| *r == path).unwrap();
+        // The two definers first, then the helper the function imports, above the decoy of similar name.
+        assert!(at("src/mail/report/body.py") < 2 && at("src/mail/model.py") < 2, "{ranked:?}");
+        assert_eq!(at("src/mail/text/units.py"), 2, "imported by the file defining build_body: {ranked:?}");
+        assert_eq!(at("src/mail/ui/table.py"), 4, "a class's imports earn nothing: {ranked:?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod context;
 pub mod edits;
 pub mod limits;
 pub mod merge;
+pub mod outcomes;
 pub mod repo;
 pub mod reproduce;
 pub mod select;
@@ -187,10 +188,10 @@ fn model_size_billions(model: &str) -> Option<f32> {
 impl Default for AgentSettings {
     fn default() -> Self {
         Self {
-            max_candidates: 6,
+            max_candidates: 10,
             // The user's target is about 5 minutes a task on a CPU; the search takes most of it.
             search_budget: Duration::from_secs(240),
-            reproduction_samples: 2,
+            reproduction_samples: 3,
             max_reproduction_tests: 3,
             add_regression_test: true,
             repo_map_tokens: 500,
@@ -301,6 +302,9 @@ pub struct AgentOutcome {
     pub agreeing: u32,
     /// The base commit's run of the repository's tests: passed, when there was one.
     pub base_passed: Option<bool>,
+    /// Tests that failed on the base commit and still fail with the change (read test by test): the repository's
+    /// own failures, outside what the verdict says.
+    pub still_failing: Vec<String>,
     pub llm_calls: u32,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -338,6 +342,7 @@ impl AgentOutcome {
             candidates_run: 0,
             agreeing: 0,
             base_passed: None,
+            still_failing: Vec::new(),
             llm_calls: 0,
             prompt_tokens: 0,
             completion_tokens: 0,
@@ -655,7 +660,7 @@ async fn run_tests(
     let empty = out.exit_code == Some(5) || output.contains("Ran 0 tests") || output.contains("no tests ran");
     let passed = out.success() && !empty;
     Ok(TestRun {
-        suite: SuiteRun { passed, empty, output, timed_out: out.timed_out },
+        suite: SuiteRun { passed, empty, results: outcomes::parse(&output), output, timed_out: out.timed_out },
         seconds: out.duration.as_secs_f64(),
     })
 }
@@ -699,16 +704,30 @@ pub async fn verify_change(
     test_command: Option<&[String]>,
     base: Option<&SuiteRun>,
     timeout: Duration,
-) -> Result<(Verdict, String), SandboxError> {
+) -> Result<Checked, SandboxError> {
     let Some(command) = test_command else {
-        return Ok((
-            Verdict::TestsNotRun { reason: "no test command was configured or detected".into() },
-            String::new(),
-        ));
+        return Ok(Checked {
+            verdict: Verdict::TestsNotRun { reason: "no test command was configured or detected".into() },
+            output_tail: String::new(),
+            still_failing: Vec::new(),
+        });
     };
     let run = run_tests(executor, workdir, command, &[], timeout).await?;
-    let verdict = verdict::judge(base, Some(&run.suite), &[]);
-    Ok((verdict, compact_failure(&run.suite.output, 2000)))
+    Ok(Checked {
+        verdict: verdict::judge(base, Some(&run.suite), &[]),
+        output_tail: compact_failure(&run.suite.output, 2000),
+        still_failing: verdict::suite_view(base, Some(&run.suite)).still_failing,
+    })
+}
+
+/// What [`verify_change`] found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub verdict: Verdict,
+    /// The informative part of the run's output.
+    pub output_tail: String,
+    /// Tests that failed on the base and still fail (read test by test).
+    pub still_failing: Vec<String>,
 }
 
 /// The file a candidate request names: the first shown file that is not a test (a failing test may be shown too).
@@ -871,6 +890,11 @@ fn summary(outcome: &AgentOutcome) -> String {
     let command = outcome.test_command.as_deref().unwrap_or("tests");
     let verdict = match &outcome.verdict {
         Verdict::Fixed { by } => format!("fixed: {} failed before the change and pass with it", by.join(", ")),
+        Verdict::NoRegressions if !outcome.still_failing.is_empty() => format!(
+            "no regressions: the tests of `{command}` that passed before still pass ({} failed before and still fail), \
+             but no test shows the issue fixed",
+            outcome.still_failing.len()
+        ),
         Verdict::NoRegressions => {
             format!("no regressions: `{command}` passes before and after, but no test shows the issue fixed")
         }
@@ -973,7 +997,8 @@ mod tests {
         // Reproduction tests are asked for, but a suite red on the base already holds the fail-to-pass test.
         let (result, events) = run_with(&server, dir.path(), settings(2, 6)).await;
         let outcome = result.unwrap();
-        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["the repository's tests".into()] });
+        // Read test by test from unittest's output: the failing test is named.
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_double (test_calc.T.test_double)".into()] });
         assert_eq!((outcome.candidates, outcome.llm_calls, outcome.base_passed), (1, 1, Some(false)));
         assert_eq!(outcome.changed_files, vec!["calc.py"]);
         assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));

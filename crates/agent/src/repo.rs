@@ -208,7 +208,8 @@ pub fn detect_test_command(root: &Path, files: &[RepoFile], pytest_available: bo
     let python_tests = files.iter().any(|f| f.is_test && f.path.ends_with(".py"));
     if python_tests {
         if pytest_available {
-            return argv(&["python3", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]);
+            // No `-x`: every test runs, so a change is judged test by test (see `outcomes`).
+            return argv(&["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]);
         }
         return argv(&["python3", "-m", "unittest"]);
     }

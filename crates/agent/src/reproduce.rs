@@ -232,15 +232,31 @@ impl Layout {
 }
 
 /// Errors the issue expects to be raised: `X` in "should raise X", "raises `X`", "throws X" (names ending in Error
-/// or Exception).
+/// or Exception), in its prose. Code is not read (a traceback's `raise ValueError(...)` line says where the error
+/// comes from today, not what is wanted), and an error the issue shows being raised today (a traceback ending in
+/// `X: ...`) is the symptom: a test dying of it reproduces the issue.
 fn expected_errors(issue: &str) -> Vec<String> {
+    let mut prose = String::new();
+    let mut fenced = false;
+    for line in issue.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced && !trimmed.starts_with("raise ") && !trimmed.starts_with("throw ") {
+            prose.push_str(line);
+            prose.push('\n');
+        }
+    }
+    let raised_today = |name: &str| issue.lines().any(|l| l.trim_start().starts_with(&format!("{name}:")));
     let words: Vec<&str> =
-        issue.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+        prose.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
     words
         .windows(2)
         .filter(|pair| matches!(pair[0].to_lowercase().as_str(), "raise" | "raises" | "throw" | "throws"))
         .map(|pair| pair[1])
-        .filter(|name| name.ends_with("Error") || name.ends_with("Exception"))
+        .filter(|name| (name.ends_with("Error") || name.ends_with("Exception")) && !raised_today(name))
         .map(str::to_owned)
         .collect()
 }
@@ -280,13 +296,19 @@ fn common_dir(tests: &[&RepoFile]) -> Option<String> {
 fn wrap_python(framework: &Framework, issue: u64, header: &str, code: &str) -> String {
     let (imports, mut body) =
         split_header(code, |l| (l.starts_with("import ") || l.starts_with("from ")) && !l.starts_with(' '));
-    // A model that wrote test functions anyway: keep them and call them.
+    // A model that wrote functions anyway (`test_x()`, `check()`): keep them and call those that take no argument
+    // and are not called already, or their assertions never run and the test passes on anything.
     let functions: Vec<String> = body
         .iter()
-        .filter_map(|l| l.strip_prefix("def ")?.split('(').next().map(str::to_owned))
-        .filter(|name| name.starts_with("test"))
+        .filter_map(|l| l.strip_prefix("def ")?.strip_suffix("):")?.strip_suffix('(').map(str::to_owned))
+        .filter(|name| !body.iter().any(|l| !l.starts_with("def ") && l.contains(&format!("{name}("))))
         .collect();
     body.extend(functions.iter().map(|name| format!("{name}()")));
+    // `pytest.raises` without its import is the commonest slip of a small model: a NameError would drop the test.
+    let mut imports = imports;
+    if body.iter().any(|l| l.contains("pytest.")) && !imports.iter().any(|l| l.trim() == "import pytest") {
+        imports.insert(0, "import pytest".to_owned());
+    }
     let imports = lines_with_newline(&imports);
     match framework {
         Framework::Unittest => format!(
@@ -350,10 +372,12 @@ pub struct Reproduction {
 }
 
 impl Reproduction {
-    /// Nothing to change: no test fails, and at least two samples (one when only one is asked for) wrote a test
-    /// that passes on the base commit, so one misread example is not enough to skip the work.
+    /// Nothing to change: no test fails, and every one of the `samples` asked for (at least two) wrote a test that
+    /// passes on the base commit. One broken or misread sample is reason enough to do the work: a wrong "nothing to
+    /// change" loses a real fix (the bench measured one where a test of the example that already worked and a
+    /// helper that was never called outvoted a broken third sample).
     pub fn nothing_to_change(&self, samples: u32) -> bool {
-        self.kept.is_empty() && !self.passing.is_empty() && self.samples_passing >= samples.min(2)
+        self.kept.is_empty() && !self.passing.is_empty() && samples >= 2 && self.samples_passing >= samples
     }
 }
 
@@ -552,6 +576,37 @@ mod tests {
         // An assertion that fails is a reproduction, even when the issue names an error.
         let asserted = "E       AssertionError: assert 6 == 7\nFAILED";
         assert_eq!(layout.base_problem(false, false, asserted, issue), None);
+        // The issue's traceback shows the error raised today for the input it is about: dying of it reproduces the
+        // issue, even though the issue wants the error kept for junk input.
+        let symptom = "parse_duration rejects \"1h30m\"\n```python\n>>> parse_duration(\"1h30m\")\nTraceback (most recent \
+                       call last):\n  File \"durations.py\", line 15, in parse_duration\n    raise ValueError(f\"invalid\")\n\
+                       ValueError: invalid duration: '1h30m'\n```\nJunk such as `\"h\"` should still raise `ValueError`.";
+        assert_eq!(layout.base_problem(false, false, died, symptom), None);
+        assert!(expected_errors("```\nraise KeyError(k)\n```\nIt crashes.").is_empty(), "code is not prose");
+        assert_eq!(expected_errors("Unknown keys should raise KeyError, not return None."), ["KeyError"]);
+        let wrapped = layout.wrap(
+            7,
+            "test_issue_7.py",
+            "from shapes import rectangle\nwith pytest.raises(ValueError):\n    rectangle(-1, 2)",
+        );
+        assert!(
+            wrapped.unwrap().contains("import pytest\nfrom shapes import rectangle\n"),
+            "the forgotten import is added"
+        );
+        // A helper the model defined and forgot to call is called: its assertions must run.
+        let helper =
+            "from config import parse\n\ndef check_functionality():\n    assert parse('a = 1') == {'a': '1'}\n";
+        let wrapped = layout.wrap(7, "test_issue_7.py", helper).unwrap();
+        assert!(
+            wrapped.trim_end().ends_with("check_functionality()\n\n\nif __name__ == \"__main__\":\n    test_issue_7()"),
+            "{wrapped}"
+        );
+        let called = "def check(x):\n    assert x\n\ncheck(1)\n";
+        assert_eq!(
+            layout.wrap(7, "t.py", called).unwrap().matches("check(").count(),
+            2,
+            "one with an argument is left as written"
+        );
         // `pytest.raises` is a check.
         assert!(
             layout
@@ -562,6 +617,22 @@ mod tests {
 
     fn file(path: &str, content: &str) -> RepoFile {
         crate::repo::load_one(path, content)
+    }
+
+    #[test]
+    fn nothing_to_change_needs_every_sample_to_pass() {
+        let test = ReproTest {
+            path: "t.py".into(),
+            code: String::new(),
+            assertions: String::new(),
+            base_output: String::new(),
+        };
+        let found = |samples_passing| Reproduction { kept: Vec::new(), passing: vec![test.clone()], samples_passing };
+        assert!(found(3).nothing_to_change(3));
+        assert!(!found(2).nothing_to_change(3), "a broken third sample is reason enough to do the work");
+        assert!(!found(1).nothing_to_change(1), "one sample is never enough");
+        let failing = Reproduction { kept: vec![test.clone()], ..found(3) };
+        assert!(!failing.nothing_to_change(3));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::candidates::Candidate;
 use crate::repo::compact_failure;
-use crate::verdict::{SuiteRun, Verdict, judge};
+use crate::verdict::{SuiteRun, SuiteView, Verdict, judge, suite_view};
 use crate::{Agent, AgentError, Search, candidates};
 
 /// A candidate with its test results.
@@ -20,6 +20,8 @@ pub struct Evaluated {
     /// Per reproduction test (in the order kept): passes with the change.
     pub reproductions: Vec<bool>,
     pub verdict: Verdict,
+    /// What the suite shows against the base run.
+    pub view: SuiteView,
     /// The first failing output with the change (suite, else a reproduction test), compacted; empty when all pass.
     pub failure: String,
 }
@@ -32,29 +34,39 @@ impl Evaluated {
         repro: &[(String, bool)],
     ) -> Self {
         let verdict = judge(base, suite.as_ref(), repro);
+        let view = suite_view(base, suite.as_ref());
         Self {
             candidate,
             suite,
             reproductions: repro.iter().map(|(_, passed)| *passed).collect(),
             verdict,
+            view,
             failure: String::new(),
         }
     }
 
-    /// The pass set: what the candidate's group is keyed by.
-    fn signature(&self) -> (Option<bool>, Vec<bool>) {
-        (self.suite.as_ref().map(SuiteRun::green), self.reproductions.clone())
+    /// The suite holds with the change (ran, nothing that passed on the base fails), when there is a suite.
+    fn suite_holds(&self) -> Option<bool> {
+        self.suite.as_ref().map(|_| self.view.ran && !self.view.regression)
     }
 
-    /// Tests passed: the suite counts as one.
+    /// The pass set: what the candidate's group is keyed by.
+    fn signature(&self) -> (Option<bool>, Vec<String>, Vec<bool>) {
+        (self.suite_holds(), self.view.fail_to_pass.clone(), self.reproductions.clone())
+    }
+
+    /// Tests passed: the suite counts as one when it holds, plus each of its fail-to-pass tests and each reproduction
+    /// test that passes.
     pub fn passes(&self) -> usize {
-        usize::from(self.suite.as_ref().is_some_and(SuiteRun::green))
+        usize::from(self.suite_holds() == Some(true))
+            + self.view.fail_to_pass.len()
             + self.reproductions.iter().filter(|p| **p).count()
     }
 
-    /// Fixed by the repository's own tests (a suite red on the base is green now): no search can do better.
-    pub fn fixed_by_existing_tests(&self, base: Option<&SuiteRun>) -> bool {
-        base.is_some_and(|b| !b.passed && !b.empty) && self.suite.as_ref().is_some_and(SuiteRun::green)
+    /// Fixed by the repository's own tests (a test red on the base passes now, nothing broke): no search can do
+    /// better.
+    pub fn fixed_by_existing_tests(&self) -> bool {
+        self.verdict.is_fixed() && !self.view.fail_to_pass.is_empty()
     }
 }
 
@@ -97,7 +109,7 @@ pub fn choose(evaluated: &[Evaluated]) -> Option<usize> {
 /// Without a test that fails on the base (a green suite and no reproduction test), no candidate can be shown fixed:
 /// the first that breaks nothing is as good as any later one, so that settles it too.
 pub fn settled(evaluated: &[Evaluated], base: Option<&SuiteRun>, remaining: u32, reproductions: usize) -> bool {
-    if evaluated.iter().any(|e| e.fixed_by_existing_tests(base)) {
+    if evaluated.iter().any(Evaluated::fixed_by_existing_tests) {
         return true;
     }
     let groups = groups(evaluated);
@@ -168,7 +180,7 @@ mod tests {
     use super::*;
 
     fn suite(passed: bool) -> SuiteRun {
-        SuiteRun { passed, empty: false, output: String::new(), timed_out: false }
+        SuiteRun { passed, empty: false, output: String::new(), timed_out: false, results: None }
     }
 
     fn candidate(number: u32, diff_lines: usize) -> Candidate {
@@ -226,5 +238,27 @@ mod tests {
         assert!(settled(&nothing_can_show_a_fix, Some(&green), 5, 0), "green before, no reproduction test");
         let broken = vec![evaluated(1, 1, &green, false, &[])];
         assert!(!settled(&broken, Some(&green), 5, 0), "a regression is worth another try");
+    }
+
+    #[test]
+    fn with_an_unrelated_failing_test_the_candidate_that_passes_the_issues_test_wins_and_settles() {
+        let read = |failing: &[&str]| SuiteRun {
+            passed: false,
+            results: Some(crate::outcomes::TestResults {
+                total: 4,
+                failing: failing.iter().map(|t| (*t).to_owned()).collect(),
+            }),
+            ..suite(false)
+        };
+        let base = read(&["test_net", "test_issue"]);
+        let list = vec![
+            Evaluated::new(candidate(1, 1), Some(&base), Some(read(&["test_net", "test_issue"])), &[]),
+            Evaluated::new(candidate(2, 5), Some(&base), Some(read(&["test_net"])), &[]),
+            Evaluated::new(candidate(3, 1), Some(&base), Some(read(&["test_net", "test_other"])), &[]),
+        ];
+        assert_eq!(list[0].verdict, Verdict::NoRegressions, "still red, but only where it was red before");
+        assert_eq!(list[2].verdict, Verdict::TestsFail);
+        assert_eq!(choose(&list), Some(1));
+        assert!(settled(&list, Some(&base), 3, 0), "fixed by a test that existed before");
     }
 }

@@ -9,6 +9,8 @@ use crate::select::{self, Evaluated};
 use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Search, candidates};
 use serde::{Deserialize, Serialize};
 
+use crate::outcomes::TestResults;
+
 /// What the tests show about the chosen change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -69,6 +71,8 @@ pub struct SuiteRun {
     pub output: String,
     /// The run hit its time limit.
     pub timed_out: bool,
+    /// Per-test results, when the runner's output holds them complete.
+    pub results: Option<TestResults>,
 }
 
 impl SuiteRun {
@@ -76,50 +80,86 @@ impl SuiteRun {
     pub fn green(&self) -> bool {
         self.passed && !self.empty
     }
+
+    /// Every test failing here also fails in `other`, and nothing `other` ran is missing: read test by test, so it
+    /// needs both runs' results (else only a green run qualifies).
+    pub fn fails_no_more_than(&self, other: &SuiteRun) -> bool {
+        match (&self.results, &other.results) {
+            (Some(mine), Some(theirs)) => mine.total >= theirs.total && mine.failing.is_subset(&theirs.failing),
+            _ => self.green(),
+        }
+    }
+}
+
+/// What a run with the change shows against the base run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SuiteView {
+    /// Tests ran with the change.
+    pub ran: bool,
+    /// Something that passed on the base fails (or no longer runs) with the change.
+    pub regression: bool,
+    /// Tests that fail on the base and pass with the change: test ids, or "the repository's tests" when the suite
+    /// is read as a whole.
+    pub fail_to_pass: Vec<String>,
+    /// Tests that fail on the base and still fail with the change (read test by test only): the repository's own
+    /// failures, which the change neither caused nor fixed.
+    pub still_failing: Vec<String>,
+}
+
+/// The suite's evidence for a change. Test by test when both runs' results are complete and count the same tests
+/// (a change cannot add or drop a test: candidates never edit tests); else the suite as a whole, where a run that
+/// is not green is a regression.
+pub fn suite_view(base: Option<&SuiteRun>, head: Option<&SuiteRun>) -> SuiteView {
+    let Some(head) = head else { return SuiteView::default() };
+    let ran = !head.empty;
+    if let Some(base) = base
+        && let (Some(before), Some(after)) = (&base.results, &head.results)
+        && before.total == after.total
+    {
+        return SuiteView {
+            ran,
+            regression: !after.failing.is_subset(&before.failing),
+            fail_to_pass: before.failing.difference(&after.failing).cloned().collect(),
+            still_failing: before.failing.intersection(&after.failing).cloned().collect(),
+        };
+    }
+    let regression = (!head.green() && !head.empty) || base.is_some_and(|b| b.green() && !head.green());
+    let fixed_whole = base.is_some_and(|b| !b.passed && !b.empty) && head.green();
+    SuiteView {
+        ran,
+        regression,
+        fail_to_pass: if fixed_whole { vec!["the repository's tests".to_owned()] } else { Vec::new() },
+        still_failing: Vec::new(),
+    }
 }
 
 /// The verdict for a change, from the base run of the repository's tests, the run with the change, and for each
 /// reproduction test (each failed on the base commit, or it would not have been kept) its name and whether it passes
-/// with the change.
+/// with the change. The suite is read test by test when it can be ([`suite_view`]): a test that failed before and
+/// still fails is then the repository's own and does not stand in the way of `fixed` or `no regressions`.
 pub fn judge(base: Option<&SuiteRun>, head: Option<&SuiteRun>, reproductions: &[(String, bool)]) -> Verdict {
-    match (base, head) {
-        (Some(base), Some(head)) if head.empty && base.empty && reproductions.is_empty() => {
-            Verdict::TestsNotRun { reason: "the test command collected no tests".into() }
-        }
-        // Something that passed on the base breaks with the change (the whole suite is the unit: a suite green on
-        // the base and red with the change has a regression).
-        (Some(base), Some(head)) if base.green() && !head.green() => Verdict::TestsFail,
-        (_, Some(head)) if !head.green() && !head.empty => Verdict::TestsFail,
-        _ => {
-            let mut by = Vec::new();
-            // A suite that failed on the base and passes whole with the change: its failing tests are fail-to-pass.
-            if let (Some(base), Some(head)) = (base, head)
-                && !base.passed
-                && !base.empty
-                && head.green()
-            {
-                by.push("the repository's tests".to_owned());
-            }
-            by.extend(reproductions.iter().filter(|(_, passed)| *passed).map(|(name, _)| name.clone()));
-            if !by.is_empty() {
-                return Verdict::Fixed { by };
-            }
-            if !reproductions.is_empty() && head.is_none_or(|h| h.empty) {
-                // Only reproduction tests ran, and none passes.
-                return Verdict::TestsFail;
-            }
-            match head {
-                Some(head) if head.green() => {
-                    if reproductions.is_empty() {
-                        Verdict::NoRegressions
-                    } else {
-                        // The suite is fine but the issue's own examples still fail.
-                        Verdict::TestsFail
-                    }
-                }
-                _ => Verdict::TestsNotRun { reason: "no test command was configured or detected".into() },
-            }
-        }
+    if let (Some(base), Some(head)) = (base, head)
+        && head.empty
+        && base.empty
+        && reproductions.is_empty()
+    {
+        return Verdict::TestsNotRun { reason: "the test command collected no tests".into() };
+    }
+    let view = suite_view(base, head);
+    // A kept reproduction test that still fails: by the issue's own examples, as far as they were written down, the
+    // change is at most partial. Another test passing does not make it `fixed`.
+    if view.regression || reproductions.iter().any(|(_, passed)| !passed) {
+        return Verdict::TestsFail;
+    }
+    let mut by = view.fail_to_pass;
+    by.extend(reproductions.iter().map(|(name, _)| name.clone()));
+    if !by.is_empty() {
+        return Verdict::Fixed { by };
+    }
+    if view.ran {
+        Verdict::NoRegressions
+    } else {
+        Verdict::TestsNotRun { reason: "no test command was configured or detected".into() }
     }
 }
 
@@ -149,6 +189,7 @@ impl Agent<'_> {
         outcome.tests_ran = chosen.suite.as_ref().is_some_and(|s| !s.empty);
         outcome.test_output_tail = chosen.failure.clone();
         outcome.verdict = chosen.verdict.clone();
+        outcome.still_failing = suite_view(search.base.as_ref(), chosen.suite.as_ref()).still_failing;
         let showing =
             search.reproductions.iter().zip(&chosen.reproductions).find(|(_, passed)| **passed).map(|(t, _)| t);
         if let (true, Some(test), Verdict::Fixed { .. }) = (self.settings.add_regression_test, showing, &chosen.verdict)
@@ -158,7 +199,7 @@ impl Agent<'_> {
                 Some(command) => {
                     on_event(AgentEvent::Running { what: format!("the tests with the change and {}", test.path) });
                     let run = self.run_tests(search.workdir, command, &[]).await?.suite;
-                    run.green() || run.empty
+                    run.empty || chosen.suite.as_ref().is_none_or(|without| run.fails_no_more_than(without))
                 }
                 None => true,
             };
@@ -185,11 +226,11 @@ mod tests {
     use super::*;
 
     fn run(passed: bool) -> SuiteRun {
-        SuiteRun { passed, empty: false, output: String::new(), timed_out: false }
+        SuiteRun { passed, empty: false, output: String::new(), timed_out: false, results: None }
     }
 
     fn empty() -> SuiteRun {
-        SuiteRun { passed: false, empty: true, output: String::new(), timed_out: false }
+        SuiteRun { passed: false, empty: true, output: String::new(), timed_out: false, results: None }
     }
 
     #[test]
@@ -217,6 +258,10 @@ mod tests {
     fn a_reproduction_test_still_failing_is_tests_fail_even_with_a_green_suite() {
         let repro = [("tests/test_issue_7.py".to_owned(), false)];
         assert_eq!(judge(Some(&run(true)), Some(&run(true)), &repro), Verdict::TestsFail);
+        // One example of the issue passes, another still fails: a partial change is not `fixed`.
+        let partial = [("test_issue_7.py".to_owned(), true), ("test_issue_7_2.py".to_owned(), false)];
+        assert_eq!(judge(Some(&run(true)), Some(&run(true)), &partial), Verdict::TestsFail);
+        assert_eq!(judge(Some(&run(false)), Some(&run(true)), &partial), Verdict::TestsFail, "even with a suite fix");
     }
 
     #[test]
@@ -230,6 +275,42 @@ mod tests {
         assert!(matches!(judge(Some(&empty()), Some(&empty()), &[]), Verdict::TestsNotRun { .. }));
         assert!(judge(None, None, &[("t.js".into(), true)]).is_fixed());
         assert_eq!(judge(None, None, &[("t.js".into(), false)]), Verdict::TestsFail);
+    }
+
+    /// A run read test by test: `total` tests, these failing.
+    fn read(passed: bool, total: usize, failing: &[&str]) -> SuiteRun {
+        let results = TestResults { total, failing: failing.iter().map(|t| (*t).to_owned()).collect() };
+        SuiteRun { results: Some(results), ..run(passed) }
+    }
+
+    #[test]
+    fn read_test_by_test_a_repositorys_own_failure_stands_in_the_way_of_nothing() {
+        let base = read(false, 5, &["t.py::test_network", "t.py::test_issue"]);
+        // The issue's test passes, the unrelated one still fails: fixed by that test, the other named as still failing.
+        let head = read(false, 5, &["t.py::test_network"]);
+        assert_eq!(judge(Some(&base), Some(&head), &[]), Verdict::Fixed { by: vec!["t.py::test_issue".into()] });
+        assert_eq!(suite_view(Some(&base), Some(&head)).still_failing, ["t.py::test_network"]);
+        // Nothing changes: no regressions (and not tests fail, as the suite read whole would say).
+        assert_eq!(judge(Some(&base), Some(&base), &[]), Verdict::NoRegressions);
+        let with_repro = [("test_issue_3.py".to_owned(), true)];
+        assert!(judge(Some(&base), Some(&base), &with_repro).is_fixed());
+        // A test that passed breaks: tests fail, whatever else passes now.
+        let broke = read(false, 5, &["t.py::test_network", "t.py::test_parse"]);
+        assert_eq!(judge(Some(&base), Some(&broke), &with_repro), Verdict::TestsFail);
+    }
+
+    #[test]
+    fn runs_that_cannot_be_matched_test_by_test_are_read_whole() {
+        let base = read(false, 5, &["t.py::a"]);
+        // Another count of tests (a collection error, a stopped run): the suite as a whole, still red, fails.
+        assert_eq!(judge(Some(&base), Some(&read(false, 3, &[])), &[]), Verdict::TestsFail);
+        assert_eq!(judge(Some(&base), Some(&run(false)), &[]), Verdict::TestsFail);
+        assert!(judge(Some(&base), Some(&run(true)), &[]).is_fixed());
+        // A regression test added to the suite: more tests, no new failure.
+        let without = read(false, 5, &["t.py::a"]);
+        assert!(read(false, 6, &["t.py::a"]).fails_no_more_than(&without));
+        assert!(!read(false, 6, &["t.py::a", "test_issue_3.py::test_x"]).fails_no_more_than(&without));
+        assert!(!run(false).fails_no_more_than(&without));
     }
 
     #[test]

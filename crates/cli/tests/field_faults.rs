@@ -1,7 +1,8 @@
 //! Field faults through the real binary, one test per kind, each on a small repository of that shape: a branch a
 //! person has added to, files in other formats than UTF-8/LF/spaces, a test suite that hangs, an issue that asks
-//! for what the code already does, and the same issue queued more than once. The model is scripted (wiremock): these
-//! tests are about git, files, processes and the queue, and a scripted reply makes each outcome certain.
+//! for what the code already does, a repository with a failing test of its own, and the same issue queued more than
+//! once. The model is scripted (wiremock): these tests are about git, files, processes and the queue, and a scripted
+//! reply makes each outcome certain.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -386,11 +387,37 @@ async fn an_issue_the_code_already_meets_is_answered_once_with_evidence() {
     assert!(comment.contains("nothing to change") && comment.contains("assert add(2, 3) == 5"), "{comment}");
     assert!(env.store().pull_requests(10).unwrap().is_empty(), "no pull request");
     assert!(env.pushed_branch().await.is_none(), "no branch");
+    // The default three reproduction samples, and nothing else (the server may also get the start-up probe).
+    assert_eq!(detail.attempts[0].llm_calls, 3, "only the reproduction samples asked the model");
     let calls = model.received_requests().await.unwrap().len();
-    assert!(calls <= 3, "only the reproduction samples asked the model: {calls}");
+    assert!(calls <= 4, "{calls} requests");
     assert!(events(&detail, "candidate").is_empty(), "no candidate was asked for");
     // The queue holds nothing more: the message was acknowledged.
     assert!(env.queue().receive(Duration::from_millis(10)).await.unwrap().is_none());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4b. A repository with a failing test of its own, unrelated to the issue.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repositorys_own_failing_test_does_not_hide_the_fix() {
+    let tests = CALC_TEST.replace(
+        "    def test_double(self):",
+        "    def test_download(self):\n        self.fail(\"needs the network\")\n\n    def test_double(self):",
+    );
+    let env = env_with(&[("calc.py", CALC.into()), ("test_calc.py", tests.into_bytes())]);
+    let model = model_answering(FIX).await;
+    let (ok, stderr) = run_issue(&env, &model.uri(), 6, TITLE, BODY).await;
+    assert!(ok, "{stderr}");
+    let detail = only_task(&env);
+    // Read test by test: test_add failed on the base and passes; test_download fails before and after.
+    assert_eq!(detail.attempts[0].verdict.as_deref(), Some("fixed"), "{:?}", detail.events);
+    let verdict = events(&detail, "verdict").join("\n");
+    assert!(verdict.contains("test_add") && !verdict.contains("test_download"), "{verdict}");
+    let pr = &env.store().pull_requests(10).unwrap()[0];
+    assert!(pr.body.starts_with("Closes #6"), "{}", pr.body);
+    assert!(pr.body.contains("outside this verdict (the repository's own failures)"), "{}", pr.body);
+    assert!(pr.body.contains("test_download"), "{}", pr.body);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

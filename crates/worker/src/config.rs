@@ -449,9 +449,9 @@ impl Default for AgentSection {
     fn default() -> Self {
         Self {
             backend: "builtin".into(),
-            max_candidates: 6,
+            max_candidates: 10,
             search_budget_secs: 240,
-            reproduction_samples: 2,
+            reproduction_samples: 3,
             max_reproduction_tests: 3,
             add_regression_test: true,
             test_command: Vec::new(),

@@ -512,7 +512,14 @@ async fn run_agent_and_publish(
     // Only `fixed` is a verified change; a change that breaks nothing but shows no fix is published as a draft at
     // once (another attempt would search the same way), a failing one is retried while attempts remain.
     let detail = match &outcome.verdict {
-        Verdict::Fixed { by } => format!("fixed: {} failed on the base commit and pass with the change", by.join(", ")),
+        Verdict::Fixed { by } => {
+            format!("fixed: {} failed on the base commit and pass with the change", name_list(by, 5))
+        }
+        Verdict::NoRegressions if !outcome.still_failing.is_empty() => format!(
+            "no regressions: the tests that passed before still pass ({} failed before and still fail); no test \
+             shows the fix",
+            outcome.still_failing.len()
+        ),
         Verdict::NoRegressions => "no regressions: the tests pass before and after; no test shows the fix".into(),
         Verdict::TestsFail if !last_attempt => {
             return Err(StepError {
@@ -774,7 +781,7 @@ async fn run_openhands(
     recorder.event("agent_finished", &format!("OpenHands finished in {}s", run.duration.as_secs()));
     let changed_files =
         attempt.workspace.changed_files().await.map_err(|e| fail("reading the workspace", &e, e.is_retryable()))?;
-    let (verdict, test_output_tail) = codingworker_agent::verify_change(
+    let checked = codingworker_agent::verify_change(
         attempt.executor,
         &attempt.workspace.path,
         test_command.as_deref(),
@@ -783,10 +790,11 @@ async fn run_openhands(
     )
     .await
     .map_err(|e| fail("running the tests", &e, e.is_retryable()))?;
-    recorder.event("tests_ran", &format!("after OpenHands: {}", verdict.label()));
+    recorder.event("tests_ran", &format!("after OpenHands: {}", checked.verdict.label()));
     let mut outcome =
-        AgentOutcome::of_change(changed_files, verdict, test_command.map(|c| c.join(" ")), test_output_tail);
+        AgentOutcome::of_change(changed_files, checked.verdict, test_command.map(|c| c.join(" ")), checked.output_tail);
     outcome.base_passed = base.map(|b| b.passed);
+    outcome.still_failing = checked.still_failing;
     outcome.summary =
         format!("OpenHands changed {} file(s): {}.", outcome.changed_files.len(), outcome.changed_files.join(", "));
     Ok(outcome)
@@ -1228,6 +1236,15 @@ fn pull_request_title(task: &TaskMessage, verified: bool) -> String {
     format!("{prefix}Fix #{}: {}", task.issue.number, task.issue.title.trim())
 }
 
+/// Up to `max` names in backticks, and how many more there are.
+fn name_list(names: &[String], max: usize) -> String {
+    let mut list = names.iter().take(max).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    if names.len() > max {
+        list.push_str(&format!(" and {} more", names.len() - max));
+    }
+    list
+}
+
 /// The pull request's Verification section: what the tests show, and nothing more.
 fn verification_section(outcome: &AgentOutcome) -> String {
     let command = outcome.test_command.as_deref().unwrap_or("tests");
@@ -1247,12 +1264,20 @@ fn verification_section(outcome: &AgentOutcome) -> String {
     } else {
         String::new()
     };
+    let still_failing = if outcome.still_failing.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n- Failing before and after this change, so outside this verdict (the repository's own failures): {}.",
+            name_list(&outcome.still_failing, 10)
+        )
+    };
     match &outcome.verdict {
         Verdict::Fixed { by } => {
             let mut text = format!(
                 "**Fixed**: a test that fails on the base commit passes with this change, and every test that passed \
-                 before still passes (`{command}`).\n- Fail-to-pass: {}.",
-                by.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                 before still passes (`{command}`).\n- Fail-to-pass: {}.{still_failing}",
+                name_list(by, 10)
             );
             if let Some(test) = &outcome.regression_test {
                 text.push_str(&format!(
@@ -1262,6 +1287,11 @@ fn verification_section(outcome: &AgentOutcome) -> String {
             }
             text + &search
         }
+        Verdict::NoRegressions if !outcome.still_failing.is_empty() => format!(
+            "**No regressions, not shown fixed**: every test of `{command}` that passed before this change still \
+             passes, and none that failed passes now, so the tests prove nothing about the issue. No test \
+             demonstrates the fix: review the change as unverified.{still_failing}{search}"
+        ),
         Verdict::NoRegressions => format!(
             "**No regressions, not shown fixed**: `{command}` passes before and after this change, so the tests \
              prove nothing about the issue. No test demonstrates the fix: review the change as unverified.{search}"
@@ -1399,5 +1429,47 @@ mod tests {
         let proves_nothing = pull_request_body(&task, &cases[1], &commit, (AgentKind::Builtin, 1), &usage, &chain);
         assert!(proves_nothing.starts_with("Refs #14") && proves_nothing.contains("No test demonstrates the fix"));
         assert!(pull_request_title(&task, false).starts_with("[unverified] "));
+    }
+
+    /// A repository with its own failing test: the body names it as outside the verdict, and "no regressions" no
+    /// longer claims the command passes.
+    #[test]
+    fn a_body_names_the_tests_that_failed_before_and_still_fail() {
+        let task = codingworker_protocol::local_task_message(
+            "acme",
+            "shop",
+            "/srv/git/shop.git",
+            3,
+            "t",
+            "b",
+            Default::default(),
+        )
+        .unwrap();
+        let commit =
+            CommitInfo { sha: "0123456789".into(), files: vec![], diff_stat: String::new(), patch: String::new() };
+        let usage = Usage::default();
+        let chain = ChainReport::local("qwen2.5-coder:1.5b");
+        let still = vec!["tests/test_net.py::test_download".to_owned()];
+        let fixed = AgentOutcome {
+            still_failing: still.clone(),
+            ..outcome(Verdict::Fixed { by: vec!["tests/test_calc.py::test_add".into()] })
+        };
+        let body = pull_request_body(&task, &fixed, &commit, (AgentKind::Builtin, 1), &usage, &chain);
+        println!("{body}");
+        assert!(body.starts_with("Closes #3"), "{body}");
+        assert!(body.contains("Fail-to-pass: `tests/test_calc.py::test_add`"), "{body}");
+        assert!(
+            body.contains("outside this verdict (the repository's own failures): `tests/test_net.py::test_download`")
+        );
+        let unshown = AgentOutcome { still_failing: still, ..outcome(Verdict::NoRegressions) };
+        let body = pull_request_body(&task, &unshown, &commit, (AgentKind::Builtin, 1), &usage, &chain);
+        assert!(body.starts_with("Refs #3") && !body.contains("passes before and after"), "{body}");
+        assert!(
+            body.contains("every test of `python3 -m pytest -q` that passed before this change still passes"),
+            "{body}"
+        );
+        let many: Vec<String> = (0..14).map(|i| format!("t{i}")).collect();
+        assert_eq!(name_list(&many, 10).matches('`').count(), 20);
+        assert!(name_list(&many, 10).ends_with("and 4 more"));
     }
 }
