@@ -189,7 +189,7 @@ impl Agent<'_> {
         outcome.tests_ran = chosen.suite.as_ref().is_some_and(|s| !s.empty);
         outcome.test_output_tail = chosen.failure.clone();
         outcome.verdict = chosen.verdict.clone();
-        outcome.still_failing = suite_view(search.base.as_ref(), chosen.suite.as_ref()).still_failing;
+        outcome.still_failing = chosen.view.still_failing.clone();
         let showing =
             search.reproductions.iter().zip(&chosen.reproductions).find(|(_, passed)| **passed).map(|(t, _)| t);
         if let (true, Some(test), Verdict::Fixed { .. }) = (self.settings.add_regression_test, showing, &chosen.verdict)
