@@ -8,7 +8,8 @@ set -euo pipefail
 IMAGE="${1:-codingworker-test-python:1}"
 CACHE="${CODINGWORKER_CACHE:-$HOME/.cache/codingworker}/images"
 TARBALL="$CACHE/python-bookworm-rootfs.tar"
-MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# The mirror this machine's apt uses (DEBIAN_MIRROR overrides it).
+MIRROR="$("$(dirname "$0")/lib/debian-mirror.sh")"
 log() { echo "[sandbox-test-image] $*" >&2; }
 
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then
@@ -20,7 +21,8 @@ if [ ! -s "$TARBALL" ]; then
   [ "$(id -u)" = 0 ] || { log "debootstrap needs root"; exit 1; }
   mkdir -p "$CACHE"
   root="$(mktemp -d)"
-  trap 'rm -rf "$root"' EXIT
+  # debootstrap mounts proc and sys in the root; a run cut short leaves them mounted.
+  trap 'umount -lR "$root/proc" "$root/sys" 2>/dev/null; rm -rf --one-file-system "$root"' EXIT
   log "debootstrap bookworm with python3 and pytest from $MIRROR (about 2 minutes, once)"
   debootstrap --variant=minbase --include=python3,python3-pytest bookworm "$root" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
     || { log "debootstrap failed; see $CACHE/debootstrap.log"; exit 1; }

@@ -19,10 +19,12 @@ eval "$(scripts/moto-server.sh)"
 if [ -z "${CODINGWORKER_SKIP_DOCKER_TESTS:-}" ]; then
   echo "== sandbox test image (Debian + python3 + pytest, cached)" >&2
   scripts/sandbox-test-image.sh
+  echo "== OpenHands agent-server image (Debian trixie + openhands-agent-server from PyPI, cached)" >&2
+  scripts/openhands-image.sh >/dev/null
 fi
 
-echo "== model server" >&2
-eval "$(scripts/model-server.sh)"
+echo "== model server (32k context: the real OpenHands agent's first request is ~7,600 tokens)" >&2
+eval "$(CODINGWORKER_MODEL_CTX=32768 scripts/model-server.sh)"
 export CODINGWORKER_TEST_LLM_URL="$CODINGWORKER_LLM_BASE_URL"
 export CODINGWORKER_TEST_LLM_PROTOCOL="$CODINGWORKER_LLM_PROTOCOL"
 export CODINGWORKER_TEST_LLM_MODEL="$CODINGWORKER_LLM_MODEL"

@@ -15,6 +15,7 @@
 pub mod candidates;
 pub mod context;
 pub mod edits;
+pub mod grounding;
 pub mod limits;
 pub mod merge;
 pub mod outcomes;
@@ -969,8 +970,11 @@ mod tests {
         .unwrap();
         let executor = Executor::Host(codingworker_sandbox::HostExecutor::new());
         let agent = Agent::new(&llm, &executor, settings);
-        let task =
-            AgentTask { issue_number: 1, title: "double() is off by one".into(), body: "double(2) gives 5".into() };
+        let task = AgentTask {
+            issue_number: 1,
+            title: "double() is off by one".into(),
+            body: "double(2) gives 5 instead of 4, and double(0) gives 1".into(),
+        };
         let mut events = Vec::new();
         let result = agent.run(dir, &task, &mut |e| events.push(e)).await;
         (result, events)
@@ -1083,6 +1087,29 @@ mod tests {
         assert!(dropped[0].contains("passes before any change"), "{dropped:?}");
         assert!(dropped[1].contains("ModuleNotFoundError"), "{dropped:?}");
         assert!(!dir.path().join("test_issue_1.py").exists());
+    }
+
+    #[tokio::test]
+    async fn a_reproduction_test_of_values_the_issue_never_gives_is_not_run() {
+        let server = MockServer::start().await;
+        // The issue gives double(2) and double(0); 3 and 6 are the model's own guesses.
+        let invented = "```python\nfrom calc import double\nassert double(3) == 6\n```";
+        Mock::given(method("POST"))
+            .respond_with(reply(invented))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(2).mount(&server).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(1, 1)).await;
+        assert_eq!(result.unwrap().reproduction_tests, 0);
+        assert!(
+            events.iter().any(|e| matches!(e, AgentEvent::Reproduction { kept: false, detail, .. }
+                if detail == "every assertion expects a value the issue never gives")),
+            "{events:?}"
+        );
+        assert!(!events.iter().any(|e| matches!(e, AgentEvent::Running { what } if what.contains("reproduction"))));
     }
 
     #[tokio::test]

@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::repo::compact_failure;
-use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidates, code_section, issue_section};
+use crate::{
+    Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidates, code_section, grounding, issue_section,
+};
 
 /// The test framework reproduction tests are written for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -511,9 +513,14 @@ impl Agent<'_> {
                 )
                 .await?;
             let path = layout.path(issue, kept.len());
-            let assertions = code_of_reply(&reply);
+            let (assertions, invented) = grounding::keep_grounded(&code_of_reply(&reply), search.issue_text);
             let Some(code) = layout.wrap(issue, &path, &assertions) else {
-                on_event(AgentEvent::Reproduction { path, kept: false, detail: "the reply asserted nothing".into() });
+                let detail = if invented > 0 {
+                    "every assertion expects a value the issue never gives".into()
+                } else {
+                    "the reply asserted nothing".into()
+                };
+                on_event(AgentEvent::Reproduction { path, kept: false, detail });
                 continue;
             };
             let mut test = ReproTest { path: path.clone(), code, assertions, base_output: String::new() };
@@ -553,7 +560,13 @@ impl Agent<'_> {
             on_event(AgentEvent::Reproduction {
                 path,
                 kept: true,
-                detail: format!("{} test, fails on the base commit", layout.language()),
+                detail: match invented {
+                    0 => format!("{} test, fails on the base commit", layout.language()),
+                    n => format!(
+                        "{} test, fails on the base commit ({n} assertion(s) of values the issue never gives dropped)",
+                        layout.language()
+                    ),
+                },
             });
             kept.push(test);
         }

@@ -18,7 +18,8 @@ pub enum Verdict {
     /// A test that failed on the base commit passes with the change, and nothing that passed breaks. `by` names the
     /// fail-to-pass tests: the repository's test command, or the reproduction test files written from the issue.
     Fixed { by: Vec<String> },
-    /// The repository's tests pass before and after; no test shows the issue fixed.
+    /// The tests that passed on the base commit still pass (any that failed there may still fail); no test shows
+    /// the issue fixed.
     NoRegressions,
     /// The repository's tests, or every reproduction test, still fail with the change.
     TestsFail,

@@ -172,15 +172,17 @@ pub async fn check_reference(task: &BenchTask, work: &Path) -> Result<(), String
     Ok(())
 }
 
-/// Runs one task through CodingWorker's own pipeline: a message on the embedded queue, the worker loop, the
-/// built-in agent, a pushed branch; then judges the pushed branch.
-pub async fn run_builtin(
+/// Runs one task through CodingWorker's own pipeline: a message on the embedded queue, the worker loop, the agent
+/// of `config.agent.backend` (the built-in agent, reported as `codingworker`, or the OpenHands agent-server in its
+/// container, reported as `openhands`), a pushed branch; then judges the pushed branch.
+pub async fn run_pipeline(
     task: &BenchTask,
     config: &Config,
     work: &Path,
     time_budget: Duration,
 ) -> Result<TaskResult, BenchError> {
     let remote = make_remote(task, work)?;
+    let agent = if config.agent.backend == "openhands" { "openhands" } else { "codingworker" };
     let mut config = config.clone();
     config.data_dir = Some(work.join("data"));
     // One attempt at the configured temperature, as aider gets: retries sample hotter, which would make the
@@ -234,7 +236,7 @@ pub async fn run_builtin(
         task: task.id.clone(),
         difficulty: task.difficulty.clone(),
         language: task.language.clone(),
-        agent: "codingworker".into(),
+        agent: agent.into(),
         solved: false,
         wall_secs,
         llm_calls: detail.attempts.iter().map(|a| a.llm_calls).sum(),

@@ -83,6 +83,9 @@ enum Command {
     /// Run the benchmark suite through the real pipeline (and optionally aider beside it) and write a report.
     #[command(after_help = "Reproduce the README's table:\n  eval \"$(scripts/model-server.sh)\"\n  \
         codingworker bench --peer-aider ~/.cache/codingworker/aider-venv/bin/aider\n\
+        OpenHands beside the built-in agent and aider (a 32k model context, the image from scripts/openhands-image.sh):\n  \
+        CODINGWORKER_MODEL_CTX=32768 scripts/model-server.sh\n  \
+        codingworker bench --agents builtin,openhands --only 02-,21- --peer-aider ~/.cache/codingworker/aider-venv/bin/aider\n\
         Compare two runs:\n  codingworker bench --compare bench/results/A.json bench/results/B.json")]
     Bench(BenchArgs),
     /// The GitHub token in the OS keyring (macOS Keychain, Secret Service, Windows Credential Manager).
@@ -111,6 +114,10 @@ struct BenchArgs {
     /// Also run aider (this executable) on every task, against the same model server.
     #[arg(long)]
     peer_aider: Option<PathBuf>,
+    /// Which of CodingWorker's agents run every task, through the same pipeline: `builtin`, `openhands` (the
+    /// agent-server image, openhands.image; needs Docker and a 32k model context), or both: `builtin,openhands`.
+    #[arg(long, value_delimiter = ',', default_value = "builtin")]
+    agents: Vec<String>,
     /// Wall-clock limit per task and agent.
     #[arg(long, default_value_t = 900)]
     time_budget_secs: u64,
@@ -414,7 +421,7 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
 }
 
 async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std::process::ExitCode> {
-    use codingworker_bench::{AiderOptions, RunReport, compare_markdown, load_suite, run_aider, run_builtin};
+    use codingworker_bench::{AiderOptions, RunReport, compare_markdown, load_suite, run_aider, run_pipeline};
     if let Some(files) = &args.compare {
         let read = |p: &PathBuf| -> Result<RunReport> {
             let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -426,6 +433,9 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
         };
         println!("{}", compare_markdown(&a, &b));
         return Ok(std::process::ExitCode::SUCCESS);
+    }
+    if let Some(agent) = args.agents.iter().find(|a| !matches!(a.as_str(), "builtin" | "openhands")) {
+        bail!("--agents takes builtin and openhands, not `{agent}`");
     }
     let tasks = load_suite(&args.suite, args.only.as_deref())?;
     let llm = config.llm_config()?;
@@ -476,14 +486,19 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
     for (i, task) in tasks.iter().enumerate() {
         eprintln!("[{}/{}] {} ({}, {}): {}", i + 1, tasks.len(), task.id, task.language, task.difficulty, task.title);
         let dir = work.join(&task.id);
-        let ours = run_builtin(task, &config, &dir.join("codingworker"), budget).await?;
-        eprintln!(
-            "    codingworker: verdict {}, {} by the hidden tests, in {:.0}s",
-            ours.verdict.as_deref().unwrap_or("none"),
-            if ours.solved { "solved" } else { "not solved" },
-            ours.wall_secs
-        );
-        report.results.push(ours);
+        for agent in &args.agents {
+            let mut config = config.clone();
+            config.agent.backend = agent.clone();
+            let label = if agent == "openhands" { "openhands" } else { "codingworker" };
+            let ours = run_pipeline(task, &config, &dir.join(label), budget).await?;
+            eprintln!(
+                "    {label:<13} verdict {}, {} by the hidden tests, in {:.0}s",
+                ours.verdict.as_deref().unwrap_or("none"),
+                if ours.solved { "solved" } else { "not solved" },
+                ours.wall_secs
+            );
+            report.results.push(ours);
+        }
         if let Some(aider) = &aider {
             let theirs = run_aider(task, aider, &dir.join("aider"), budget).await?;
             eprintln!(
@@ -719,6 +734,45 @@ fn print_human(detail: &TaskDetail) {
     }
 }
 
+/// What `doctor` says about the model's context: a line, and pass (`Some(true)`), fail, or only a warning
+/// (`None`: the server does not report it). The OpenHands backend needs [`codingworker_openhands::MIN_CONTEXT_TOKENS`].
+fn context_check(
+    config: &Config,
+    protocol: codingworker_llm::Protocol,
+    reported: Result<Option<(u32, &'static str)>, codingworker_llm::LlmError>,
+) -> (String, Option<bool>) {
+    let openhands = config.agent.backend == "openhands";
+    let need = codingworker_openhands::MIN_CONTEXT_TOKENS;
+    let asked = config.openhands.context_tokens;
+    match (reported, protocol) {
+        (Ok(Some((most, source))), codingworker_llm::Protocol::Ollama) if openhands => (
+            format!(
+                "OpenHands asks Ollama for num_ctx = {asked} (openhands.context_tokens; it needs {need}); the model takes up to {most} ({source})"
+            ),
+            Some(asked >= need && asked <= most),
+        ),
+        (Ok(Some((tokens, source))), _) => {
+            let ok = !openhands || tokens >= need;
+            let need_line = if openhands { format!("; the OpenHands backend needs {need}") } else { String::new() };
+            (format!("{tokens} tokens ({source}){need_line}"), Some(ok))
+        }
+        (Ok(None), _) => (
+            format!(
+                "the server does not report its context size (llama-cpp-python); {}",
+                if openhands {
+                    format!(
+                        "the OpenHands backend needs {need}: start it with --n_ctx 32768 (CODINGWORKER_MODEL_CTX=32768 scripts/model-server.sh)"
+                    )
+                } else {
+                    format!("llm.context_tokens assumes {}", config.llm.context_tokens)
+                }
+            ),
+            None,
+        ),
+        (Err(e), _) => (format!("could not read it: {e}"), None),
+    }
+}
+
 async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::ExitCode> {
     let mut failures = 0;
     let mut check = |ok: bool, what: &str, detail: String| {
@@ -743,11 +797,19 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
     }
     let llm_config = config.llm_config()?;
     let endpoint = format!("{} ({:?})", llm_config.base_url, llm_config.protocol);
+    let protocol = llm_config.protocol;
     match LlmClient::new(llm_config) {
-        Ok(client) => match client.check_model().await {
-            Ok(found) => check(true, "model", format!("{} served at {endpoint}", found.model)),
-            Err(e) => check(false, "model", e.to_string()),
-        },
+        Ok(client) => {
+            match client.check_model().await {
+                Ok(found) => check(true, "model", format!("{} served at {endpoint}", found.model)),
+                Err(e) => check(false, "model", e.to_string()),
+            }
+            let (line, ok) = context_check(config, protocol, client.context_size().await);
+            match ok {
+                Some(ok) => check(ok, "model context", line),
+                None => println!("warn model context: {line}"),
+            }
+        }
         Err(e) => check(false, "model client", e.to_string()),
     }
     if config.forge.kind == "github" {

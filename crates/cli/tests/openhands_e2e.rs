@@ -1,9 +1,11 @@
-//! The OpenHands backend through the whole worker, on the real engine and the real model: a stand-in image
-//! honouring OpenHands' container contract (the real one cannot be pulled here), chosen per task or per worker.
+//! The OpenHands backend through the whole worker, on the real engine and the real model: a stand-in
+//! agent-server (crates/openhands/tests/standin) for the contract, chosen per task or per worker, and the real
+//! OpenHands agent-server image built offline by scripts/openhands-image.sh.
 //! Its own test binary, so its model calls never interleave with the built-in agent's (tests/docker_e2e.rs):
 //! the model server's prompt cache makes a 1.5B model's answers depend on what it served just before.
 //!
-//! Needs Docker, busybox-static and the model server, hence ignored; scripts/test.sh runs it.
+//! Needs Docker, busybox-static, the Python test image, the OpenHands image and the model server (with a 32k
+//! context for the real agent), hence ignored; scripts/test.sh runs it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,8 +14,13 @@ mod common;
 #[path = "../../sandbox/tests/support/mod.rs"]
 mod support;
 
+use std::time::Instant;
+
 use codingworker_store::TaskState;
 use common::TestEnv;
+
+/// Built by scripts/openhands-image.sh (scripts/test.sh runs it).
+const OPENHANDS_IMAGE: &str = "codingworker-openhands:1.58.2";
 
 /// A repository whose test passes once `hello.txt` has content: what the stand-in writes with the model's words.
 async fn greeting_env() -> TestEnv {
@@ -54,6 +61,8 @@ async fn a_task_can_ask_for_openhands_and_its_change_is_tested_and_published() {
     assert_eq!(detail.task.state, TaskState::Succeeded);
     let running = detail.events.iter().find(|e| e.kind == "agent_running").unwrap();
     assert!(running.detail.starts_with("OpenHands"), "{}", running.detail);
+    assert!(detail.attempts[0].llm_calls >= 1, "the calls the agent-server counted are recorded");
+    assert!(detail.events.iter().any(|e| e.kind == "agent_progress" && e.detail.contains("conversation")));
     let pr = detail.pull_request.expect("a pull request");
     assert!(pr.verified && pr.body.contains("OpenHands"), "{}", pr.body);
     let branch = env.pushed_branch().await.expect("a pushed branch");
@@ -97,4 +106,59 @@ async fn an_openhands_run_that_changes_nothing_is_retried_then_parked() {
     }
     assert!(env.pushed_branch().await.is_none(), "nothing is pushed");
     assert!(support::attempt_containers_of(&task_id).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker, the OpenHands image and the model server with a 32k context: scripts/test.sh runs it"]
+async fn the_real_openhands_agent_server_takes_a_task_to_a_verdict_through_the_binary() {
+    if support::docker_missing() {
+        return;
+    }
+    let image = support::docker(&["image", "inspect", OPENHANDS_IMAGE]).await;
+    assert!(image.status.success(), "{OPENHANDS_IMAGE} is missing: run scripts/openhands-image.sh");
+    let (url, protocol, model) = common::test_model();
+    let mut env = TestEnv::new().await;
+    env.extra_env.extend(
+        [
+            ("CODINGWORKER_LLM_MODEL", model.as_str()),
+            ("CODINGWORKER_SANDBOX_MODE", "docker"),
+            ("CODINGWORKER_SANDBOX_IMAGE", support::python_image().await),
+            ("CODINGWORKER_OPENHANDS_IMAGE", OPENHANDS_IMAGE),
+            // The pipeline, not the fix: three steps of a 1.5B model on a CPU take minutes already.
+            ("CODINGWORKER_OPENHANDS_MAX_ITERATIONS", "3"),
+            ("CODINGWORKER_OPENHANDS_MAX_OUTPUT_TOKENS", "384"),
+            ("CODINGWORKER_AGENT_TIME_BUDGET_SECS", "1500"),
+            ("CODINGWORKER_QUEUE_MAX_RECEIVES", "1"),
+            ("CODINGWORKER_QUEUE_VISIBILITY_TIMEOUT_SECS", "1800"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let started = Instant::now();
+    let out = env.run_demo_command(&url, &protocol, 1).args(["--agent", "openhands"]).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("codingworker run --agent openhands ({:.0} s):\n{stderr}", started.elapsed().as_secs_f64());
+    let task_id = env.store().list_tasks(1).unwrap()[0].task_id.clone();
+    let detail = env.detail(&task_id);
+    let event =
+        |kind: &str| detail.events.iter().filter(|e| e.kind == kind).map(|e| e.detail.clone()).collect::<Vec<_>>();
+    let progress = event("agent_progress");
+    println!("progress: {progress:#?}");
+    assert!(progress.iter().any(|l| l.contains("agent-server ready")), "{stderr}");
+    assert!(progress.iter().any(|l| l.contains("conversation") && l.contains("started")), "{progress:?}");
+    let finished = event("agent_finished");
+    let finished = finished.first().unwrap_or_else(|| panic!("OpenHands did not finish:\n{stderr}"));
+    println!("{finished}");
+    // The model was called: counted by the server, or at least answered with text it could not read as a tool call.
+    assert!(
+        detail.attempts[0].llm_calls >= 1 || finished.contains("no readable tool call"),
+        "no model call: {finished}"
+    );
+    assert!(finished.contains("events"), "{finished}");
+    let container = event("agent_container");
+    println!("container configuration: {}", container.first().unwrap());
+    assert!(!container[0].contains("docker.sock"));
+    let verdict = event("tests_ran");
+    assert!(verdict.first().is_some_and(|v| v.starts_with("after OpenHands: ")), "no verdict: {verdict:?}");
+    println!("{} -> task {:?}, attempt: {:?}", verdict[0], detail.task.state, detail.attempts[0].error);
+    assert!(support::attempt_containers_of(&task_id).await.is_empty(), "no container is left");
 }

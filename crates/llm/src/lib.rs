@@ -271,6 +271,40 @@ impl LlmClient {
         }
     }
 
+    /// The context the server gives the model, in tokens, and where that was read; `Ok(None)` when the server
+    /// does not say (llama-cpp-python's server has no such endpoint). llama.cpp's own server reports `n_ctx` at
+    /// `GET /props`; Ollama's context is whatever each request's `num_ctx` asks, so for Ollama this is the most
+    /// the model takes (`/api/show`'s `<architecture>.context_length`).
+    pub async fn context_size(&self) -> Result<Option<(u32, &'static str)>, LlmError> {
+        let (url, request) = match self.config.protocol {
+            Protocol::OpenAi => {
+                let url = self.url("/props");
+                (url.clone(), self.http.get(url))
+            }
+            Protocol::Ollama => {
+                let url = self.url("/api/show");
+                (url.clone(), self.http.post(url).json(&serde_json::json!({"model": self.config.model})))
+            }
+        };
+        let response = self.authorized(request).send().await.map_err(|e| self.transport_error(&url, e))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let body = self.read_body(response).await?;
+        let number = |value: Option<&serde_json::Value>| value.and_then(serde_json::Value::as_u64);
+        Ok(match self.config.protocol {
+            Protocol::OpenAi => number(body.pointer("/default_generation_settings/n_ctx"))
+                .or_else(|| number(body.get("n_ctx")))
+                .map(|n| (u32::try_from(n).unwrap_or(u32::MAX), "llama.cpp /props n_ctx")),
+            Protocol::Ollama => body
+                .get("model_info")
+                .and_then(serde_json::Value::as_object)
+                .and_then(|info| info.iter().find(|(key, _)| key.ends_with(".context_length")))
+                .and_then(|(_, value)| value.as_u64())
+                .map(|n| (u32::try_from(n).unwrap_or(u32::MAX), "Ollama /api/show context_length (the model's most)")),
+        })
+    }
+
     /// Sends a chat request, retrying transient failures with exponential backoff.
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
         let max_output = request.max_tokens.unwrap_or(self.config.max_output_tokens);
@@ -527,6 +561,35 @@ mod tests {
 
     fn body_of(request: &Request) -> serde_json::Value {
         serde_json::from_slice(&request.body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_context_size_is_read_where_the_server_reports_it() {
+        let llama = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/props"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"default_generation_settings": {"n_ctx": 32768}})),
+            )
+            .mount(&llama)
+            .await;
+        let client = LlmClient::new(config(Protocol::OpenAi, &llama.uri())).unwrap();
+        assert_eq!(client.context_size().await.unwrap(), Some((32768, "llama.cpp /props n_ctx")));
+        // llama-cpp-python's server has no /props.
+        let silent = MockServer::start().await;
+        let client = LlmClient::new(config(Protocol::OpenAi, &silent.uri())).unwrap();
+        assert_eq!(client.context_size().await.unwrap(), None);
+        let ollama = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/show"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"model_info": {"general.architecture": "qwen2", "qwen2.context_length": 32768}}),
+            ))
+            .mount(&ollama)
+            .await;
+        let client = LlmClient::new(config(Protocol::Ollama, &ollama.uri())).unwrap();
+        assert_eq!(client.context_size().await.unwrap().map(|c| c.0), Some(32768));
     }
 
     #[tokio::test]

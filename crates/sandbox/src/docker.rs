@@ -22,6 +22,9 @@ use futures_util::StreamExt;
 
 use crate::{CommandOutput, CommandSpec, SandboxError};
 
+mod service;
+pub use service::{Service, ServiceSpec};
+
 /// Label every sandbox container carries; its value is the worker's id.
 pub const WORKER_LABEL: &str = "dev.codingworker.worker";
 /// Where the worktree appears inside the container.
@@ -324,6 +327,13 @@ impl DockerSandbox {
     /// network's gateway address, where the worker's [`crate::TcpRelay`] forwards to the model server. Returns
     /// the gateway address.
     pub async fn ensure_internal_network(&self, name: &str) -> Result<IpAddr, SandboxError> {
+        Ok(self.internal_network(name).await?.1)
+    }
+
+    /// [`Self::ensure_internal_network`], returning the network's ID with its gateway. Containers join it by ID:
+    /// while another worker process's duplicate of the name exists (until it removes it), the name is ambiguous
+    /// to Docker.
+    pub async fn internal_network(&self, name: &str) -> Result<(String, IpAddr), SandboxError> {
         // Attempts start in parallel (several projects, several tests), and Docker does not stop two creations of
         // one name; a duplicated name can no longer be inspected by name. So: one creation at a time in this
         // process, and a duplicate another process made is removed, keeping the oldest.
@@ -375,10 +385,11 @@ impl DockerSandbox {
             .unwrap_or_default()
             .into_iter()
             .find_map(|config| gateway_of(config.gateway.as_deref(), config.subnet.as_deref()));
-        gateway.ok_or_else(|| SandboxError::Docker {
+        let gateway = gateway.ok_or_else(|| SandboxError::Docker {
             context: format!("network {name}"),
             message: "has no IPv4 gateway address for the model relay".into(),
-        })
+        })?;
+        Ok((keep, gateway))
     }
 
     /// The networks called exactly `name` (Docker's name filter also matches parts of names).

@@ -7,7 +7,8 @@ mod docker;
 mod relay;
 
 pub use docker::{
-    ATTEMPT_LABEL, ContainerJob, DockerOptions, DockerSandbox, JobResult, SandboxSession, WORKER_LABEL, WORKSPACE,
+    ATTEMPT_LABEL, ContainerJob, DockerOptions, DockerSandbox, JobResult, SandboxSession, Service, ServiceSpec,
+    WORKER_LABEL, WORKSPACE,
 };
 pub use relay::TcpRelay;
 

@@ -73,8 +73,9 @@ pub const FALLBACK_CONDITIONS: [&str; 4] = ["tests_failed", "no_change", "timed_
 pub struct FallbackSection {
     /// Off by default, so API cost stays zero unless you turn it on.
     pub enabled: bool,
-    /// When the next model takes over: `tests_failed` (the change fails the tests), `no_change` (no usable
-    /// change), `timed_out` (over `step_time_budget_secs`), `endpoint_down` (the model server does not answer).
+    /// When the next model takes over: `tests_failed` (the change fails the tests, or leaves tests failing
+    /// with none showing a fix), `no_change` (no usable change), `timed_out` (over `step_time_budget_secs`),
+    /// `endpoint_down` (the model server does not answer).
     pub on: Vec<String>,
     /// Each model of the chain gets at most this long of an attempt.
     pub step_time_budget_secs: u64,
@@ -958,14 +959,27 @@ impl Config {
             ));
         }
         let openhands = &self.openhands;
-        if openhands.image.trim().is_empty() || openhands.runtime_image.trim().is_empty() {
-            return Err(ConfigError::invalid("openhands.image", "the image and runtime_image must be set"));
+        if openhands.image.trim().is_empty() {
+            return Err(ConfigError::invalid("openhands.image", "must be set (scripts/openhands-image.sh builds one)"));
         }
         if openhands.image.ends_with(":latest") || !openhands.image.rsplit('/').next().unwrap_or_default().contains(':')
         {
             return Err(ConfigError::invalid(
                 "openhands.image",
-                "pin a release tag (e.g. `...openhands:0.58`), not latest",
+                "pin a release tag (e.g. `codingworker-openhands:1.58.2`), not latest",
+            ));
+        }
+        if openhands.network == "none" {
+            return Err(ConfigError::invalid(
+                "openhands.network",
+                "the agent-server must reach the model and the worker must reach it; use `llm` (only the model \
+                 is reachable), `bridge` or a Docker network",
+            ));
+        }
+        if openhands.ready_timeout_secs == 0 || openhands.max_output_tokens < 64 {
+            return Err(ConfigError::invalid(
+                "openhands.ready_timeout_secs",
+                "ready_timeout_secs must be above 0 and max_output_tokens at least 64",
             ));
         }
         if !(1..=500).contains(&openhands.max_iterations) {

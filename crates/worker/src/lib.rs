@@ -193,13 +193,16 @@ pub async fn connect_sandbox(
         )));
     }
     if config.agent.backend == "openhands" {
-        if let Some(warning) = codingworker_openhands::context_warning(config.llm.context_tokens) {
+        // Ollama gets openhands.context_tokens with every call; another server has what it was started with.
+        let context =
+            if config.llm.protocol == "ollama" { config.openhands.context_tokens } else { config.llm.context_tokens };
+        if let Some(warning) = codingworker_openhands::context_warning(context) {
             tracing::warn!("{warning}");
         }
         if !sandbox.has_image(&config.openhands.image).await.map_err(sandbox_error)? {
             tracing::warn!(
-                "the OpenHands image {} is not in the Docker engine yet: `docker pull {}` before its tasks arrive",
-                config.openhands.image,
+                "the OpenHands image {} is not in the Docker engine yet: build it with scripts/openhands-image.sh \
+                 (no registry needed) before its tasks arrive",
                 config.openhands.image
             );
         }

@@ -489,7 +489,7 @@ async fn run_agent_and_publish(
         AgentKind::Builtin => run_model_chain(services, recorder, task, attempt, usage).await?,
         AgentKind::Openhands => {
             usage.model = Some(model_of(services, task).to_owned());
-            let outcome = run_openhands(services, recorder, task, attempt).await.map_err(|(error, _)| error)?;
+            let outcome = run_openhands(services, recorder, task, attempt, usage).await?;
             (outcome, ChainReport::local(model_of(services, task)))
         }
     };
@@ -722,11 +722,12 @@ async fn run_openhands(
     recorder: &Recorder<'_>,
     task: &TaskMessage,
     attempt: &Attempt<'_>,
-) -> Result<AgentOutcome, (StepError, Usage)> {
-    let fail = |context: &str, error: &dyn std::fmt::Display, retryable: bool| {
-        (StepError::new(context, error, retryable), Usage::default())
-    };
-    let docker = services.docker.as_ref().ok_or_else(|| fail("OpenHands", &"Docker is not connected", false))?;
+    usage: &mut Usage,
+) -> Result<AgentOutcome, StepError> {
+    let docker = services
+        .docker
+        .as_ref()
+        .ok_or_else(|| StepError { reason: "OpenHands: Docker is not connected".into(), retryable: false })?;
     let config = &services.config;
     let settings = &config.openhands;
     let llm = services.llm.config();
@@ -734,24 +735,21 @@ async fn run_openhands(
         protocol: llm.protocol,
         base_url: llm.base_url.clone(),
         model: model_of(services, task).to_owned(),
+        temperature: config.agent.temperature,
     };
     // OpenHands gets what is left of the attempt's budget after time for the tests and the push.
     let reserve = Duration::from_secs(config.agent.test_timeout_secs + 120);
     let budget =
         Duration::from_secs(config.agent.time_budget_secs).saturating_sub(reserve).max(Duration::from_secs(60));
     let attempt_name = attempt.workspace.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let scratch = services.logs_dir.with_file_name("openhands").join(&attempt_name);
     let task_text = format!("{}\n\n{}", task.issue.title.trim(), issue_body_for_agent(task));
-    if let Some(warning) = codingworker_openhands::context_warning(config.llm.context_tokens) {
-        recorder.event("warning", &warning);
-    }
     // The base commit's run, before OpenHands touches the worktree: the verdict compares against it.
     let configured = (!config.agent.test_command.is_empty()).then(|| config.agent.test_command.clone());
     let test_timeout = Duration::from_secs(config.agent.test_timeout_secs);
     let (test_command, base) =
         codingworker_agent::baseline(attempt.executor, &attempt.workspace.path, configured, test_timeout)
             .await
-            .map_err(|e| fail("running the tests before any change", &e, e.is_retryable()))?;
+            .map_err(|e| StepError::new("running the tests before any change", &e, e.is_retryable()))?;
     if let Some(base) = &base {
         recorder.event(
             "baseline_tests",
@@ -761,7 +759,7 @@ async fn run_openhands(
     recorder.event(
         "agent_running",
         &format!(
-            "OpenHands ({}) with {} for at most {}s, {} iterations",
+            "OpenHands agent-server ({}) with {} for at most {}s, {} iterations",
             settings.image,
             endpoint.model,
             budget.as_secs(),
@@ -772,15 +770,34 @@ async fn run_openhands(
         attempt: &attempt_name,
         worktree: &attempt.workspace.path,
         task_text: &task_text,
-        scratch_dir: &scratch,
         budget,
     };
-    let run = codingworker_openhands::run(docker, settings, &endpoint, &request)
+    let mut progress = |line: String| recorder.event("agent_progress", &format!("OpenHands: {line}"));
+    let run = codingworker_openhands::run(docker, settings, &endpoint, &request, &mut progress)
         .await
-        .map_err(|e| fail("OpenHands failed", &e, e.is_retryable()))?;
-    recorder.event("agent_finished", &format!("OpenHands finished in {}s", run.duration.as_secs()));
-    let changed_files =
-        attempt.workspace.changed_files().await.map_err(|e| fail("reading the workspace", &e, e.is_retryable()))?;
+        .map_err(|e| StepError::new("OpenHands failed", &e, e.is_retryable()))?;
+    // What ran, for the task's record: mounts, network, environment (the session key is left out).
+    recorder.event("agent_container", &serde_json::to_string(&run.container).unwrap_or_default());
+    usage.llm_calls += u32::try_from(run.usage.calls).unwrap_or(u32::MAX);
+    usage.prompt_tokens += run.usage.prompt_tokens;
+    usage.completion_tokens += run.usage.completion_tokens;
+    usage.cached_prompt_tokens = Some(usage.cached_prompt_tokens.unwrap_or(0) + run.usage.cached_prompt_tokens);
+    recorder.event(
+        "agent_finished",
+        &format!(
+            "OpenHands {} in {}s: {} prompt + {} completion tokens, {} events",
+            run.describe(),
+            run.duration.as_secs(),
+            run.usage.prompt_tokens,
+            run.usage.completion_tokens,
+            run.events.events
+        ),
+    );
+    let changed_files = attempt
+        .workspace
+        .changed_files()
+        .await
+        .map_err(|e| StepError::new("reading the workspace", &e, e.is_retryable()))?;
     let checked = codingworker_agent::verify_change(
         attempt.executor,
         &attempt.workspace.path,
@@ -789,14 +806,21 @@ async fn run_openhands(
         test_timeout,
     )
     .await
-    .map_err(|e| fail("running the tests", &e, e.is_retryable()))?;
+    .map_err(|e| StepError::new("running the tests", &e, e.is_retryable()))?;
     recorder.event("tests_ran", &format!("after OpenHands: {}", checked.verdict.label()));
     let mut outcome =
         AgentOutcome::of_change(changed_files, checked.verdict, test_command.map(|c| c.join(" ")), checked.output_tail);
     outcome.base_passed = base.map(|b| b.passed);
     outcome.still_failing = checked.still_failing;
-    outcome.summary =
-        format!("OpenHands changed {} file(s): {}.", outcome.changed_files.len(), outcome.changed_files.join(", "));
+    outcome.llm_calls = u32::try_from(run.usage.calls).unwrap_or(u32::MAX);
+    outcome.prompt_tokens = run.usage.prompt_tokens;
+    outcome.completion_tokens = run.usage.completion_tokens;
+    outcome.summary = format!(
+        "OpenHands {} and changed {} file(s): {}.",
+        run.describe(),
+        outcome.changed_files.len(),
+        outcome.changed_files.join(", ")
+    );
     Ok(outcome)
 }
 
@@ -1006,10 +1030,19 @@ async fn run_step(
     };
     match attempt.workspace.changed_files().await {
         Ok(changed) if changed.is_empty() => StepEnd::HandOn(Condition::NoChange, Ok(outcome)),
-        Ok(_) if outcome.verdict == Verdict::TestsFail => StepEnd::HandOn(Condition::TestsFailed, Ok(outcome)),
+        // Tests that failed before and still fail may be the issue's own: with no test showing the fix, a
+        // stronger model may make them pass.
+        Ok(_) if outcome.verdict == Verdict::TestsFail || leaves_tests_failing(&outcome) => {
+            StepEnd::HandOn(Condition::TestsFailed, Ok(outcome))
+        }
         Ok(_) => StepEnd::Done(outcome),
         Err(e) => StepEnd::Fail(StepError::new("reading the workspace", &e, e.is_retryable())),
     }
+}
+
+/// A change that shows no fix while some of the repository's tests still fail with it.
+fn leaves_tests_failing(outcome: &AgentOutcome) -> bool {
+    !matches!(outcome.verdict, Verdict::Fixed { .. }) && !outcome.still_failing.is_empty()
 }
 
 /// Why the agent stopped without an outcome.

@@ -49,17 +49,18 @@ pub async fn busybox_image() -> &'static str {
     BUSYBOX_IMAGE
 }
 
-/// The OpenHands stand-in (crates/openhands/tests/standin); the tag carries a hash of its files, so an edited
-/// stand-in is rebuilt.
+/// The OpenHands agent-server stand-in (crates/openhands/tests/standin), on the Python test image; the tag
+/// carries a hash of its files, so an edited stand-in is rebuilt.
 pub async fn openhands_standin_image() -> String {
+    python_image().await;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openhands/tests/standin");
     let dockerfile = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
-    let script = std::fs::read_to_string(dir.join("python")).unwrap();
-    let hash = format!("{dockerfile}{script}")
+    let server = std::fs::read_to_string(dir.join("agent_server.py")).unwrap();
+    let hash = format!("{dockerfile}{server}")
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     let tag = format!("codingworker-test-openhands-standin:{:08x}", hash as u32);
-    build(&tag, &dockerfile, &[("python", &dir.join("python"))]).await;
+    build(&tag, &dockerfile, &[("agent_server.py", &dir.join("agent_server.py"))]).await;
     tag
 }
 
