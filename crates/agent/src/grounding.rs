@@ -3,7 +3,8 @@
 //! A 1.5B model asked for tests "from the issue's own examples" adds cases of its own and guesses their results
 //! (bench run 2 of 2026-11-30: tasks 01 and 06 kept a test asserting a value the issue never gave, so a right
 //! change ended `tests fail`). An assertion whose expected side is a literal with a string or number that appears
-//! nowhere in the issue is such a guess, and is dropped before the test is run.
+//! nowhere in the issue is such a guess, and is dropped before the test is run; so is a truth assertion written
+//! the other way round from one the issue shows.
 
 /// The model's test code with every ungrounded assertion removed, and how many were removed.
 ///
@@ -18,12 +19,16 @@ pub fn keep_grounded(code: &str, issue: &str) -> (String, usize) {
     let mut out = String::with_capacity(code.len());
     for line in code.lines() {
         let trimmed = line.trim_start();
-        let grounded = expected_side(trimmed).is_none_or(|expected| {
-            atoms(expected).iter().all(|atom| match atom {
-                Atom::Text(text) => issue.contains(text.as_str()),
-                Atom::Number(n) => numbers.iter().any(|m| (m - n.abs()).abs() < 1e-9),
-            })
-        });
+        // Models copy the issue's `// fails: returns 28` after the assertion; the check is what comes before.
+        let code = without_comment(trimmed);
+        let trimmed = code.trim_end();
+        let grounded = !contradicts_issue(trimmed, issue)
+            && expected_side(trimmed).is_none_or(|expected| {
+                atoms(expected).iter().all(|atom| match atom {
+                    Atom::Text(text) => issue.contains(text.as_str()),
+                    Atom::Number(n) => numbers.iter().any(|m| (m - n.abs()).abs() < 1e-9),
+                })
+            });
         if grounded {
             out.push_str(line);
         } else {
@@ -38,6 +43,34 @@ pub fn keep_grounded(code: &str, issue: &str) -> (String, usize) {
         out.push('\n');
     }
     (out, dropped)
+}
+
+/// A truth assertion the issue writes the other way round: `assert!(!f(x))` where the issue shows
+/// `assert!(f(x))` (bench run of 2026-12-03, task 06: a kept test asserted the opposite of the issue's own example,
+/// so the right change failed it), or `assert not f(x)` against `assert f(x)`, and the reverse.
+fn contradicts_issue(line: &str, issue: &str) -> bool {
+    let squeeze = |text: &str| text.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let line = squeeze(line.trim_end_matches(';'));
+    let issue = squeeze(issue);
+    let opposite = if let Some(inner) = line.strip_prefix("assert!(").and_then(|l| l.strip_suffix(')')) {
+        match inner.strip_prefix('!') {
+            Some(positive) => format!("assert!({positive})"),
+            None => format!("assert!(!{inner})"),
+        }
+    } else if let Some(rest) = line.strip_prefix("assert") {
+        // Python, squeezed: `assert not x` is `assertnotx`, a message after the comma is not part of it.
+        let check = split_top(rest, ',').into_iter().next().unwrap_or_default();
+        if check.is_empty() || check.starts_with('.') || check.starts_with('(') || check.starts_with('_') {
+            return false;
+        }
+        match check.strip_prefix("not") {
+            Some(positive) if !positive.is_empty() => format!("assert{positive}"),
+            _ => format!("assertnot{check}"),
+        }
+    } else {
+        return false;
+    };
+    issue.contains(&opposite)
 }
 
 /// The literal side of a one-line equality assertion, or `None` when the line is not one or no side is decidable.
@@ -166,53 +199,70 @@ fn next_three_digits(chars: &[char], from: usize) -> bool {
         && !chars.get(from + 3).is_some_and(char::is_ascii_digit)
 }
 
-/// The contents of the quoted strings in `text` (`'..'`, `".."`, and backquoted), escapes left as written.
+/// Where a character of a line stands: in code, opening or closing a quoted string, or inside one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Code,
+    Open,
+    Inside,
+    Close,
+}
+
+/// Each character of `text` (byte index, char) with its [`Place`]; strings are `'..'`, `".."` or backquoted, with
+/// backslash escapes.
+fn places(text: &str) -> Vec<(usize, char, Place)> {
+    let mut out = Vec::with_capacity(text.len());
+    let (mut quote, mut escaped) = (None::<char>, false);
+    for (i, c) in text.char_indices() {
+        let place = match quote {
+            Some(q) if !escaped && c == q => {
+                quote = None;
+                Place::Close
+            }
+            Some(_) => {
+                escaped = !escaped && c == '\\';
+                Place::Inside
+            }
+            None if matches!(c, '\'' | '"' | '`') => {
+                quote = Some(c);
+                Place::Open
+            }
+            None => Place::Code,
+        };
+        out.push((i, c, place));
+    }
+    out
+}
+
+/// The contents of the quoted strings in `text`, escapes left as written.
 fn strings(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    let mut current: Option<(char, String)> = None;
-    let mut escaped = false;
-    for c in text.chars() {
-        match &mut current {
-            Some((quote, body)) => {
-                if escaped {
-                    body.push(c);
-                    escaped = false;
-                } else if c == '\\' {
-                    body.push(c);
-                    escaped = true;
-                } else if c == *quote {
-                    found.push(std::mem::take(body));
-                    current = None;
-                } else {
-                    body.push(c);
-                }
-            }
-            None if matches!(c, '\'' | '"' | '`') => current = Some((c, String::new())),
-            None => {}
+    for (_, c, place) in places(text) {
+        match place {
+            Place::Open => found.push(String::new()),
+            Place::Inside => found.last_mut().into_iter().for_each(|s| s.push(c)),
+            Place::Code | Place::Close => {}
         }
     }
     found
 }
 
+/// The line without a trailing `// ...` or `# ...` comment (outside strings).
+fn without_comment(line: &str) -> &str {
+    places(line)
+        .into_iter()
+        .find(|&(i, c, place)| place == Place::Code && (c == '#' || line[i..].starts_with("//")))
+        .map_or(line, |(i, _, _)| &line[..i])
+}
+
 /// `text` with each quoted string replaced by `""`.
 fn strip_strings(text: &str) -> String {
     let mut out = String::new();
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in text.chars() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    out.push_str("\"\"");
-                    quote = None;
-                }
-            }
-            None if matches!(c, '\'' | '"' | '`') => quote = Some(c),
-            None => out.push(c),
+    for (_, c, place) in places(text) {
+        match place {
+            Place::Code => out.push(c),
+            Place::Close => out.push_str("\"\""),
+            Place::Open | Place::Inside => {}
         }
     }
     out
@@ -242,30 +292,17 @@ fn split_top(text: &str, sep: char) -> Vec<&str> {
 
 fn split_top_str<'a>(text: &'a str, sep: &str) -> Vec<&'a str> {
     let mut parts = Vec::new();
-    let (mut depth, mut quote, mut escaped, mut start) = (0i32, None::<char>, false, 0);
-    let mut indices = text.char_indices().peekable();
-    while let Some((i, c)) = indices.next() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c, place) in places(text) {
+        if place != Place::Code || i < start {
             continue;
         }
         match c {
-            '\'' | '"' | '`' => quote = Some(c),
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth -= 1,
             _ if depth == 0 && text[i..].starts_with(sep) => {
-                // `==` must not be the start of `===` or the end of `!=`/`<=`.
                 parts.push(&text[start..i]);
                 start = i + sep.len();
-                for _ in 1..sep.chars().count() {
-                    indices.next();
-                }
             }
             _ => {}
         }
@@ -331,6 +368,27 @@ mod tests {
             let (kept, dropped) = keep_grounded(line, ISSUE);
             assert_eq!((kept.trim_end(), dropped), (line, 0));
         }
+    }
+
+    #[test]
+    fn an_assertion_the_other_way_round_from_the_issue_is_dropped() {
+        let issue = "```rust\nassert!(is_leap_year(2000));              // fails: returns false\n```\n\
+                     ```python\n>>> assert not is_blank('x')\n```";
+        let (kept, dropped) = keep_grounded(
+            "assert!(!is_leap_year(2000));\nassert!(is_leap_year(2000));\nassert!(!is_leap_year(1900));\n",
+            issue,
+        );
+        assert_eq!(dropped, 1, "{kept}");
+        assert_eq!(kept, "assert!(is_leap_year(2000));\nassert!(!is_leap_year(1900));\n");
+        let (kept, dropped) = keep_grounded("assert is_blank('x')\nassert not is_blank('x')\n", issue);
+        assert_eq!((kept.as_str(), dropped), ("pass\nassert not is_blank('x')\n", 1));
+        assert!(!contradicts_issue("assert_eq!(f(2000), true);", issue));
+        // The issue's own comment copied after it changes nothing.
+        let (_, dropped) = keep_grounded("assert!(!is_leap_year(2000));   // fails: returns false\n", issue);
+        assert_eq!(dropped, 1);
+        let (_, dropped) = keep_grounded("assert_eq!(days(2000, 2), 31);   // fails: returns 28\n", issue);
+        assert_eq!(dropped, 1, "31 is nowhere in the issue");
+        assert_eq!(without_comment("assert f('#x') == 'a//b'  # note"), "assert f('#x') == 'a//b'  ");
     }
 
     #[test]

@@ -1106,7 +1106,7 @@ mod tests {
         assert_eq!(result.unwrap().reproduction_tests, 0);
         assert!(
             events.iter().any(|e| matches!(e, AgentEvent::Reproduction { kept: false, detail, .. }
-                if detail == "every assertion expects a value the issue never gives")),
+                if detail.starts_with("every assertion expects a value the issue never gives"))),
             "{events:?}"
         );
         assert!(!events.iter().any(|e| matches!(e, AgentEvent::Running { what } if what.contains("reproduction"))));

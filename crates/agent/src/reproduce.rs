@@ -516,7 +516,7 @@ impl Agent<'_> {
             let (assertions, invented) = grounding::keep_grounded(&code_of_reply(&reply), search.issue_text);
             let Some(code) = layout.wrap(issue, &path, &assertions) else {
                 let detail = if invented > 0 {
-                    "every assertion expects a value the issue never gives".into()
+                    "every assertion expects a value the issue never gives, or the opposite of what it shows".into()
                 } else {
                     "the reply asserted nothing".into()
                 };
@@ -563,7 +563,7 @@ impl Agent<'_> {
                 detail: match invented {
                     0 => format!("{} test, fails on the base commit", layout.language()),
                     n => format!(
-                        "{} test, fails on the base commit ({n} assertion(s) of values the issue never gives dropped)",
+                        "{} test, fails on the base commit ({n} assertion(s) the issue does not back dropped)",
                         layout.language()
                     ),
                 },

@@ -781,7 +781,10 @@ async fn run_openhands(
     usage.llm_calls += u32::try_from(run.usage.calls).unwrap_or(u32::MAX);
     usage.prompt_tokens += run.usage.prompt_tokens;
     usage.completion_tokens += run.usage.completion_tokens;
-    usage.cached_prompt_tokens = Some(usage.cached_prompt_tokens.unwrap_or(0) + run.usage.cached_prompt_tokens);
+    // 0 is what the agent-server says when the model server does not report cache hits (llama.cpp's does not).
+    if run.usage.cached_prompt_tokens > 0 {
+        usage.cached_prompt_tokens = Some(usage.cached_prompt_tokens.unwrap_or(0) + run.usage.cached_prompt_tokens);
+    }
     recorder.event(
         "agent_finished",
         &format!(
