@@ -825,15 +825,37 @@ async fn doctor(config: &Config, paths: &DataPaths) -> Result<std::process::Exit
             Ok(_) => check(
                 true,
                 "sandbox",
-                format!(
-                    "Docker answers; image {} present (sandbox.mode = {})",
-                    config.sandbox.image, config.sandbox.mode
-                ),
+                if config.sandbox.mode == "docker" {
+                    format!("Docker answers; image {} present (sandbox.mode = docker)", config.sandbox.image)
+                } else {
+                    "Docker answers (for the OpenHands container); the tests run on this machine (sandbox.mode = \
+                     host)"
+                        .into()
+                },
             ),
             Err(e) => check(false, "sandbox", e.to_string()),
         }
     } else {
         check(true, "sandbox", "host mode: commands run unisolated on this machine (trusted repositories only)".into());
+    }
+    if config.agent.backend == "openhands" {
+        let image = &config.openhands.image;
+        let present = match codingworker_sandbox::DockerSandbox::connect(config.docker_options("doctor")).await {
+            Ok(docker) => docker.has_image(image).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match present {
+            Ok(true) => check(true, "OpenHands image", format!("{image} present")),
+            Ok(false) => check(
+                false,
+                "OpenHands image",
+                format!(
+                    "{image} is not in the Docker engine: build it with scripts/openhands-image.sh (no registry \
+                     needed) or `docker build -t {image} deploy/openhands`"
+                ),
+            ),
+            Err(e) => check(false, "OpenHands image", e),
+        }
     }
     let projects = config.projects();
     for project in projects.iter().filter(|_| projects.len() > 1) {

@@ -155,7 +155,8 @@ pub fn context_warning(context_tokens: u32) -> Option<String> {
     (context_tokens < MIN_CONTEXT_TOKENS).then(|| {
         format!(
             "OpenHands needs a model context of at least {MIN_CONTEXT_TOKENS} tokens (its first request alone is \
-             about 7,600); the model server's is {context_tokens}. Start it with a larger one (llama.cpp: \
+             about 7,600); the configured context is {context_tokens} (llm.context_tokens; for Ollama \
+             openhands.context_tokens). Start the server with a larger one (llama.cpp: \
              CODINGWORKER_MODEL_CTX=32768 scripts/model-server.sh, or --n_ctx 32768; Ollama: \
              openhands.context_tokens, sent as num_ctx), or use the built-in agent."
         )
