@@ -233,6 +233,27 @@ impl Layout {
     }
 }
 
+/// `from src.pkg import x` as `from pkg import x` when the repository has a `src/` package and no test of its own
+/// imports through `src.`: the shipped test must import the way the project's tests do (its `src/` is on the path,
+/// not in the name), or it breaks under the project's own `pytest` while passing under `python -m pytest`.
+fn follow_src_imports(code: &str, files: &[RepoFile]) -> String {
+    let own_tests_use_src = files
+        .iter()
+        .filter(|f| f.is_test && f.path.ends_with(".py"))
+        .any(|f| f.content.lines().any(|l| l.trim_start().starts_with("from src.") || l.contains("import src.")));
+    let src_layout = files.iter().any(|f| f.path.starts_with("src/") && f.path.ends_with(".py"));
+    if own_tests_use_src || !src_layout {
+        return code.to_owned();
+    }
+    code.lines()
+        .map(|line| match line.strip_prefix("from src.") {
+            Some(rest) => format!("from {rest}"),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Errors the issue expects to be raised: `X` in "should raise X", "raises `X`", "throws X" (names ending in Error
 /// or Exception), in its prose. Code is not read (a traceback's `raise ValueError(...)` line says where the error
 /// comes from today, not what is wanted), and an error the issue shows being raised today (a traceback ending in
@@ -513,7 +534,8 @@ impl Agent<'_> {
                 )
                 .await?;
             let path = layout.path(issue, kept.len());
-            let (assertions, invented) = grounding::keep_grounded(&code_of_reply(&reply), search.issue_text);
+            let code = follow_src_imports(&code_of_reply(&reply), search.files);
+            let (assertions, invented) = grounding::keep_grounded(&code, search.issue_text);
             let Some(code) = layout.wrap(issue, &path, &assertions) else {
                 let detail = if invented > 0 {
                     "every assertion expects a value the issue never gives, or the opposite of what it shows".into()
@@ -630,6 +652,18 @@ mod tests {
 
     fn file(path: &str, content: &str) -> RepoFile {
         crate::repo::load_one(path, content)
+    }
+
+    #[test]
+    fn imports_through_src_follow_the_repositorys_own_tests() {
+        let code = "from src.shopcalc.pricing import bulk_price\nassert bulk_price(250, 10) == 2250";
+        let package = file("src/shopcalc/pricing.py", "def bulk_price(a, b): ...");
+        let plain = file("tests/test_pricing.py", "from shopcalc.pricing import bulk_price\n");
+        let through_src = file("tests/test_pricing.py", "from src.shopcalc.pricing import bulk_price\n");
+        let rewritten = follow_src_imports(code, &[package.clone(), plain]);
+        assert!(rewritten.starts_with("from shopcalc.pricing import bulk_price\n"), "{rewritten}");
+        assert_eq!(follow_src_imports(code, &[package, through_src]), code);
+        assert_eq!(follow_src_imports(code, &[file("shopcalc.py", "")]), code, "no src/ layout");
     }
 
     #[test]

@@ -946,10 +946,14 @@ impl Config {
             return Err(ConfigError::invalid("sandbox.pids_limit", "must be at least 16"));
         }
         if sandbox.network == "host" || self.openhands.network == "host" {
-            let key = if sandbox.network == "host" { "sandbox.network" } else { "openhands.network" };
+            let (key, instead) = if sandbox.network == "host" {
+                ("sandbox.network", "`none` or a Docker network")
+            } else {
+                ("openhands.network", "`llm`, `bridge` or a Docker network")
+            };
             return Err(ConfigError::invalid(
                 key,
-                "the host network would expose every local service; use `none`, `llm` or a Docker network",
+                format!("the host network would expose every local service; use {instead}"),
             ));
         }
         if sandbox.network == "llm" {

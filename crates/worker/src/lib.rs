@@ -175,10 +175,17 @@ pub async fn connect_sandbox(
              your user's rights. Use it only for repositories you trust; set sandbox.mode = \"docker\" otherwise."
         );
     }
-    if !docker_mode && config.agent.backend != "openhands" {
-        return Ok(None);
-    }
     let options = config.docker_options(&worker_id(paths));
+    if !docker_mode && config.agent.backend != "openhands" {
+        // Docker is optional here, but where it runs a task may still ask for the OpenHands backend.
+        return Ok(match DockerSandbox::connect(options).await {
+            Ok(sandbox) => Some(Arc::new(sandbox)),
+            Err(e) => {
+                tracing::debug!("no Docker for tasks that ask for OpenHands: {e}");
+                None
+            }
+        });
+    }
     let sandbox = DockerSandbox::connect(options).await.map_err(|e| {
         SetupError::Sandbox(format!(
             "{e}. Start Docker, or for trusted repositories only set sandbox.mode = \"host\" (CODINGWORKER_SANDBOX_MODE=host)"

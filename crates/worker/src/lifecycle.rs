@@ -398,8 +398,8 @@ async fn run_stages(
     });
     if backend == AgentKind::Openhands && services.docker.is_none() {
         return Err(StepError {
-            reason: "the task asks for the OpenHands backend, which runs in Docker, but this worker runs without \
-                     Docker (sandbox.mode = \"host\"); set sandbox.mode = \"docker\" or agent.backend = \"openhands\""
+            reason: "the task asks for the OpenHands backend, which runs in Docker, but this worker found no Docker \
+                     engine when it started (start Docker, then the worker)"
                 .into(),
             retryable: false,
         });
