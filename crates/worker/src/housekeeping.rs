@@ -117,14 +117,10 @@ pub async fn remove_attempt_leftovers(services: &crate::Services, task_id: &str)
     {
         tracing::warn!("could not remove the containers of task {task_id}: {e}");
     }
-    let worktrees = services.logs_dir.with_file_name("worktrees");
-    let scratch = services.logs_dir.with_file_name("openhands");
-    for dir in [worktrees, scratch] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(task_id) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
+    let Ok(entries) = std::fs::read_dir(services.logs_dir.with_file_name("worktrees")) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(task_id) {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }

@@ -320,8 +320,8 @@ fn build_forge(config: &Config, store: &Arc<Store>, announce: bool) -> Result<Ar
     Ok(forge)
 }
 
-/// What a starting daemon clears before taking tasks: containers, worktrees and OpenHands task files a crashed run
-/// left, and task logs past their retention. Only `codingworker worker` does this; a one-off `run` next to a
+/// What a starting daemon clears before taking tasks: containers, worktrees and (from older versions) OpenHands
+/// task files a crashed run left, and task logs past their retention. Only `codingworker worker` does this; a one-off `run` next to a
 /// running daemon must not touch the daemon's attempts.
 pub async fn startup_housekeeping(services: &Services, paths: &DataPaths) {
     if let Some(docker) = &services.docker {
@@ -331,6 +331,7 @@ pub async fn startup_housekeeping(services: &Services, paths: &DataPaths) {
             Err(e) => tracing::warn!("could not look for leftover containers: {e}"),
         }
     }
+    // `openhands/` held the task files of the backend before the agent-server; nothing writes there now.
     let leftovers = housekeeping::clear_leftovers(&paths.root.join("worktrees"))
         + housekeeping::clear_leftovers(&paths.root.join("openhands"));
     if leftovers > 0 {
