@@ -69,6 +69,24 @@ pub fn rank<'f>(files: &'f [RepoFile], issue_text: &str, failure: &str) -> Vec<&
     ranked
 }
 
+/// The `count` source files (not tests) of the repository at `root` most likely to hold the fix, best first, as
+/// repository-relative paths: [`rank`] on the issue alone, for an agent that reads the repository itself.
+/// Empty when nothing of the issue points anywhere (every score 0).
+pub fn likely_files(root: &std::path::Path, issue_text: &str, count: usize) -> Vec<String> {
+    let files = crate::repo::load_files(root);
+    let issue_words = words(issue_text);
+    // A ranking with nothing behind it is file order; naming those files would only mislead.
+    if issue_names(issue_text).is_empty() && !files.iter().any(|f| relevance(f, &issue_words, "") > 0) {
+        return Vec::new();
+    }
+    let ranked = rank(&files, issue_text, "");
+    // Code, not the prose and settings files the repository map also holds: a fix goes in code.
+    let is_code = |path: &str| {
+        path.rsplit_once('.').is_some_and(|(_, ext)| !matches!(ext, "md" | "txt" | "toml" | "json" | "cfg"))
+    };
+    ranked.into_iter().filter(|f| !f.is_test && is_code(&f.path)).take(count).map(|f| f.path.clone()).collect()
+}
+
 /// Repository files named by traceback frames in `text`, outermost first: Python's `File "…", line N`, Node's
 /// `at fn (…:L:C)`, Rust's `panicked at src/x.rs:L:C` and `--> src/x.rs:L:C`. Windows paths and absolute prefixes
 /// are matched by their longest suffix that is a repository path.
@@ -392,6 +410,24 @@ mod tests {
         assert_eq!(traceback_frames(node, &files), ["lib/store.js"]);
         let rust = "thread 'main' panicked at src/parse/version.rs:31:14:\nindex out of bounds";
         assert_eq!(traceback_frames(rust, &files), ["src/parse/version.rs"]);
+    }
+
+    #[test]
+    fn likely_files_are_sources_the_issue_points_at_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in [
+            ("src/pkg/core.py", "def parse_duration(text):\n    return 0\n"),
+            ("src/pkg/durations_old.py", "def legacy():\n    return 1\n"),
+            ("tests/test_core.py", "from pkg.core import parse_duration\n"),
+            ("README.md", "parse_duration('1h') gives a duration\n"),
+        ] {
+            std::fs::create_dir_all(dir.path().join(path).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(path), text).unwrap();
+        }
+        let likely = likely_files(dir.path(), "`parse_duration('1h')` returns 0", 2);
+        assert_eq!(likely[0], "src/pkg/core.py");
+        assert_eq!(likely, ["src/pkg/core.py", "src/pkg/durations_old.py"], "code only, no tests or README");
+        assert!(likely_files(dir.path(), "It is slow sometimes.", 2).is_empty());
     }
 
     #[test]

@@ -356,12 +356,16 @@ fn init_logging(config: &Config, paths: &DataPaths) -> Result<Option<tracing_app
     let task_log = TaskLogLayer::new(paths.logs.clone()).with_filter(task_filter);
     let (file_layer, guard) = match &config.log.dir {
         Some(dir) => {
+            let dir = codingworker_worker::expand_home(dir);
+            // The appender prunes old files before it creates the directory, and says so on stderr.
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("config key `log.dir`: cannot create {}", dir.display()))?;
             let appender = tracing_appender::rolling::Builder::new()
                 .rotation(tracing_appender::rolling::Rotation::DAILY)
                 .filename_prefix("worker")
                 .filename_suffix("log")
                 .max_log_files(usize::try_from(config.worker.log_retention_days).unwrap_or(30))
-                .build(codingworker_worker::expand_home(dir))
+                .build(&dir)
                 .with_context(|| format!("config key `log.dir`: cannot write logs in {}", dir.display()))?;
             let (writer, guard) = tracing_appender::non_blocking(appender);
             let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false).with_filter(filter()?);

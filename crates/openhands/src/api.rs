@@ -1,6 +1,7 @@
 //! The OpenHands agent-server's REST API, the calls one task needs (checked against openhands-agent-server
 //! 1.58.2): `GET /ready`, `POST /api/conversations` (which starts the run when it carries the first message),
-//! `GET /api/conversations/{id}`, `GET /api/conversations/{id}/events/search`, `POST .../interrupt`, `DELETE`.
+//! `GET /api/conversations/{id}`, `GET /api/conversations/{id}/events/search`, `POST .../events` (a message),
+//! `POST .../interrupt`, `DELETE`.
 //! Every `/api` call carries the session key the worker gave the container.
 
 use std::collections::HashMap;
@@ -151,6 +152,14 @@ impl AgentServer {
         }
         events.truncate(limit);
         Ok(events)
+    }
+
+    /// `POST /api/conversations/{id}/events`: a user message, and a new run of the agent on it (`run: true`; the
+    /// server resumes a `finished` conversation).
+    pub async fn send_message(&self, id: &str, text: &str) -> Result<(), ApiError> {
+        let message = serde_json::json!({"role": "user", "content": [{"type": "text", "text": text}], "run": true});
+        let response = self.http.post(format!("{}/api/conversations/{id}/events", self.base)).json(&message);
+        self.send("sending a message to the conversation", response).await.map(drop)
     }
 
     /// `POST /api/conversations/{id}/interrupt`: cancels the model call in flight at once (`pause` would let the

@@ -2,7 +2,8 @@
 //! (`tests/standin`: the Python test image and a server answering the REST calls the worker makes; the real
 //! agent-server runs in tests/real_agent_server.rs). The stand-in checks the container contract (no Docker
 //! socket, read-only root, not root, the session key, text tool calls), asks the real model through the `llm`
-//! network's relay, and acts on `standin:` lines in the task: write a file, sleep, end stuck or with an error.
+//! network's relay, and acts on `standin:` lines in the task: write a file (at once, or
+//! only when a later message asks again), sleep, end stuck or with an error.
 //!
 //! Needs Docker, the Python test image (scripts/sandbox-test-image.sh) and the model server
 //! (CODINGWORKER_TEST_LLM_*), hence ignored; scripts/test.sh runs it.
@@ -54,7 +55,8 @@ async fn run_task(
     task: &str,
     budget: Duration,
 ) -> (Result<codingworker_openhands::OpenHandsRun, OpenHandsError>, Vec<String>) {
-    let request = OpenHandsRequest { attempt: &sandbox.options().worker_id, worktree, task_text: task, budget };
+    let request =
+        OpenHandsRequest { attempt: &sandbox.options().worker_id, worktree, task_text: task, hints: &[], budget };
     let mut lines = Vec::new();
     let result = run(sandbox, settings, &endpoint(), &request, &mut |line| lines.push(line)).await;
     (result, lines)
@@ -101,6 +103,33 @@ async fn openhands_changes_the_worktree_through_the_model_on_the_llm_network() {
     let greeting = std::fs::read_to_string(work.path().join("hello.txt")).unwrap();
     assert!(!greeting.trim().is_empty(), "the model's answer is the change");
     assert!(containers_gone("openhands-ok").await, "its container is removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker, the Python test image and the model server: scripts/test.sh runs it"]
+async fn a_run_that_finishes_with_nothing_changed_is_asked_to_go_on() {
+    if support::docker_missing() {
+        return;
+    }
+    let (sandbox, settings) = setup("openhands-nudge").await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("README.md"), "A project.\n").unwrap();
+    let task = "Add a greeting.\nstandin: write-after-nudge hello.txt";
+    let (result, lines) = run_task(&sandbox, &settings, work.path(), task, Duration::from_secs(300)).await;
+    let run = result.unwrap();
+    println!("{}\n{lines:#?}", run.describe());
+    assert_eq!(run.nudges, 1, "one nudge, and the second run changed the worktree");
+    assert_eq!(run.usage.calls, 2, "the model was called by both runs");
+    assert!(run.describe().contains("asked 1 time(s) to go on"), "{}", run.describe());
+    assert!(lines.iter().any(|l| l.contains("finished with nothing changed")), "{lines:#?}");
+    assert!(work.path().join("hello.txt").exists(), "the nudged run wrote its file");
+    // With nudges off, the same agent ends with nothing changed.
+    let off = OpenHandsSettings { max_nudges: 0, ..settings };
+    let quiet = tempfile::tempdir().unwrap();
+    let run = run_task(&sandbox, &off, quiet.path(), task, Duration::from_secs(300)).await.0.unwrap();
+    assert_eq!((run.nudges, run.usage.calls), (0, 1));
+    assert!(!quiet.path().join("hello.txt").exists());
+    assert!(containers_gone("openhands-nudge").await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,6 +196,7 @@ async fn the_running_container_has_no_docker_socket_and_a_read_only_root() {
         return;
     }
     let (sandbox, settings) = setup("openhands-inspect").await;
+    let settings = OpenHandsSettings { max_nudges: 0, ..settings };
     let work = tempfile::tempdir().unwrap();
     let inspect = async {
         // While the stand-in sleeps, read the container's configuration from the engine itself.

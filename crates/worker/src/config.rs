@@ -989,6 +989,12 @@ impl Config {
         if !(1..=500).contains(&openhands.max_iterations) {
             return Err(ConfigError::invalid("openhands.max_iterations", "must be between 1 and 500"));
         }
+        if openhands.max_nudges > 10 {
+            return Err(ConfigError::invalid(
+                "openhands.max_nudges",
+                "must be at most 10 (each one is another run of the agent; 0 turns them off)",
+            ));
+        }
         if openhands.llm_timeout_secs < 60 {
             return Err(ConfigError::invalid(
                 "openhands.llm_timeout_secs",

@@ -766,10 +766,21 @@ async fn run_openhands(
             settings.max_iterations
         ),
     );
+    // Where to start reading, from the same localisation the built-in agent uses (no model call).
+    let hints = {
+        let (root, text) = (attempt.workspace.path.clone(), task_text.clone());
+        tokio::task::spawn_blocking(move || codingworker_agent::context::likely_files(&root, &text, 3))
+            .await
+            .unwrap_or_default()
+    };
+    if !hints.is_empty() {
+        recorder.event("agent_progress", &format!("OpenHands is pointed first at {}", hints.join(", ")));
+    }
     let request = codingworker_openhands::OpenHandsRequest {
         attempt: &attempt_name,
         worktree: &attempt.workspace.path,
         task_text: &task_text,
+        hints: &hints,
         budget,
     };
     let mut progress = |line: String| recorder.event("agent_progress", &format!("OpenHands: {line}"));

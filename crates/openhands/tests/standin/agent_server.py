@@ -58,7 +58,7 @@ def first_message(body):
 
 
 def directive(text, name):
-    match = re.search(rf"^\s*standin:\s*{name}\s*(.*)$", text, re.M)
+    match = re.search(rf"^\s*standin:\s*{re.escape(name)}(?=\s|$)\s*(.*)$", text, re.M)
     return None if match is None else match.group(1).strip()
 
 
@@ -81,7 +81,8 @@ def ask_model(llm):
     return reply["message"]["content"], (reply.get("prompt_eval_count", 0), reply.get("eval_count", 0))
 
 
-def run(conversation_id, body):
+def run(conversation_id, body, message=None):
+    """One run of the agent: on the first message, or on a later user message (`message`)."""
     conversation = CONVERSATIONS[conversation_id]
     text = first_message(body)
     events = conversation["events"]
@@ -95,7 +96,8 @@ def run(conversation_id, body):
         conversation["execution_status"] = status
 
     conversation["execution_status"] = "running"
-    event("MessageEvent", source="user", llm_message={"role": "user", "content": [{"type": "text", "text": text}]})
+    said = text if message is None else message
+    event("MessageEvent", source="user", llm_message={"role": "user", "content": [{"type": "text", "text": said}]})
     if directive(text, "sleep"):
         for _ in range(int(directive(text, "sleep")) * 10):
             if conversation["execution_status"] != "running":
@@ -110,7 +112,8 @@ def run(conversation_id, body):
     total = metrics["accumulated_token_usage"]
     total["prompt_tokens"] += prompt_tokens
     total["completion_tokens"] += completion_tokens
-    target = directive(text, "write")
+    # `write-after-nudge F`: like a small model, finish having changed nothing until a later message asks again.
+    target = directive(text, "write") or (directive(text, "write-after-nudge") if message is not None else None)
     if target:
         event("ActionEvent", source="agent", tool_name="file_editor", action={"command": "create", "path": target})
         with open(os.path.join("/workspace", target), "w") as out:
@@ -170,7 +173,7 @@ class Handler(BaseHTTPRequestHandler):
             conversation_id = str(uuid.uuid4())
             usage = {"prompt_tokens": 0, "completion_tokens": 0, "cache_read_tokens": 0}
             CONVERSATIONS[conversation_id] = {
-                "id": conversation_id, "execution_status": "idle", "events": [],
+                "id": conversation_id, "execution_status": "idle", "events": [], "body": body,
                 "stats": {"usage_to_metrics": {"agent": {"accumulated_token_usage": usage, "token_usages": []}}},
             }
             threading.Thread(target=run, args=(conversation_id, body), daemon=True).start()
@@ -180,6 +183,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, {"detail": "Not Found"})
         if self.path.endswith("/interrupt"):
             conversation["execution_status"] = "paused"
+            return self.reply(200, {"success": True})
+        if self.path.endswith("/events"):
+            text = "".join(part.get("text", "") for part in body.get("content", []) if isinstance(part, dict))
+            if body.get("role") != "user" or not text:
+                return self.reply(422, {"detail": "stand-in: a message needs role user and text content"})
+            if body.get("run") is True:
+                threading.Thread(target=run, args=(conversation["id"], conversation["body"], text), daemon=True).start()
             return self.reply(200, {"success": True})
         return self.reply(404, {"detail": "Not Found"})
 
