@@ -415,14 +415,17 @@ async fn drive(
     let info = loop {
         let Some(info) = follow(&server, &id, deadline, calls_before_run, progress).await? else {
             let _ = server.interrupt(&id).await;
+            // Read before the delete, which drops the conversation's events and stats with it.
+            let ended = if nudges == 0 {
+                Err(OpenHandsError::TimedOut { secs: budget_secs })
+            } else {
+                // A nudged run that the budget cut short still leaves whatever it changed for the tests to judge.
+                let events = EventSummary::of(&server.events(&id, 5_000).await.unwrap_or_default());
+                let usage = server.conversation(&id).await.map(|i| i.usage()).unwrap_or_default();
+                Ok(Ended { status: "budget".into(), usage, events, nudges })
+            };
             let _ = server.delete(&id).await;
-            if nudges == 0 {
-                return Err(OpenHandsError::TimedOut { secs: budget_secs });
-            }
-            // A nudged run that the budget cut short still leaves whatever it changed for the tests to judge.
-            let events = EventSummary::of(&server.events(&id, 5_000).await.unwrap_or_default());
-            let usage = server.conversation(&id).await.map(|i| i.usage()).unwrap_or_default();
-            return Ok(Ended { status: "budget".into(), usage, events, nudges });
+            return ended;
         };
         let time_left = deadline.saturating_duration_since(Instant::now());
         if info.execution_status != "finished"

@@ -134,6 +134,26 @@ async fn a_run_that_finishes_with_nothing_changed_is_asked_to_go_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Docker, the Python test image and the model server: scripts/test.sh runs it"]
+async fn a_nudged_run_cut_by_the_budget_still_reports_what_it_spent() {
+    if support::docker_missing() {
+        return;
+    }
+    let (sandbox, settings) = setup("openhands-nudge-budget").await;
+    let work = tempfile::tempdir().unwrap();
+    // Each run sleeps 120 s: the first ends with ~100 s left (enough for a nudge), the nudged one outlasts the budget.
+    let (result, lines) =
+        run_task(&sandbox, &settings, work.path(), "standin: sleep 120", Duration::from_secs(225)).await;
+    let run = result.unwrap();
+    println!("{}\n{lines:#?}", run.describe());
+    assert_eq!((run.status.as_str(), run.nudges), ("budget", 1));
+    assert!(run.describe().starts_with("was stopped by the time budget"), "{}", run.describe());
+    assert_eq!(run.usage.calls, 1, "the first run's model call is still counted after the budget cut");
+    assert!(run.events.events > 0, "the events were read before the conversation was deleted");
+    assert!(containers_gone("openhands-nudge-budget").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker, the Python test image and the model server: scripts/test.sh runs it"]
 async fn errors_stuck_runs_and_iteration_limits_are_told_apart() {
     if support::docker_missing() {
         return;
