@@ -64,11 +64,15 @@ pub fn load_suite(suite: &Path, filter: Option<&str>) -> Result<Vec<BenchTask>, 
     let suite_error = |reason: String| BenchError::Suite { path: suite.display().to_string(), reason };
     let entries = std::fs::read_dir(suite).map_err(|e| suite_error(format!("cannot read the directory: {e}")))?;
     let mut tasks = Vec::new();
+    let mut skipped = Vec::new();
     for entry in entries.flatten() {
         let dir = entry.path();
         let id = entry.file_name().to_string_lossy().into_owned();
-        if !dir.join("task.toml").exists() || filter.is_some_and(|f| !f.split(',').any(|part| id.contains(part.trim())))
-        {
+        if !dir.join("task.toml").exists() {
+            continue;
+        }
+        if filter.is_some_and(|f| !f.split(',').any(|part| id.contains(part.trim()))) {
+            skipped.push(id);
             continue;
         }
         let task_error = |reason: String| BenchError::Suite { path: dir.display().to_string(), reason };
@@ -99,7 +103,12 @@ pub fn load_suite(suite: &Path, filter: Option<&str>) -> Result<Vec<BenchTask>, 
         });
     }
     if tasks.is_empty() {
-        return Err(suite_error("no tasks (directories with a task.toml) match".into()));
+        skipped.sort();
+        let known = if skipped.is_empty() { "none".to_owned() } else { skipped.join(", ") };
+        return Err(suite_error(format!(
+            "no tasks (directories with a task.toml) match; the suite's tasks: {known} (--only takes parts of these ids, \
+             comma-separated)"
+        )));
     }
     tasks.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(tasks)
@@ -555,5 +564,8 @@ mod tests {
         std::fs::write(task.join("task.toml"), "title = \"x\"\n").unwrap();
         let err = load_suite(dir.path(), None).unwrap_err();
         assert!(err.to_string().contains("task.toml"), "{err}");
+        // A filter that matches nothing names what there is to choose from.
+        let err = load_suite(dir.path(), Some("99-")).unwrap_err().to_string();
+        assert!(err.contains("no tasks") && err.contains("01-x"), "{err}");
     }
 }

@@ -441,9 +441,13 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
     if let Some(agent) = args.agents.iter().find(|a| !matches!(a.as_str(), "builtin" | "openhands")) {
         bail!("--agents takes builtin and openhands, not `{agent}`");
     }
+    if let Some((i, agent)) = args.agents.iter().enumerate().find(|(i, a)| args.agents[..*i].contains(a)) {
+        bail!("--agents names `{agent}` twice (entry {}): each agent runs every task once", i + 1);
+    }
     let tasks = load_suite(&args.suite, args.only.as_deref())?;
     let llm = config.llm_config()?;
-    check_model_at_startup(&LlmClient::new(llm.clone())?).await?;
+    let client = LlmClient::new(llm.clone())?;
+    check_model_at_startup(&client).await?;
     // One attempt per task: the bench measures the agent, not the queue's retries.
     let mut config = config;
     config.queue.max_receives = 1;
@@ -494,6 +498,7 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
             let mut config = config.clone();
             config.agent.backend = agent.clone();
             let label = if agent == "openhands" { "openhands" } else { "codingworker" };
+            settle_model(&client).await;
             let ours = run_pipeline(task, &config, &dir.join(label), budget).await?;
             eprintln!(
                 "    {label:<13} verdict {}, {} by the hidden tests, in {:.0}s",
@@ -504,6 +509,7 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
             report.results.push(ours);
         }
         if let Some(aider) = &aider {
+            settle_model(&client).await;
             let theirs = run_aider(task, aider, &dir.join("aider"), budget).await?;
             eprintln!(
                 "    aider:        {} in {:.0}s",
@@ -517,6 +523,30 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
     let markdown = save(&mut report)?;
     println!("{markdown}\nwritten: {} and {}", json_path.display(), md_path.display());
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Waits until the model server is free before an agent's task starts its clock. A one-slot server (llama.cpp's)
+/// goes on generating for a client the bench stopped at its cap (aider sets no output limit: 6,090 tokens, 609 s,
+/// was seen), and the next agent's first call would wait out that generation on its own clock. A one-token request
+/// queues behind it; bounded at 20 tries of the client's timeout.
+async fn settle_model(client: &LlmClient) {
+    let started = std::time::Instant::now();
+    let probe = codingworker_llm::ChatRequest {
+        messages: vec![codingworker_llm::ChatMessage::user("ok".to_owned())],
+        temperature: 0.0,
+        max_tokens: Some(1),
+        stop: Vec::new(),
+        seed: Some(0),
+    };
+    for _ in 0..20 {
+        if client.chat(&probe).await.is_ok() {
+            break;
+        }
+    }
+    let waited = started.elapsed().as_secs_f64();
+    if waited > 5.0 {
+        eprintln!("    (waited {waited:.0}s for the model server to finish an earlier, stopped request)");
+    }
 }
 
 /// The `owner/name` a task of `args` is for.
