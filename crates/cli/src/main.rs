@@ -526,26 +526,25 @@ async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std
 }
 
 /// Waits until the model server is free before an agent's task starts its clock. A one-slot server (llama.cpp's)
-/// goes on generating for a client the bench stopped at its cap (aider sets no output limit: 6,090 tokens, 609 s,
-/// was seen), and the next agent's first call would wait out that generation on its own clock. A one-token request
-/// queues behind it; bounded at 20 tries of the client's timeout.
+/// goes on generating for a client the bench stopped at its cap (a stopped aider request ran on to 6,090 tokens,
+/// 609 s, in one run), and the next agent's first call would wait out that generation on its own clock. A one-token
+/// request queues behind it; `chat` already retries transient failures, and a server that still does not answer is
+/// left to the task to report.
 async fn settle_model(client: &LlmClient) {
     let started = std::time::Instant::now();
     let probe = codingworker_llm::ChatRequest {
-        messages: vec![codingworker_llm::ChatMessage::user("ok".to_owned())],
+        messages: vec![codingworker_llm::ChatMessage::user("ok")],
         temperature: 0.0,
         max_tokens: Some(1),
         stop: Vec::new(),
         seed: Some(0),
     };
-    for _ in 0..20 {
-        if client.chat(&probe).await.is_ok() {
-            break;
-        }
-    }
+    let answered = client.chat(&probe).await;
     let waited = started.elapsed().as_secs_f64();
-    if waited > 5.0 {
-        eprintln!("    (waited {waited:.0}s for the model server to finish an earlier, stopped request)");
+    match answered {
+        Err(e) => eprintln!("    (the model server did not answer a one-token request in {waited:.0}s: {e})"),
+        Ok(_) if waited > 5.0 => eprintln!("    (waited {waited:.0}s for the model server to be free)"),
+        Ok(_) => {}
     }
 }
 
