@@ -25,8 +25,9 @@ if [ ! -s "$TARBALL" ]; then
   MIRROR="$("$(dirname "$0")/lib/debian-mirror.sh")"
   mkdir -p "$CACHE"
   root="$(mktemp -d)"
-  # debootstrap mounts proc and sys in the root; a run cut short leaves them mounted.
-  trap 'umount -lR "$root/proc" "$root/sys" 2>/dev/null; rm -rf --one-file-system "$root"' EXIT
+  # debootstrap mounts proc and sys in the root; a run cut short leaves them mounted. After a full run nothing is
+  # mounted and umount fails (exit 2), which under `set -e` would become the exit status of a build that worked.
+  trap 'umount -lR "$root/proc" "$root/sys" 2>/dev/null || true; rm -rf --one-file-system "$root" || true' EXIT
   log "debootstrap trixie with python3, git and tmux from $MIRROR (about 3 minutes, once)"
   debootstrap --variant=minbase --include=python3,python3-venv,git,tmux,ca-certificates trixie "$root" "$MIRROR" \
     >"$CACHE/openhands-debootstrap.log" 2>&1 || { log "debootstrap failed; see $CACHE/openhands-debootstrap.log"; exit 1; }

@@ -21,8 +21,9 @@ if [ ! -s "$TARBALL" ]; then
   [ "$(id -u)" = 0 ] || { log "debootstrap needs root"; exit 1; }
   mkdir -p "$CACHE"
   root="$(mktemp -d)"
-  # debootstrap mounts proc and sys in the root; a run cut short leaves them mounted.
-  trap 'umount -lR "$root/proc" "$root/sys" 2>/dev/null; rm -rf --one-file-system "$root"' EXIT
+  # debootstrap mounts proc and sys in the root; a run cut short leaves them mounted. After a full run nothing is
+  # mounted and umount fails (exit 2), which under `set -e` would become the exit status of a build that worked.
+  trap 'umount -lR "$root/proc" "$root/sys" 2>/dev/null || true; rm -rf --one-file-system "$root" || true' EXIT
   log "debootstrap bookworm with python3 and pytest from $MIRROR (about 2 minutes, once)"
   debootstrap --variant=minbase --include=python3,python3-pytest bookworm "$root" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
     || { log "debootstrap failed; see $CACHE/debootstrap.log"; exit 1; }
