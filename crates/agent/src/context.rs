@@ -2,9 +2,10 @@
 //!
 //! In a repository of dozens of files the prompt can show two or three. The evidence, strongest first: the frames of
 //! a traceback in the issue or the failing tests (the innermost frame most), the functions and classes the issue
-//! names and which file defines them, the words of the issue in paths and signatures, and the import graph (a file
-//! the innermost frame imports is where a bad value often comes from). A decoy module with a similar name loses to
-//! the one that defines what the issue calls.
+//! names and which file defines them, the words of the issue in paths and signatures, the import graph (a file
+//! the innermost frame imports is where a bad value often comes from) and one step along calls (what the issue's
+//! function calls, and what is called where a command-line flag the issue names is read). A decoy module with a
+//! similar name loses to the one that defines what the issue calls.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,9 +20,21 @@ const INNERMOST_FRAME: i64 = 60;
 const FRAME: i64 = 30;
 const DEFINES_NAME: i64 = 25;
 const IMPORTED: i64 = 12;
+/// Points for a file that defines a function called by a function the issue names, or on a line that reads a
+/// command-line flag the issue names (once per file): a call is nearer the bug than an import. And for a file that
+/// declares such a flag.
+const CALLED: i64 = 8;
+const DECLARES_FLAG: i64 = 12;
+/// A callee defined in more files than this is too common a name to point anywhere.
+const MAX_DEFINERS: usize = 2;
 
 /// Files ranked by how likely the fix is in them, best first.
 pub fn rank<'f>(files: &'f [RepoFile], issue_text: &str, failure: &str) -> Vec<&'f RepoFile> {
+    scored(files, issue_text, failure).into_iter().map(|(file, _)| file).collect()
+}
+
+/// [`rank`] with each file's score (points as the constants above give them), best first.
+pub fn scored<'f>(files: &'f [RepoFile], issue_text: &str, failure: &str) -> Vec<(&'f RepoFile, i64)> {
     let issue_words = words(issue_text);
     let mut scores: HashMap<&str, i64> =
         files.iter().map(|f| (f.path.as_str(), relevance(f, &issue_words, failure))).collect();
@@ -64,8 +77,12 @@ pub fn rank<'f>(files: &'f [RepoFile], issue_text: &str, failure: &str) -> Vec<&
     for path in neighbours {
         *scores.entry(path).or_default() += IMPORTED;
     }
-    let mut ranked: Vec<&RepoFile> = files.iter().collect();
-    ranked.sort_by_key(|f| (std::cmp::Reverse(scores.get(f.path.as_str()).copied().unwrap_or(0)), f.path.len()));
+    for (path, points) in call_hops(files, issue_text, &names) {
+        *scores.entry(path).or_default() += points;
+    }
+    let mut ranked: Vec<(&RepoFile, i64)> =
+        files.iter().map(|f| (f, scores.get(f.path.as_str()).copied().unwrap_or(0))).collect();
+    ranked.sort_by_key(|(f, score)| (std::cmp::Reverse(*score), f.path.len()));
     ranked
 }
 
@@ -85,6 +102,125 @@ pub fn likely_files(root: &std::path::Path, issue_text: &str, count: usize) -> V
         path.rsplit_once('.').is_some_and(|(_, ext)| !matches!(ext, "md" | "txt" | "toml" | "json" | "cfg"))
     };
     ranked.into_iter().filter(|f| !f.is_test && is_code(&f.path)).take(count).map(|f| f.path.clone()).collect()
+}
+
+/// Points along calls: the files that define what the issue's own functions call, and, for each command-line flag
+/// the issue names (`--tail`), the files that declare it and the files that define what is called where its value
+/// is read (`last_records(records, args.tail)`). A user reports the entry point; the bug is often one call away.
+fn call_hops<'f>(files: &'f [RepoFile], issue_text: &str, names: &HashSet<String>) -> Vec<(&'f str, i64)> {
+    let mut callers: Vec<(&RepoFile, String)> = Vec::new();
+    let mut points: Vec<(&str, i64)> = Vec::new();
+    for file in files.iter().filter(|f| !f.is_test) {
+        for name in names.iter().filter(|n| n.starts_with(|c: char| c.is_lowercase() || c == '_')) {
+            if defines(file, name)
+                && let Some(body) = definition_body(&file.content, name)
+            {
+                callers.push((file, body));
+            }
+        }
+        for flag in issue_flags(issue_text) {
+            if !file.content.contains(&format!("\"--{flag}\"")) && !file.content.contains(&format!("'--{flag}'")) {
+                continue;
+            }
+            points.push((file.path.as_str(), DECLARES_FLAG));
+            let attribute = format!(".{}", flag.replace('-', "_"));
+            let reading: Vec<&str> = file.content.lines().filter(|l| reads_attribute(l, &attribute)).collect();
+            callers.push((file, reading.join("\n")));
+        }
+    }
+    let mut called: HashSet<&str> = HashSet::new();
+    for (caller, body) in callers {
+        for callee in called_names(&body) {
+            let definers: Vec<&RepoFile> =
+                files.iter().filter(|f| f.path != caller.path && defines(f, &callee)).collect();
+            if definers.len() <= MAX_DEFINERS {
+                called.extend(definers.iter().map(|f| f.path.as_str()));
+            }
+        }
+    }
+    points.extend(called.into_iter().map(|path| (path, CALLED)));
+    points
+}
+
+/// Long command-line flags the issue names (`--tail 0`, `--dry-run`), without the dashes.
+fn issue_flags(text: &str) -> HashSet<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '`' | '"' | '\'' | '(' | ')' | ',' | '='))
+        .filter_map(|w| w.strip_prefix("--"))
+        .map(|w| w.trim_end_matches(['.', ':', ';']))
+        .filter(|w| w.len() >= 2 && w.starts_with(|c: char| c.is_ascii_lowercase()))
+        .filter(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `line` reads `attribute` (`.tail`), not a longer name (`.tail_lines`).
+fn reads_attribute(line: &str, attribute: &str) -> bool {
+    line.match_indices(attribute)
+        .any(|(at, _)| !line[at + attribute.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+}
+
+/// The body of `name`'s definition in `content`: the indented block under a Python `def`, or the braces after a
+/// JavaScript or Rust function's signature. `None` when it is not found.
+fn definition_body(content: &str, name: &str) -> Option<String> {
+    let lines: Vec<&str> = content.lines().collect();
+    let start = lines.iter().position(|l| {
+        let t = l.trim_start();
+        ["def ", "async def ", "fn ", "pub fn ", "pub(crate) fn ", "function ", "async function ", "export function "]
+            .iter()
+            .any(|k| {
+                t.strip_prefix(k).is_some_and(|rest| {
+                    rest.starts_with(name) && !rest[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                })
+            })
+    })?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let head = lines[start];
+    if head.trim_end().ends_with(':') || !head.contains('{') && !lines[start..].iter().take(3).any(|l| l.contains('{'))
+    {
+        let body: Vec<&str> = lines[start + 1..]
+            .iter()
+            .take_while(|l| l.trim().is_empty() || indent(l) > indent(head))
+            .copied()
+            .collect();
+        return Some(body.join("\n"));
+    }
+    let mut depth = 0i32;
+    let mut opened = false;
+    let mut body = Vec::new();
+    for line in &lines[start..] {
+        body.push(*line);
+        for c in line.chars() {
+            match c {
+                '{' => {
+                    depth += 1;
+                    opened = true;
+                }
+                '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        if opened && depth <= 0 {
+            break;
+        }
+    }
+    Some(body[1..].join("\n"))
+}
+
+/// Names called in `code`: the identifier before each `(` (`a.b(`, `m::f(` and `new C(` give `b`, `f`, `C`).
+fn called_names(code: &str) -> HashSet<String> {
+    let mut names = HashSet::new();
+    let mut word = String::new();
+    for c in code.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        if c == '(' && word.len() >= 3 && word.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+            names.insert(std::mem::take(&mut word));
+        }
+        word.clear();
+    }
+    names
 }
 
 /// Repository files named by traceback frames in `text`, outermost first: Python's `File "…", line N`, Node's
@@ -520,6 +656,58 @@ mod tests {
         );
         assert_eq!(of("lib/index.js"), ["lib/query.js", "lib/store.js"]);
         assert_eq!(of("src/lib.rs"), ["src/fmt.rs", "src/parse/mod.rs"]);
+    }
+
+    #[test]
+    fn a_flag_the_issue_names_leads_to_the_function_that_reads_it() {
+        let files = vec![
+            file(
+                "src/tool/cli.py",
+                "from tool.select import last_records\nfrom tool.level import at_least\n\ndef build():\n    p.add_argument(\"--level\")\n    p.add_argument(\"--tail\", type=int)\n\ndef scan(args):\n    if args.level:\n        r = at_least(r, args.level)\n    if args.tail_lines:\n        r = head(r)\n    elif args.tail is not None:\n        r = last_records(r, args.tail)\n",
+            ),
+            file("src/tool/select.py", "def last_records(records, n):\n    return list(records)[-n:]\n"),
+            file("src/tool/level.py", "def at_least(records, level):\n    return records\n"),
+            file("src/tool/levels.py", "def level_rank(level):\n    return 0\n"),
+            file("src/tool/reader.py", "def head(records):\n    return records\n"),
+        ];
+        assert_eq!(issue_flags("`--tail 0` prints all; same with --level=warn --tail 0. --x"), set(&["tail", "level"]));
+        let ranked: Vec<&str> = rank(&files, "--tail 0 prints the whole log, with --level warn too", "")
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        assert!(ranked[..3].contains(&"src/tool/select.py"), "{ranked:?}");
+        assert!(!ranked[..3].contains(&"src/tool/reader.py"), "`.tail_lines` is another flag: {ranked:?}");
+    }
+
+    #[test]
+    fn what_the_named_function_calls_outranks_what_it_only_imports() {
+        let files = vec![
+            file(
+                "src/inv/export.py",
+                "from inv.money import format_money\nfrom inv.tax import rate\n\ndef render_text(doc):\n    return format_money(doc.total)\n\ndef other():\n    return rate()\n",
+            ),
+            file("src/inv/money.py", "def format_money(amount):\n    return str(amount)\n"),
+            file("src/inv/tax.py", "def rate():\n    return 0\n"),
+        ];
+        let ranked: Vec<&str> =
+            rank(&files, "`render_text(doc)` prints -,250.00", "").iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(ranked, ["src/inv/export.py", "src/inv/money.py", "src/inv/tax.py"]);
+    }
+
+    #[test]
+    fn a_definition_body_in_python_javascript_and_rust() {
+        let python = "def a(x):\n    y = b(x)\n\n    return c(y)\n\ndef d():\n    e()\n";
+        assert_eq!(definition_body(python, "a").as_deref(), Some("    y = b(x)\n\n    return c(y)\n"));
+        let js = "class C {\n  isEnabled(key) {\n    return evaluate(key);\n  }\n}\nfunction f(o = {}) {\n  return new Logger(norm(o));\n}\n";
+        assert_eq!(definition_body(js, "f").as_deref(), Some("  return new Logger(norm(o));\n}"));
+        assert_eq!(called_names(&definition_body(js, "f").unwrap()), set(&["Logger", "norm"]));
+        let rust = "impl S {\n    pub fn matches(&self, t: T) -> bool {\n        self.m.contains(t.minute) && matcher::day_matches(self, t.date)\n    }\n}\n";
+        assert_eq!(called_names(&definition_body(rust, "matches").unwrap()), set(&["contains", "day_matches"]));
+        assert_eq!(definition_body(python, "missing"), None);
+    }
+
+    fn set(names: &[&str]) -> HashSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
     }
 
     #[test]
