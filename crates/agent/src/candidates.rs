@@ -200,11 +200,15 @@ pub fn normalized(text: &str) -> String {
 }
 
 impl Agent<'_> {
-    /// Generates and runs candidates until the budget, the maximum, or a settled choice.
+    /// Generates and runs candidates until the budget, the maximum, or a settled choice. `evaluated` holds the
+    /// candidates of an earlier part of the search (run against the current tests), `start` the plan index to go
+    /// on from (0 for a new search).
     pub(crate) async fn search(
         &self,
         search: &Search<'_>,
         started: Instant,
+        mut evaluated: Vec<Evaluated>,
+        start: u32,
         outcome: &mut AgentOutcome,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<Vec<Evaluated>, AgentError> {
@@ -212,13 +216,21 @@ impl Agent<'_> {
         let primary = self.settings.edit_format;
         let alternate = primary.alternate(shown_tokens);
         let max = self.settings.max_candidates.max(1);
-        let mut evaluated: Vec<Evaluated> = Vec::new();
+        let remaining = max.saturating_sub(start);
+        if !evaluated.is_empty()
+            && select::settled(&evaluated, search.base.as_ref(), remaining, search.reproductions.len())
+        {
+            on_event(AgentEvent::SearchStopped {
+                reason: "the leading candidate cannot be overtaken by the candidates still allowed".into(),
+            });
+            return Ok(evaluated);
+        }
         let mut seen_prompts: HashSet<String> = HashSet::new();
         let mut last_problem = String::from("the model's reply contained no edit");
         let resolve = |edit: &Edit| resolve_path(edit, search.files, &search.shown);
         let frozen = |edit: &Edit| search.frozen(edit);
         let mut call_secs: Vec<f64> = Vec::new();
-        for index in 0..max {
+        for index in start..max {
             // A call that would end past the budget is not started: the budget is what the user waits.
             let typical =
                 if call_secs.is_empty() { 0.0 } else { call_secs.iter().sum::<f64>() / call_secs.len() as f64 };

@@ -34,7 +34,7 @@ use serde::Serialize;
 
 use crate::edits::Edit;
 use crate::repo::{RepoFile, compact_failure, detect_test_command, load_files, repo_map};
-use crate::reproduce::{Layout, ReproTest};
+use crate::reproduce::{Layout, ReproTest, Round, SecondLook};
 pub use crate::verdict::{SuiteRun, Verdict};
 
 /// Characters of a reply kept in the task log and the transcript: far more than any usable edit of a file under
@@ -473,8 +473,11 @@ impl<'a> Agent<'a> {
         // reproduction tests would cost two model calls (about a minute on a CPU) to say the same.
         let base_red = search.base.as_ref().is_some_and(|b| !b.passed && !b.empty);
         if let (Some(layout), false) = (search.layout.clone(), base_red) {
-            let found =
-                self.reproduce(&search, &layout, task.issue_number, &map, started, &mut outcome, on_event).await?;
+            let round =
+                Round { first: 0, count: self.settings.reproduction_samples, until: self.settings.search_budget / 3 };
+            let found = self
+                .reproduce(&search, &layout, task.issue_number, &map, started, round, &mut outcome, on_event)
+                .await?;
             if found.nothing_to_change(self.settings.reproduction_samples) {
                 nothing_to_change(&layout, &found, &mut outcome, on_event);
                 return Ok(outcome);
@@ -484,7 +487,11 @@ impl<'a> Agent<'a> {
         outcome.reproduction_tests = search.reproductions.len();
         search.prefix = candidate_prefix(&search, &map, &failure);
 
-        let evaluated = self.search(&search, started, &mut outcome, on_event).await?;
+        let mut evaluated = self.search(&search, started, Vec::new(), 0, &mut outcome, on_event).await?;
+        if !base_red && search.reproductions.is_empty() {
+            let look = SecondLook { map: &map, failure: &failure, issue: task.issue_number, started };
+            evaluated = self.reproduce_again(&mut search, look, evaluated, &mut outcome, on_event).await?;
+        }
         self.conclude(&search, evaluated, &mut outcome, on_event).await?;
         if let (Some(reason), Verdict::TestsNotRun { .. }) = (tests_unusable, &outcome.verdict) {
             outcome.verdict = Verdict::TestsNotRun { reason };
@@ -1066,6 +1073,57 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn budget_left_after_a_search_nothing_could_judge_goes_to_more_reproduction_tests() {
+        async fn server() -> MockServer {
+            let server = MockServer::start().await;
+            let broken = "```python\nfrom calcs import double\nassert double(2) == 4\n```";
+            let asks_test = || body_string_contains("Write a short Python test");
+            Mock::given(method("POST"))
+                .and(asks_test())
+                .respond_with(reply(broken))
+                .up_to_n_times(1)
+                .with_priority(1)
+                .mount(&server)
+                .await;
+            Mock::given(method("POST"))
+                .and(asks_test())
+                .respond_with(reply(REPRO))
+                .with_priority(2)
+                .mount(&server)
+                .await;
+            Mock::given(method("POST"))
+                .respond_with(reply(WRONG))
+                .up_to_n_times(1)
+                .with_priority(3)
+                .mount(&server)
+                .await;
+            Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(4).mount(&server).await;
+            server
+        }
+        // The first round's only sample is broken, so the wrong first candidate breaks nothing and would be all;
+        // the second round keeps a test, the wrong candidate fails it when run again, and the search goes on.
+        let first = server().await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_with(&first, dir.path(), settings(1, 4)).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        // Two reproduction samples; the wrong candidate, the fix, and the fix again (agreement settles it).
+        assert_eq!((outcome.llm_calls, outcome.candidates, outcome.reproduction_tests), (5, 3, 1));
+        assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
+        let running = |e: &AgentEvent, text: &str| matches!(e, AgentEvent::Running { what } if what.contains(text));
+        assert!(events.iter().any(|e| running(e, "more reproduction tests from the issue")));
+        assert!(events.iter().any(|e| running(e, "the tests with candidate 1 again")));
+        // Without two minutes of budget left (a candidate and its reserve), the search ends as it stood.
+        let second = server().await;
+        let dir = repo_with(BLIND_TEST);
+        let short = AgentSettings { search_budget: Duration::from_secs(100), ..settings(1, 4) };
+        let (result, events) = run_with(&second, dir.path(), short).await;
+        let outcome = result.unwrap();
+        assert_eq!((outcome.verdict, outcome.llm_calls), (Verdict::NoRegressions, 2));
+        assert!(!events.iter().any(|e| running(e, "more reproduction tests")));
+    }
+
+    #[tokio::test]
     async fn a_reproduction_test_that_passes_already_or_is_broken_is_dropped() {
         let server = MockServer::start().await;
         let passing = "```python\nfrom calc import double\nassert double(0) == 1\n```";
@@ -1109,7 +1167,9 @@ mod tests {
                 if detail.starts_with("every assertion expects a value the issue never gives"))),
             "{events:?}"
         );
-        assert!(!events.iter().any(|e| matches!(e, AgentEvent::Running { what } if what.contains("reproduction"))));
+        assert!(
+            !events.iter().any(|e| matches!(e, AgentEvent::Running { what } if what.starts_with("reproduction test")))
+        );
     }
 
     #[tokio::test]

@@ -7,6 +7,10 @@
 //! commit for a reason in the code under test; one that passes already, or that is broken itself (syntax, import,
 //! name errors, an API that does not exist), proves nothing and is dropped. The test that shows the fix ships in the
 //! pull request as a regression test.
+//!
+//! A first round gets at most a third of the search budget. When the search then ends with nothing able to judge a
+//! candidate (a green suite, no test kept) and time is left, a second round asks for more samples, and a test kept
+//! there judges the candidates so far and those still to come.
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +19,10 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::repo::compact_failure;
+use crate::select::Evaluated;
 use crate::{
-    Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidates, code_section, grounding, issue_section,
+    Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidate_prefix, candidates, code_section, grounding,
+    issue_section,
 };
 
 /// The test framework reproduction tests are written for.
@@ -382,6 +388,31 @@ fn indent(lines: &[String], prefix: &str) -> String {
         .join("\n")
 }
 
+/// Which samples one round of reproduction asks for, and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// The first sample's number: sample 0 is greedy, every other one is sampled with its own seed.
+    pub first: u32,
+    pub count: u32,
+    /// Time since the search started after which no sample starts.
+    pub until: std::time::Duration,
+}
+
+/// What a second round of reproduction works from.
+#[derive(Debug, Clone, Copy)]
+pub struct SecondLook<'a> {
+    /// The repository map of the candidate prompts.
+    pub map: &'a str,
+    /// The base run's failing output (compacted), empty when it passed.
+    pub failure: &'a str,
+    pub issue: u64,
+    pub started: Instant,
+}
+
+/// Search time kept for candidates after a second round of reproduction: about one candidate and its tests on a
+/// CPU (a candidate took 25-60 s in the bench of 2026-12-03).
+const CANDIDATE_RESERVE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What the reproduction step found.
 #[derive(Debug, Default)]
 pub struct Reproduction {
@@ -492,8 +523,8 @@ pub fn code_of_reply(reply: &str) -> String {
 }
 
 impl Agent<'_> {
-    /// Asks for reproduction tests and keeps those that fail on the base commit for a reason in the code; at most
-    /// a third of the search budget goes here.
+    /// Asks for reproduction tests and keeps those that fail on the base commit for a reason in the code; no
+    /// sample starts once `round.until` of the search has passed.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn reproduce(
         &self,
@@ -502,6 +533,7 @@ impl Agent<'_> {
         issue: u64,
         map: &str,
         started: Instant,
+        round: Round,
         outcome: &mut AgentOutcome,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<Reproduction, AgentError> {
@@ -511,10 +543,8 @@ impl Agent<'_> {
         let mut passing = Reproduction::default();
         // Each test's fingerprint, and whether it passed on the base commit.
         let mut fingerprints: HashMap<String, bool> = HashMap::new();
-        for sample in 0..self.settings.reproduction_samples {
-            if kept.len() >= self.settings.max_reproduction_tests
-                || started.elapsed() >= self.settings.search_budget / 3
-            {
+        for sample in round.first..round.first + round.count {
+            if kept.len() >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
             }
             let temperature = if sample == 0 { self.settings.temperature } else { candidates::SAMPLE_TEMPERATURE };
@@ -594,6 +624,70 @@ impl Agent<'_> {
         }
         passing.kept = kept;
         Ok(passing)
+    }
+}
+
+impl Agent<'_> {
+    /// A search that ended with nothing able to show a fix (a green suite and no reproduction test kept) has usually
+    /// spent a fraction of its budget on one candidate that breaks nothing. The rest goes to more reproduction
+    /// samples; when one is kept, the candidates so far run again against it and the search goes on, so a right
+    /// change can be told from a wrong one. Returns the candidates as they stand (unchanged when no test was kept or
+    /// too little time is left).
+    pub(crate) async fn reproduce_again(
+        &self,
+        search: &mut Search<'_>,
+        look: SecondLook<'_>,
+        evaluated: Vec<Evaluated>,
+        outcome: &mut AgentOutcome,
+        on_event: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<Vec<Evaluated>, AgentError> {
+        let budget = self.settings.search_budget;
+        let elapsed = look.started.elapsed();
+        let Some(layout) = search.layout.clone() else { return Ok(evaluated) };
+        if self.settings.reproduction_samples == 0 || elapsed + CANDIDATE_RESERVE * 2 > budget {
+            return Ok(evaluated);
+        }
+        on_event(AgentEvent::Running {
+            what: format!(
+                "more reproduction tests from the issue: no test shows a fix yet, and {} s of the search budget are left",
+                budget.saturating_sub(elapsed).as_secs()
+            ),
+        });
+        let round = Round {
+            first: self.settings.reproduction_samples,
+            count: self.settings.reproduction_samples,
+            until: budget.saturating_sub(CANDIDATE_RESERVE),
+        };
+        let found =
+            self.reproduce(search, &layout, look.issue, look.map, look.started, round, outcome, on_event).await?;
+        if found.kept.is_empty() {
+            return Ok(evaluated);
+        }
+        search.reproductions = found.kept;
+        outcome.reproduction_tests = search.reproductions.len();
+        search.prefix = candidate_prefix(search, look.map, look.failure);
+        let mut again: Vec<Evaluated> = Vec::with_capacity(evaluated.len());
+        for earlier in evaluated {
+            let same = again.iter().find(|e| e.candidate.files == earlier.candidate.files).cloned();
+            let result = match same {
+                Some(mut same) => {
+                    same.candidate = earlier.candidate;
+                    same
+                }
+                None => {
+                    on_event(AgentEvent::Running {
+                        what: format!(
+                            "the tests with candidate {} again, with the new reproduction test(s)",
+                            earlier.candidate.number
+                        ),
+                    });
+                    self.evaluate(search, earlier.candidate).await?
+                }
+            };
+            again.push(result);
+        }
+        let start = outcome.candidates;
+        self.search(search, look.started, again, start, outcome, on_event).await
     }
 }
 
