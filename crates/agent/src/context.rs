@@ -203,7 +203,8 @@ fn definition_body(content: &str, name: &str) -> Option<String> {
             break;
         }
     }
-    Some(body[1..].join("\n"))
+    // A one-line function keeps its line: the calls are on it.
+    Some(if body.len() == 1 { body[0].to_owned() } else { body[1..].join("\n") })
 }
 
 /// Names called in `code`: the identifier before each `(` (`a.b(`, `m::f(` and `new C(` give `b`, `f`, `C`).
@@ -704,6 +705,8 @@ mod tests {
         let rust = "impl S {\n    pub fn matches(&self, t: T) -> bool {\n        self.m.contains(t.minute) && matcher::day_matches(self, t.date)\n    }\n}\n";
         assert_eq!(called_names(&definition_body(rust, "matches").unwrap()), set(&["contains", "day_matches"]));
         assert_eq!(definition_body(python, "missing"), None);
+        let one_line = "function g(x) { return norm(x); }\n";
+        assert_eq!(called_names(&definition_body(one_line, "g").unwrap()), set(&["norm"]));
     }
 
     fn set(names: &[&str]) -> HashSet<String> {

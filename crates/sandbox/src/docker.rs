@@ -334,11 +334,14 @@ impl DockerSandbox {
     /// while another worker process's duplicate of the name exists (until it removes it), the name is ambiguous
     /// to Docker.
     pub async fn internal_network(&self, name: &str) -> Result<(String, IpAddr), SandboxError> {
-        // Attempts start in parallel (several projects, several tests), and Docker does not stop two creations of
-        // one name; a duplicated name can no longer be inspected by name. So: one creation at a time in this
-        // process, and a duplicate another process made is removed, keeping the oldest.
+        // Attempts start in parallel (several projects, several tests, several worker processes), and Docker does
+        // not stop two creations of one name; a duplicated name can no longer be inspected by name, and a container
+        // started while the duplicate exists fails ("network ... is ambiguous") even when it joins by ID. So: one
+        // creation at a time in this process and, through a lock file, among this machine's worker processes; a
+        // duplicate made anyway (another user, a lock file that cannot be opened) is removed, keeping the oldest.
         static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
         let _setup = SETUP.lock().await;
+        let _machine_lock = machine_lock(name).await;
         let mut found = self.networks_named(name).await?;
         if found.is_empty() {
             let request = NetworkCreateRequest {
@@ -599,5 +602,47 @@ impl SandboxSession {
     /// next start-up removes.
     pub async fn remove(&self) {
         let _ = force_remove(&self.docker, &self.container).await;
+    }
+}
+
+/// An exclusive lock on `<temp dir>/codingworker-network-<name>.lock`, held until the returned file is dropped:
+/// worker processes on one machine create the network one at a time. `None` (and no waiting) when the file cannot
+/// be opened or locked; the duplicate clean-up covers that case.
+async fn machine_lock(name: &str) -> Option<std::fs::File> {
+    let path = std::env::temp_dir().join(format!("codingworker-network-{name}.lock"));
+    let locked = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await;
+    match locked {
+        Ok(Ok(file)) => Some(file),
+        Ok(Err(e)) => {
+            tracing::debug!("no lock file for network {name}: {e}");
+            None
+        }
+        Err(e) => {
+            tracing::debug!("no lock file for network {name}: {e}");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_network_lock_file_admits_one_holder_at_a_time() {
+        let name = format!("test-{}", std::process::id());
+        let held = machine_lock(&name).await.expect("a lock file in the temp dir");
+        let path = std::env::temp_dir().join(format!("codingworker-network-{name}.lock"));
+        // Another open file description, as another worker process would have.
+        let other = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        assert!(other.try_lock().is_err(), "held by the first");
+        drop(held);
+        other.try_lock().expect("free once the first is dropped");
+        let _ = std::fs::remove_file(path);
     }
 }
