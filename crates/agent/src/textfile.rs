@@ -116,9 +116,9 @@ fn sniff(bytes: &[u8]) -> (Encoding, bool, &[u8]) {
             // UTF-16 without a mark: ASCII text then has a NUL in every other byte.
             let pairs = bytes.len() / 2;
             let zeros_at = |odd: usize| bytes.iter().skip(odd).step_by(2).filter(|&&b| b == 0).count();
-            if pairs >= 2 && bytes.len() % 2 == 0 && zeros_at(1) * 10 >= pairs * 9 && zeros_at(0) == 0 {
+            if pairs >= 2 && bytes.len().is_multiple_of(2) && zeros_at(1) * 10 >= pairs * 9 && zeros_at(0) == 0 {
                 (Encoding::Utf16Le, false, bytes)
-            } else if pairs >= 2 && bytes.len() % 2 == 0 && zeros_at(0) * 10 >= pairs * 9 && zeros_at(1) == 0 {
+            } else if pairs >= 2 && bytes.len().is_multiple_of(2) && zeros_at(0) * 10 >= pairs * 9 && zeros_at(1) == 0 {
                 (Encoding::Utf16Be, false, bytes)
             } else {
                 (Encoding::Utf8, false, bytes)
@@ -128,7 +128,7 @@ fn sniff(bytes: &[u8]) -> (Encoding, bool, &[u8]) {
 }
 
 fn decode_utf16(body: &[u8], encoding: Encoding) -> Result<String, Unreadable> {
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return Err(Unreadable { reason: "is UTF-16 with an odd number of bytes".into() });
     }
     let units = body.chunks_exact(2).map(|pair| {
