@@ -199,6 +199,9 @@ pub fn normalized(text: &str) -> String {
     text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_owned()
 }
 
+/// Why a search stopped before its maximum when the leader is settled.
+const SETTLED: &str = "the leading candidate cannot be overtaken by the candidates still allowed";
+
 impl Agent<'_> {
     /// Generates and runs candidates until the budget, the maximum, or a settled choice. `evaluated` holds the
     /// candidates of an earlier part of the search (run against the current tests), `start` the plan index to go
@@ -220,9 +223,7 @@ impl Agent<'_> {
         if !evaluated.is_empty()
             && select::settled(&evaluated, search.base.as_ref(), remaining, search.reproductions.len())
         {
-            on_event(AgentEvent::SearchStopped {
-                reason: "the leading candidate cannot be overtaken by the candidates still allowed".into(),
-            });
+            on_event(AgentEvent::SearchStopped { reason: SETTLED.into() });
             return Ok(evaluated);
         }
         let mut seen_prompts: HashSet<String> = HashSet::new();
@@ -321,9 +322,7 @@ impl Agent<'_> {
                 });
             }
             if select::settled(&evaluated, search.base.as_ref(), max - index - 1, search.reproductions.len()) {
-                on_event(AgentEvent::SearchStopped {
-                    reason: "the leading candidate cannot be overtaken by the candidates still allowed".into(),
-                });
+                on_event(AgentEvent::SearchStopped { reason: SETTLED.into() });
                 break;
             }
         }

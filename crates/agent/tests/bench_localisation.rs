@@ -26,7 +26,7 @@ fn files_under(dir: &Path, base: &Path, out: &mut Vec<String>) {
     }
 }
 
-/// The task's title, from `title = "…"` in task.toml (the issue's first line otherwise).
+/// The task's title, from `title = "…"` in task.toml (empty when there is none: issue.md repeats it anyway).
 fn title(task: &Path) -> String {
     let toml = std::fs::read_to_string(task.join("task.toml")).unwrap_or_default();
     toml.lines()

@@ -615,18 +615,9 @@ async fn machine_lock(name: &str) -> Option<std::fs::File> {
         file.lock()?;
         Ok(file)
     })
-    .await;
-    match locked {
-        Ok(Ok(file)) => Some(file),
-        Ok(Err(e)) => {
-            tracing::debug!("no lock file for network {name}: {e}");
-            None
-        }
-        Err(e) => {
-            tracing::debug!("no lock file for network {name}: {e}");
-            None
-        }
-    }
+    .await
+    .unwrap_or_else(|joined| Err(std::io::Error::other(joined)));
+    locked.inspect_err(|e| tracing::debug!("no lock file for network {name}: {e}")).ok()
 }
 
 #[cfg(test)]
