@@ -73,9 +73,66 @@ fn contradicts_issue(line: &str, issue: &str) -> bool {
     issue.contains(&opposite)
 }
 
+/// One equality assertion of a test: the expression it checks and the literal it expects, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// 0-based line of the code.
+    pub line: usize,
+    pub actual: String,
+    pub expected: String,
+}
+
+/// The one-line equality assertions of `code` whose expected side is a literal (the lines [`keep_grounded`] judges).
+pub fn claims(code: &str) -> Vec<Claim> {
+    code.lines()
+        .enumerate()
+        .filter_map(|(line, text)| {
+            let (actual, expected) = sides(without_comment(text.trim_start()))?;
+            Some(Claim { line, actual: actual.to_owned(), expected: expected.to_owned() })
+        })
+        .collect()
+}
+
+/// Whether a line of test code checks something (and so may be taken out of it).
+fn is_check(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("assert") || line.starts_with("expect(")
+}
+
+/// `code` without the checks on the lines for which `drop` holds. The line count stays, so a line number still
+/// names the same line: a Python `assert` becomes `pass` at its indentation (a block it was alone in stays valid),
+/// any other check an empty line.
+pub fn without_checks(code: &str, drop: impl Fn(usize) -> bool) -> String {
+    let mut out = String::with_capacity(code.len());
+    for (index, line) in code.lines().enumerate() {
+        if drop(index) && is_check(line) {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("assert ") {
+                out.push_str(&line[..line.len() - trimmed.len()]);
+                out.push_str("pass");
+            }
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `code` with one check only, the one on line `keep`: what the base commit does for that one expression.
+pub fn only_check(code: &str, keep: usize) -> String {
+    without_checks(code, |line| line != keep)
+}
+
 /// The literal side of a one-line equality assertion, or `None` when the line is not one or no side is decidable.
 fn expected_side(line: &str) -> Option<&str> {
-    let line = line.trim_end().trim_end_matches(';');
+    sides(line).map(|(_, expected)| expected)
+}
+
+/// The checked expression and the literal expected of a one-line equality assertion, or `None` when the line is
+/// not one or no side is decidable.
+fn sides(line: &str) -> Option<(&str, &str)> {
+    let line = line.trim().trim_end_matches(';');
     let (first, second) = if let Some(rest) = line.strip_prefix("assert ") {
         // `assert a == b, "message"`: the message is not part of the check.
         let check = split_top(rest, ',').into_iter().next()?;
@@ -94,8 +151,8 @@ fn expected_side(line: &str) -> Option<&str> {
     };
     let (first, second) = (first.trim(), second.trim());
     match (is_literal(first), is_literal(second)) {
-        (false, true) => Some(second),
-        (true, false) => Some(first),
+        (false, true) => Some((first, second)),
+        (true, false) => Some((second, first)),
         _ => None,
     }
 }
@@ -314,6 +371,28 @@ fn split_top_str<'a>(text: &'a str, sep: &str) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claims_name_the_checked_expression_and_the_expected_literal() {
+        let code = "from text import truncate\nassert truncate('Hello world', 8) == 'Hello w…'  # was 'Hello wo…'\n\
+                    assert.deepStrictEqual(truncate('Hello world', 8, '...'), 'Hello...');\nassert f(x) == g(y)\n";
+        let claims = claims(code);
+        let found: Vec<(usize, &str, &str)> =
+            claims.iter().map(|c| (c.line, c.actual.as_str(), c.expected.as_str())).collect();
+        assert_eq!(
+            found,
+            [(1, "truncate('Hello world', 8)", "'Hello w…'"), (2, "truncate('Hello world', 8, '...')", "'Hello...'")]
+        );
+    }
+
+    #[test]
+    fn a_check_is_taken_out_without_moving_the_other_lines() {
+        let python = "def test_x():\n    assert f(1) == 2\n    assert f(2) == 3\n";
+        assert_eq!(without_checks(python, |l| l == 1), "def test_x():\n    pass\n    assert f(2) == 3\n");
+        assert_eq!(only_check(python, 1), "def test_x():\n    assert f(1) == 2\n    pass\n");
+        let js = "const { t } = require('./t');\nassert.strictEqual(t(1), 'a');\nassert.strictEqual(t(2), 'b');\n";
+        assert_eq!(only_check(js, 2), "const { t } = require('./t');\n\nassert.strictEqual(t(2), 'b');\n");
+    }
 
     const ISSUE: &str = "slugify(\"Hello World\") returns 'Hello-World'; expected 'hello-world'. \
                          Totals over 1,000 should read 1,234.50 and paginate(10) gives 3 pages.";

@@ -246,6 +246,13 @@ pub enum AgentEvent {
         kept: bool,
         detail: String,
     },
+    /// An assertion was taken out of a reproduction test: it expects what the base commit already does, while
+    /// another sample expects something else of the same expression.
+    AssertionDropped {
+        path: String,
+        assertion: String,
+        why: String,
+    },
     /// A test run was stopped at its time limit (the process tree killed), and what the agent does instead.
     TestsStopped {
         reason: String,
@@ -1121,6 +1128,42 @@ mod tests {
         let outcome = result.unwrap();
         assert_eq!((outcome.verdict, outcome.llm_calls), (Verdict::NoRegressions, 2));
         assert!(!events.iter().any(|e| running(e, "more reproduction tests")));
+    }
+
+    #[tokio::test]
+    async fn an_assertion_of_the_reported_behaviour_goes_when_another_sample_expects_otherwise() {
+        let server = MockServer::start().await;
+        // The issue says double(2) gives 5 "instead of 4": the first sample copies the 5 (true on the base, so the
+        // test fails only on its second line), the second expects the 4.
+        let copies_the_bug = "```python\nfrom calc import double\nassert double(2) == 5\nassert double(0) == 0\n```";
+        let asks_test = || body_string_contains("Write a short Python test");
+        Mock::given(method("POST"))
+            .and(asks_test())
+            .respond_with(reply(copies_the_bug))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST")).and(asks_test()).respond_with(reply(REPRO)).with_priority(2).mount(&server).await;
+        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(3).mount(&server).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(2, 2)).await;
+        let outcome = result.unwrap();
+        // Without the conflict settled, the fix fails `double(2) == 5` and the verdict is `tests fail`.
+        assert!(outcome.verdict.is_fixed(), "{:?}", outcome.verdict);
+        assert_eq!(outcome.reproduction_tests, 2);
+        let dropped: Vec<(&str, &str)> = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::AssertionDropped { path, assertion, .. } => Some((path.as_str(), assertion.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(dropped, [("test_issue_1.py", "double(2) == 5")]);
+        let shipped = std::fs::read_to_string(dir.path().join("test_issue_1.py")).unwrap_or_default()
+            + &std::fs::read_to_string(dir.path().join("test_issue_1_2.py")).unwrap_or_default();
+        assert!(!shipped.contains("== 5") && shipped.contains("assert"), "{shipped}");
+        assert!(!dir.path().join("test_issue_1_99.py").exists(), "the probe is removed");
     }
 
     #[tokio::test]

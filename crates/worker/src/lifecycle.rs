@@ -1245,6 +1245,9 @@ fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
         AgentEvent::Reproduction { path, kept, detail } => {
             ("reproduction_test", format!("{path}: {} ({detail})", if *kept { "kept" } else { "dropped" }))
         }
+        AgentEvent::AssertionDropped { path, assertion, why } => {
+            ("reproduction_test", format!("{path}: assertion `{assertion}` dropped ({why})"))
+        }
         AgentEvent::EditRejected { round, reason } => ("edit_rejected", format!("candidate {round}: {reason}")),
         AgentEvent::Candidate {
             number,
