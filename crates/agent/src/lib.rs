@@ -16,6 +16,7 @@ pub mod candidates;
 pub mod context;
 pub mod edits;
 pub mod grounding;
+pub mod imports;
 pub mod limits;
 pub mod merge;
 pub mod outcomes;
@@ -1164,6 +1165,32 @@ mod tests {
             + &std::fs::read_to_string(dir.path().join("test_issue_1_2.py")).unwrap_or_default();
         assert!(!shipped.contains("== 5") && shipped.contains("assert"), "{shipped}");
         assert!(!dir.path().join("test_issue_1_99.py").exists(), "the probe is removed");
+    }
+
+    #[tokio::test]
+    async fn a_sample_is_not_the_repeat_of_a_broken_one_that_asserts_the_same() {
+        let server = MockServer::start().await;
+        // The same assertion as REPRO, but the set-up imports a module that does not exist.
+        let broken = "```python\nfrom calcs import double\nassert double(2) == 4, double(2)\n```";
+        Mock::given(method("POST"))
+            .and(body_string_contains("Write a short Python test"))
+            .respond_with(reply(broken))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(body_string_contains("Write a short Python test"))
+            .respond_with(reply(REPRO))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(3).mount(&server).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(2, 1)).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.reproduction_tests, 1, "{events:?}");
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
     }
 
     #[tokio::test]

@@ -22,7 +22,7 @@ use crate::repo::compact_failure;
 use crate::select::Evaluated;
 use crate::{
     Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidate_prefix, candidates, code_section, grounding,
-    issue_section,
+    imports, issue_section,
 };
 
 /// The test framework reproduction tests are written for.
@@ -564,7 +564,10 @@ impl Agent<'_> {
                 )
                 .await?;
             let path = layout.path(issue, kept.len());
-            let code = follow_src_imports(&code_of_reply(&reply), search.files);
+            let mut code = follow_src_imports(&code_of_reply(&reply), search.files);
+            if matches!(layout.framework, Framework::Pytest | Framework::Unittest) {
+                code = imports::add_missing_imports(&code, search.files);
+            }
             let (assertions, invented) = grounding::keep_grounded(&code, search.issue_text);
             if layout.wrap(issue, &path, &assertions).is_none() {
                 let detail = if invented > 0 {
@@ -605,15 +608,21 @@ impl Agent<'_> {
                 self.run_tests(search.workdir, &layout.command(&path), &layout.env()).await?
             };
             let passed = run.suite.passed && !run.suite.empty && !run.suite.timed_out;
-            fingerprints.insert(test.fingerprint(), passed);
+            let problem =
+                layout.base_problem(run.suite.passed, run.suite.timed_out, &run.suite.output, search.issue_text);
+            // A test broken by its own set-up (a file it opens, a name it never imports) says nothing of the code:
+            // a later sample asserting the same with a working set-up is not its duplicate (bench task 03,
+            // 2026-12-04: the one sample that built its input in place was dropped as a repeat of one that opened a
+            // file that does not exist).
+            if passed || problem.is_none() {
+                fingerprints.insert(test.fingerprint(), passed);
+            }
             if passed {
                 test.base_output = compact_failure(&run.suite.output, 400);
                 passing.samples_passing += 1;
                 passing.passing.push(test.clone());
             }
-            if let Some(problem) =
-                layout.base_problem(run.suite.passed, run.suite.timed_out, &run.suite.output, search.issue_text)
-            {
+            if let Some(problem) = problem {
                 on_event(AgentEvent::Reproduction { path, kept: false, detail: problem });
                 continue;
             }
