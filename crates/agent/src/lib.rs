@@ -995,6 +995,32 @@ mod tests {
         (result, events)
     }
 
+    /// A model server that answers the first request for a reproduction test with `first_test`, every later one
+    /// with `then_test`, and the candidate requests with `candidates` in turn, the last one from then on.
+    async fn server_with(first_test: &str, then_test: &str, candidates: &[&str]) -> MockServer {
+        let server = MockServer::start().await;
+        let asks_test = || body_string_contains("Write a short Python test");
+        Mock::given(method("POST"))
+            .and(asks_test())
+            .respond_with(reply(first_test))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(asks_test())
+            .respond_with(reply(then_test))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        for (i, candidate) in candidates.iter().enumerate() {
+            let mock = Mock::given(method("POST")).respond_with(reply(candidate)).with_priority(3 + i as u8);
+            let mock = if i + 1 < candidates.len() { mock.up_to_n_times(1) } else { mock };
+            mock.mount(&server).await;
+        }
+        server
+    }
+
     async fn prompts(server: &MockServer) -> Vec<String> {
         server
             .received_requests()
@@ -1082,32 +1108,8 @@ mod tests {
 
     #[tokio::test]
     async fn budget_left_after_a_search_nothing_could_judge_goes_to_more_reproduction_tests() {
-        async fn server() -> MockServer {
-            let server = MockServer::start().await;
-            let broken = "```python\nfrom calcs import double\nassert double(2) == 4\n```";
-            let asks_test = || body_string_contains("Write a short Python test");
-            Mock::given(method("POST"))
-                .and(asks_test())
-                .respond_with(reply(broken))
-                .up_to_n_times(1)
-                .with_priority(1)
-                .mount(&server)
-                .await;
-            Mock::given(method("POST"))
-                .and(asks_test())
-                .respond_with(reply(REPRO))
-                .with_priority(2)
-                .mount(&server)
-                .await;
-            Mock::given(method("POST"))
-                .respond_with(reply(WRONG))
-                .up_to_n_times(1)
-                .with_priority(3)
-                .mount(&server)
-                .await;
-            Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(4).mount(&server).await;
-            server
-        }
+        let broken = "```python\nfrom calcs import double\nassert double(2) == 4\n```";
+        let server = || server_with(broken, REPRO, &[WRONG, FIX]);
         // The first round's only sample is broken, so the wrong first candidate breaks nothing and would be all;
         // the second round keeps a test, the wrong candidate fails it when run again, and the search goes on.
         let first = server().await;
@@ -1133,20 +1135,10 @@ mod tests {
 
     #[tokio::test]
     async fn an_assertion_of_the_reported_behaviour_goes_when_another_sample_expects_otherwise() {
-        let server = MockServer::start().await;
         // The issue says double(2) gives 5 "instead of 4": the first sample copies the 5 (true on the base, so the
         // test fails only on its second line), the second expects the 4.
         let copies_the_bug = "```python\nfrom calc import double\nassert double(2) == 5\nassert double(0) == 0\n```";
-        let asks_test = || body_string_contains("Write a short Python test");
-        Mock::given(method("POST"))
-            .and(asks_test())
-            .respond_with(reply(copies_the_bug))
-            .up_to_n_times(1)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST")).and(asks_test()).respond_with(reply(REPRO)).with_priority(2).mount(&server).await;
-        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(3).mount(&server).await;
+        let server = server_with(copies_the_bug, REPRO, &[FIX]).await;
         let dir = repo_with(BLIND_TEST);
         let (result, events) = run_with(&server, dir.path(), settings(2, 2)).await;
         let outcome = result.unwrap();
@@ -1169,23 +1161,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_sample_is_not_the_repeat_of_a_broken_one_that_asserts_the_same() {
-        let server = MockServer::start().await;
         // The same assertion as REPRO, but the set-up imports a module that does not exist.
         let broken = "```python\nfrom calcs import double\nassert double(2) == 4, double(2)\n```";
-        Mock::given(method("POST"))
-            .and(body_string_contains("Write a short Python test"))
-            .respond_with(reply(broken))
-            .up_to_n_times(1)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(body_string_contains("Write a short Python test"))
-            .respond_with(reply(REPRO))
-            .with_priority(2)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(3).mount(&server).await;
+        let server = server_with(broken, REPRO, &[FIX]).await;
         let dir = repo_with(BLIND_TEST);
         let (result, events) = run_with(&server, dir.path(), settings(2, 1)).await;
         let outcome = result.unwrap();

@@ -333,8 +333,34 @@ fn wrap_python(framework: &Framework, issue: u64, header: &str, code: &str) -> S
         .filter(|name| !body.iter().any(|l| !l.starts_with("def ") && l.contains(&format!("{name}("))))
         .collect();
     body.extend(functions.iter().map(|name| format!("{name}()")));
+    // Unittest methods written loose (`def test_x(self):`) or a whole `class T(unittest.TestCase)`: run them with a
+    // test case as `self`, or they never run and the test passes on anything (bench task 15, 2026-12-04: samples of
+    // these shapes "passed" on the base commit and, with one that copied the issue's wrong outputs, made a false
+    // "nothing to change").
+    let this = if *framework == Framework::Unittest { "self" } else { "unittest.TestCase()" };
+    let methods: Vec<String> = body
+        .iter()
+        .filter_map(|l| l.strip_prefix("def ")?.strip_suffix("(self):").map(str::to_owned))
+        .filter(|name| !body.iter().any(|l| !l.starts_with("def ") && l.contains(&format!("{name}("))))
+        .collect();
+    body.extend(methods.iter().map(|name| format!("{name}({this})")));
+    let cases: Vec<String> = body
+        .iter()
+        .filter_map(|l| {
+            let (name, bases) = l.strip_prefix("class ")?.split_once('(')?;
+            bases.contains("TestCase").then(|| name.trim().to_owned())
+        })
+        .collect();
+    for case in &cases {
+        body.push(format!("for _name in sorted(n for n in dir({case}) if n.startswith(\"test\")):"));
+        body.push(format!("    getattr({case}(_name), _name)()"));
+    }
     // `pytest.raises` without its import is the commonest slip of a small model: a NameError would drop the test.
     let mut imports = imports;
+    let unittest_imported = imports.iter().any(|l| l.trim() == "import unittest");
+    if *framework != Framework::Unittest && body.iter().any(|l| l.contains("unittest.")) && !unittest_imported {
+        imports.insert(0, "import unittest".to_owned());
+    }
     if body.iter().any(|l| l.contains("pytest.")) && !imports.iter().any(|l| l.trim() == "import pytest") {
         imports.insert(0, "import pytest".to_owned());
     }
@@ -937,6 +963,31 @@ mod tests {
         let functions = "from calc import double\n\ndef test_double():\n    assert double(2) == 4\n";
         let text = pytest.wrap(7, "tests/test_issue_7.py", functions).unwrap();
         assert!(text.contains("    def test_double():\n        assert double(2) == 4\n    test_double()"), "{text}");
+    }
+
+    #[test]
+    fn unittest_methods_and_cases_the_model_wrote_loose_are_run() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("calc.py"), "def evaluate(text):\n    return 9\n").unwrap();
+        let method =
+            "from calc import evaluate\n\ndef test_chain(self):\n    self.assertEqual(evaluate(\"10 - 3 - 2\"), 5)\n";
+        let case = "from calc import evaluate\nimport unittest\n\nclass CalcTests(unittest.TestCase):\n    \
+                    def test_chain(self):\n        self.assertEqual(evaluate(\"10 - 3 - 2\"), 5)\n";
+        for framework in [Framework::Unittest, Framework::Pytest] {
+            let layout = Layout { framework: framework.clone(), dir: String::new() };
+            for code in [method, case] {
+                let text = layout.wrap(15, "test_issue_15.py", code).unwrap();
+                std::fs::write(dir.path().join("test_issue_15.py"), &text).unwrap();
+                let run = std::process::Command::new("python3")
+                    .arg("test_issue_15.py")
+                    .current_dir(dir.path())
+                    .output()
+                    .unwrap();
+                let stderr = String::from_utf8_lossy(&run.stderr);
+                // 9 != 5: the assertion ran (a test that never runs its assertions would pass).
+                assert!(!run.status.success() && stderr.contains("9 != 5"), "{framework:?}\n{text}\n{stderr}");
+            }
+        }
     }
 
     #[test]

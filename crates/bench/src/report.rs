@@ -71,6 +71,13 @@ impl TaskResult {
     pub fn false_fixed(&self) -> bool {
         self.verdict.as_deref() == Some("fixed") && !self.solved
     }
+
+    /// The other wrong claim: "nothing to change" (the tests written from the issue pass on the base commit) on a
+    /// task whose hidden tests fail there. Every bench task has a real bug (the suite's own test checks that its
+    /// original fails the hidden tests), so on the bench that verdict is always wrong.
+    pub fn false_no_change(&self) -> bool {
+        self.verdict.as_deref() == Some("no_change_needed") && !self.solved
+    }
 }
 
 /// A whole bench run.
@@ -98,6 +105,9 @@ pub struct AgentSummary {
     /// Tasks whose verdict was `fixed` while the hidden tests fail: wrong claims. 0 for an agent without verdicts.
     #[serde(default)]
     pub false_fixed: usize,
+    /// Tasks whose verdict was "nothing to change" while the hidden tests fail: wrong claims too.
+    #[serde(default)]
+    pub false_no_change: usize,
     /// Tasks with a `fixed` verdict, and their share of the tasks (0-1).
     #[serde(default)]
     pub fixed_verdicts: usize,
@@ -141,6 +151,7 @@ impl RunReport {
             solved,
             solve_rate: share(solved),
             false_fixed: results.iter().filter(|r| r.false_fixed()).count(),
+            false_no_change: results.iter().filter(|r| r.false_no_change()).count(),
             fixed_verdicts,
             fixed_share: share(fixed_verdicts),
             median_wall_secs: median(&walls),
@@ -177,6 +188,7 @@ impl RunReport {
                 match (r.verdict.as_deref(), r.solved) {
                     (Some("fixed"), true) => "yes",
                     (Some("fixed"), false) => "**no: false fixed**",
+                    (Some("no_change_needed"), false) => "**no: false nothing to change**",
                     (Some(_), _) => "yes",
                     (None, _) => "-",
                 },
@@ -197,17 +209,18 @@ impl RunReport {
 
 fn summary_table(summaries: &[AgentSummary]) -> String {
     let mut out = String::from(
-        "| agent | solved | solve rate | false fixed | fixed verdicts | median wall s | p90 wall s | total wall s | LLM calls | prompt tok | completion tok | prompt tok / solved |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| agent | solved | solve rate | false fixed | false no change | fixed verdicts | median wall s | p90 wall s | total wall s | LLM calls | prompt tok | completion tok | prompt tok / solved |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for s in summaries {
         out.push_str(&format!(
-            "| {} | {}/{} | {:.0}% | {} | {} ({:.0}%) | {:.1} | {:.1} | {:.0} | {} | {} | {} | {} |\n",
+            "| {} | {}/{} | {:.0}% | {} | {} | {} ({:.0}%) | {:.1} | {:.1} | {:.0} | {} | {} | {} | {} |\n",
             s.agent,
             s.solved,
             s.tasks,
             s.solve_rate * 100.0,
             s.false_fixed,
+            s.false_no_change,
             s.fixed_verdicts,
             s.fixed_share * 100.0,
             s.median_wall_secs,
@@ -333,6 +346,11 @@ mod tests {
         assert_eq!((ours.false_fixed, ours.fixed_verdicts, peer.false_fixed), (1, 3, 0));
         assert_eq!((ours.p90_wall_secs, peer.p90_wall_secs), (30.0, 50.0));
         assert!(r.markdown().contains("**no: false fixed**"));
+        // "Nothing to change" on a task with a real bug is wrong too.
+        let mut no_change = report();
+        no_change.results[2].verdict = Some("no_change_needed".into());
+        assert_eq!(no_change.summary("codingworker").false_no_change, 1);
+        assert!(no_change.markdown().contains("**no: false nothing to change**"));
         let none = RunReport { results: vec![result("x", "a", false, 1.0, 10)], ..report() };
         assert_eq!(none.summary("a").prompt_tokens_per_solved, None);
     }
@@ -340,8 +358,8 @@ mod tests {
     #[test]
     fn markdown_has_totals_and_a_row_per_task_without_breaking_the_table() {
         let md = report().markdown();
-        assert!(md.contains("| codingworker | 2/3 | 67% | 1 | 3 (100%) | 20.0 | 30.0 |"), "{md}");
-        assert!(md.contains("| aider | 1/2 | 50% | 0 | 0 (0%) | 45.0 | 50.0 |"), "{md}");
+        assert!(md.contains("| codingworker | 2/3 | 67% | 1 | 0 | 3 (100%) | 20.0 | 30.0 |"), "{md}");
+        assert!(md.contains("| aider | 1/2 | 50% | 0 | 0 | 0 (0%) | 45.0 | 50.0 |"), "{md}");
         assert!(md.contains("tests failed: hidden / test failed |"), "pipes in details are escaped: {md}");
         assert_eq!(md.matches("\n| 0").count(), 5);
     }

@@ -127,6 +127,9 @@ struct BenchArgs {
     /// Print a side-by-side comparison of two earlier runs (JSON files) instead of running.
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
     compare: Option<Vec<PathBuf>>,
+    /// Print an earlier run (its JSON file) as Markdown with today's tables and counts, instead of running.
+    #[arg(long, value_name = "RUN", conflicts_with = "compare")]
+    render: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -426,11 +429,15 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
 
 async fn bench(config: Config, paths: &DataPaths, args: BenchArgs) -> Result<std::process::ExitCode> {
     use codingworker_bench::{AiderOptions, RunReport, compare_markdown, load_suite, run_aider, run_pipeline};
+    let read = |p: &PathBuf| -> Result<RunReport> {
+        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not a bench report", p.display()))
+    };
+    if let Some(file) = &args.render {
+        print!("{}", read(file)?.markdown());
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
     if let Some(files) = &args.compare {
-        let read = |p: &PathBuf| -> Result<RunReport> {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            serde_json::from_str(&text).with_context(|| format!("{} is not a bench report", p.display()))
-        };
         let (a, b) = match files.as_slice() {
             [a, b] => (read(a)?, read(b)?),
             _ => bail!("--compare takes two report files"),
