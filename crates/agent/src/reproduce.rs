@@ -322,9 +322,35 @@ fn common_dir(tests: &[&RepoFile]) -> Option<String> {
     counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.len().cmp(&a.0.len()))).map(|(dir, _)| dir)
 }
 
+/// The model's code without an `if __name__ == "__main__":` block: inside the wrapper it runs only when the file
+/// is run as a script, so under pytest or `python -m unittest` the test passed on anything (bench run of
+/// 2026-12-04, task 03: the shipped test failed on the base as a script and passed there under the project's
+/// pytest; the stored-claim check caught it). What the block called is called by the wrapper instead.
+fn without_main_block(code: &str) -> String {
+    let mut out = Vec::new();
+    let mut skipping: Option<usize> = None;
+    for line in code.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(level) = skipping {
+            if line.trim().is_empty() || indent > level {
+                continue;
+            }
+            skipping = None;
+        }
+        let squeezed: String = line.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('\'', "\"");
+        if squeezed == "if__name__==\"__main__\":" {
+            skipping = Some(indent);
+            continue;
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}
+
 fn wrap_python(framework: &Framework, issue: u64, header: &str, code: &str) -> String {
+    let code = without_main_block(code);
     let (imports, mut body) =
-        split_header(code, |l| (l.starts_with("import ") || l.starts_with("from ")) && !l.starts_with(' '));
+        split_header(&code, |l| (l.starts_with("import ") || l.starts_with("from ")) && !l.starts_with(' '));
     // A model that wrote functions anyway (`test_x()`, `check()`): keep them and call those that take no argument
     // and are not called already, or their assertions never run and the test passes on anything.
     let functions: Vec<String> = body
@@ -963,6 +989,20 @@ mod tests {
         let functions = "from calc import double\n\ndef test_double():\n    assert double(2) == 4\n";
         let text = pytest.wrap(7, "tests/test_issue_7.py", functions).unwrap();
         assert!(text.contains("    def test_double():\n        assert double(2) == 4\n    test_double()"), "{text}");
+    }
+
+    #[test]
+    fn a_main_block_the_model_wrote_runs_under_every_runner() {
+        let code = "import config\n\ndef test_parse():\n    assert config.parse(\"a = 1\") == {'a': '1'}\n\nif __name__ == '__main__':\n    test_parse()\n    print('ok')\nassert config.parse(\"\") == {}\n";
+        let text =
+            Layout { framework: Framework::Pytest, dir: String::new() }.wrap(3, "test_issue_3.py", code).unwrap();
+        assert!(
+            !text.contains("__main__\":\n    test_issue_3()\n    test_parse") && !text.contains("print('ok')"),
+            "{text}"
+        );
+        assert!(text.contains("    test_parse()\n"), "the function is called by the wrapper: {text}");
+        assert!(text.contains("assert config.parse(\"\") == {}"), "what follows the block stays: {text}");
+        assert_eq!(text.matches("__main__").count(), 1, "only the wrapper's own: {text}");
     }
 
     #[test]

@@ -491,6 +491,16 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
+    /// Stored `fixed` claims found not to hold, each with why (result file, task, reason). They stay in the results
+    /// as they were published and are counted in the README; the check below fails when one of them starts to
+    /// hold, so the list stays true.
+    const KNOWN_UNBACKED: &[(&str, &str, &str)] = &[(
+        "2026-12-04T191142Z.json",
+        "03-config-key-spaces",
+        "the shipped test called its function under `if __name__ == \"__main__\":`, so under the project's pytest it \
+         passes on the base commit (the agent ran it as a script); such blocks are unwrapped since",
+    )];
+
     /// Every stored bench result whose verdict is `fixed` holds a test that fails on the base commit and passes on
     /// the head: the claim is re-checked from the committed patch, on every CI run.
     #[tokio::test]
@@ -511,9 +521,15 @@ mod tests {
                     .unwrap_or_else(|| panic!("{}: a fixed verdict without its patch", result.task));
                 let task = tasks.iter().find(|t| t.id == result.task).unwrap();
                 let work = tempfile::tempdir().unwrap();
-                match claims::check_fixed_claim(task, patch, work.path()).await {
-                    Ok(()) => checked.push(format!("{}: {}", path.file_name().unwrap().to_string_lossy(), result.task)),
-                    Err(problem) => problems.push(problem),
+                let file = path.file_name().unwrap().to_string_lossy().into_owned();
+                let known = KNOWN_UNBACKED.iter().any(|(f, t, _)| *f == file && *t == result.task);
+                match (claims::check_fixed_claim(task, patch, work.path()).await, known) {
+                    (Ok(()), false) => checked.push(format!("{file}: {}", result.task)),
+                    (Err(problem), false) => problems.push(problem),
+                    (Ok(()), true) => {
+                        problems.push(format!("{file}: {} holds now: take it off KNOWN_UNBACKED", result.task))
+                    }
+                    (Err(_), true) => {}
                 }
             }
         }
