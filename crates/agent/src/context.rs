@@ -314,7 +314,6 @@ pub fn issue_names(text: &str) -> HashSet<String> {
     names
 }
 
-/// Whether `file` defines `name` (a function, method, class, struct or constant of that name).
 /// What starts a function's definition in Python, Rust and JavaScript.
 const FUNCTION_KEYWORDS: [&str; 8] =
     ["def ", "async def ", "fn ", "pub fn ", "pub(crate) fn ", "function ", "async function ", "export function "];
@@ -329,6 +328,7 @@ fn declares<'k>(line: &str, mut keywords: impl Iterator<Item = &'k &'k str>, nam
     })
 }
 
+/// Whether `file` defines `name` (a function, method, class, struct or constant of that name).
 fn defines(file: &RepoFile, name: &str) -> bool {
     if file.is_test {
         return false;

@@ -322,27 +322,37 @@ fn common_dir(tests: &[&RepoFile]) -> Option<String> {
     counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.len().cmp(&a.0.len()))).map(|(dir, _)| dir)
 }
 
-/// The model's code without an `if __name__ == "__main__":` block: inside the wrapper it runs only when the file
-/// is run as a script, so under pytest or `python -m unittest` the test passed on anything (bench run of
-/// 2026-12-04, task 03: the shipped test failed on the base as a script and passed there under the project's
-/// pytest; the stored-claim check caught it). What the block called is called by the wrapper instead.
+/// The model's code with an `if __name__ == "__main__":` block opened up: its lines run unconditionally, one level
+/// less indented. Inside the wrapper the block ran only when the file ran as a script, so under pytest or `python -m
+/// unittest` the test passed on anything (bench run of 2026-12-04, task 03: the shipped test failed on the base as a
+/// script and passed there under the project's pytest; the stored-claim check caught it). A runner it starts
+/// (`unittest.main()`, `pytest.main()`) is left out: the wrapper is the runner.
 fn without_main_block(code: &str) -> String {
-    let mut out = Vec::new();
-    let mut skipping: Option<usize> = None;
+    let mut out: Vec<String> = Vec::new();
+    // The `if` line's indentation, and how much deeper the block's first line sits.
+    let mut block: Option<(usize, Option<usize>)> = None;
     for line in code.lines() {
         let indent = line.len() - line.trim_start().len();
-        if let Some(level) = skipping {
-            if line.trim().is_empty() || indent > level {
+        if let Some((level, depth)) = &mut block {
+            if line.trim().is_empty() {
                 continue;
             }
-            skipping = None;
+            if indent > *level {
+                let cut = *depth.get_or_insert(indent - *level);
+                let trimmed = line.trim_start();
+                if !trimmed.starts_with("unittest.main(") && !trimmed.starts_with("pytest.main(") {
+                    out.push(format!("{}{trimmed}", " ".repeat(indent.saturating_sub(cut))));
+                }
+                continue;
+            }
+            block = None;
         }
         let squeezed: String = line.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('\'', "\"");
         if squeezed == "if__name__==\"__main__\":" {
-            skipping = Some(indent);
+            block = Some((indent, None));
             continue;
         }
-        out.push(line);
+        out.push(line.to_owned());
     }
     out.join("\n")
 }
@@ -655,11 +665,7 @@ impl Agent<'_> {
                 continue;
             }
             on_event(AgentEvent::Running { what: format!("reproduction test {path} on the base commit") });
-            let run = {
-                let _installed = test.install(search.workdir)?;
-                self.run_tests(search.workdir, &layout.command(&path), &layout.env()).await?
-            };
-            let passed = run.suite.passed && !run.suite.empty && !run.suite.timed_out;
+            let (run, passed) = self.run_alone(search, layout, &test).await?;
             let problem =
                 layout.base_problem(run.suite.passed, run.suite.timed_out, &run.suite.output, search.issue_text);
             // A test broken by its own set-up (a file it opens, a name it never imports) says nothing of the code:
@@ -790,11 +796,22 @@ impl Agent<'_> {
         if search.files.iter().any(|f| f.path == path) {
             return Ok(false);
         }
-        let probe =
-            ReproTest { path: path.clone(), code: wrapped, assertions: code.to_owned(), base_output: String::new() };
-        let _installed = probe.install(search.workdir)?;
-        let run = self.run_tests(search.workdir, &layout.command(&path), &layout.env()).await?;
-        Ok(run.suite.passed && !run.suite.empty && !run.suite.timed_out)
+        let probe = ReproTest { path, code: wrapped, assertions: code.to_owned(), base_output: String::new() };
+        Ok(self.run_alone(search, layout, &probe).await?.1)
+    }
+
+    /// Runs `test` alone on the base commit (installed for the run, removed after) and says whether it passed:
+    /// ran, collected something, and did not time out.
+    async fn run_alone(
+        &self,
+        search: &Search<'_>,
+        layout: &Layout,
+        test: &ReproTest,
+    ) -> Result<(crate::TestRun, bool), AgentError> {
+        let _installed = test.install(search.workdir)?;
+        let run = self.run_tests(search.workdir, &layout.command(&test.path), &layout.env()).await?;
+        let passed = run.suite.passed && !run.suite.empty && !run.suite.timed_out;
+        Ok((run, passed))
     }
 }
 
@@ -993,14 +1010,13 @@ mod tests {
 
     #[test]
     fn a_main_block_the_model_wrote_runs_under_every_runner() {
-        let code = "import config\n\ndef test_parse():\n    assert config.parse(\"a = 1\") == {'a': '1'}\n\nif __name__ == '__main__':\n    test_parse()\n    print('ok')\nassert config.parse(\"\") == {}\n";
+        let code = "import config\n\ndef test_parse():\n    assert config.parse(\"a = 1\") == {'a': '1'}\n\nif __name__ == '__main__':\n    test_parse()\n    assert config.parse(\" \") == {}\n    unittest.main()\nassert config.parse(\"\") == {}\n";
         let text =
             Layout { framework: Framework::Pytest, dir: String::new() }.wrap(3, "test_issue_3.py", code).unwrap();
-        assert!(
-            !text.contains("__main__\":\n    test_issue_3()\n    test_parse") && !text.contains("print('ok')"),
-            "{text}"
-        );
-        assert!(text.contains("    test_parse()\n"), "the function is called by the wrapper: {text}");
+        assert!(!text.contains("unittest.main()"), "the wrapper is the runner: {text}");
+        assert!(text.contains("    test_parse()\n"), "the function is called unconditionally: {text}");
+        assert_eq!(text.matches("test_parse()\n").count(), 1, "and once: {text}");
+        assert!(text.contains("    assert config.parse(\" \") == {}\n"), "a check in the block runs too: {text}");
         assert!(text.contains("assert config.parse(\"\") == {}"), "what follows the block stays: {text}");
         assert_eq!(text.matches("__main__").count(), 1, "only the wrapper's own: {text}");
     }
