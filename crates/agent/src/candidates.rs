@@ -20,7 +20,7 @@ use std::time::Instant;
 use codingworker_llm::LlmClient;
 
 use crate::select::{self, Evaluated};
-use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, first_path, resolve_path};
+use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, first_path, repo, resolve_path};
 
 /// Temperature of the sampled candidates: varied enough to give a small model's other answers, low enough that they
 /// stay on topic (0.7-0.8 is what CodeT and Agentless sample at).
@@ -199,6 +199,20 @@ pub fn normalized(text: &str) -> String {
     text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_owned()
 }
 
+/// The file the `index`-th candidate's request names. A small model edits the file the request names (bench task
+/// 23, 2026-12-04: all ten candidates edited `src/index.js`, the first file shown, while the bug sat in
+/// `src/options.js`), so with several source files shown, every other sample names the next of the others in turn;
+/// the greedy pair, the revision and the odd samples keep the first, the most likely one.
+pub fn target_path(shown: &[(String, String)], index: u32) -> &str {
+    let sources: Vec<&str> =
+        shown.iter().map(|(path, _)| path.as_str()).filter(|path| !repo::is_test_path(path)).collect();
+    if index < 4 || index % 2 == 1 || sources.len() < 2 {
+        return first_path(shown);
+    }
+    let others = sources.len() - 1;
+    sources[1 + ((index as usize - 4) / 2) % others]
+}
+
 /// Why a search stopped before its maximum when the leader is settled.
 const SETTLED: &str = "the leading candidate cannot be overtaken by the candidates still allowed";
 
@@ -251,7 +265,7 @@ impl Agent<'_> {
                 // Nothing to revise yet: one more sample instead.
                 plan = Plan { revise: false, temperature: SAMPLE_TEMPERATURE, ..plan };
             }
-            let mut prompt = format!("{}{}", search.prefix, plan.format.request(first_path(&search.shown)));
+            let mut prompt = format!("{}{}", search.prefix, plan.format.request(target_path(&search.shown, index)));
             if let (true, Some(worst)) = (plan.revise, failing) {
                 // The best candidate that still fails, with what failed.
                 prompt.push_str(&format!(
@@ -347,6 +361,29 @@ mod tests {
         assert_ne!(plans[3].format, plans[4].format);
         let seeds: std::collections::HashSet<u64> = plans.iter().map(|p| p.seed).collect();
         assert_eq!(seeds.len(), 6, "every sample has its own seed");
+    }
+
+    #[test]
+    fn samples_name_the_other_source_files_in_turn() {
+        let file = |p: &str| (p.to_owned(), String::new());
+        let shown = [file("src/index.js"), file("test/logger.test.js"), file("src/logger.js"), file("src/options.js")];
+        let named: Vec<&str> = (0..10).map(|i| target_path(&shown, i)).collect();
+        assert_eq!(
+            named,
+            [
+                "src/index.js",
+                "src/index.js",
+                "src/index.js",
+                "src/index.js",
+                "src/logger.js",
+                "src/index.js",
+                "src/options.js",
+                "src/index.js",
+                "src/logger.js",
+                "src/index.js",
+            ]
+        );
+        assert!((0..10).all(|i| target_path(&shown[..2], i) == "src/index.js"), "one source file: always it");
     }
 
     #[test]

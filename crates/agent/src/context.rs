@@ -168,22 +168,24 @@ fn reads_attribute(line: &str, attribute: &str) -> bool {
 fn definition_body(content: &str, name: &str) -> Option<String> {
     let lines: Vec<&str> = content.lines().collect();
     let start = lines.iter().position(|l| declares(l, FUNCTION_KEYWORDS.iter(), name))?;
+    let extent = definition_extent(&lines, start);
+    // A one-line function keeps its line: the calls are on it.
+    Some(if extent.len() == 1 { lines[start].to_owned() } else { lines[start + 1..extent.end].join("\n") })
+}
+
+/// The lines (0-based, the signature's first) of the definition that starts at line `start`: the indented block
+/// under a Python `def`, or up to the brace that closes a JavaScript or Rust function.
+pub(crate) fn definition_extent(lines: &[&str], start: usize) -> std::ops::Range<usize> {
     let indent = |l: &str| l.len() - l.trim_start().len();
     let head = lines[start];
     if head.trim_end().ends_with(':') || !head.contains('{') && !lines[start..].iter().take(3).any(|l| l.contains('{'))
     {
-        let body: Vec<&str> = lines[start + 1..]
-            .iter()
-            .take_while(|l| l.trim().is_empty() || indent(l) > indent(head))
-            .copied()
-            .collect();
-        return Some(body.join("\n"));
+        let body = lines[start + 1..].iter().take_while(|l| l.trim().is_empty() || indent(l) > indent(head)).count();
+        return start..start + 1 + body;
     }
     let mut depth = 0i32;
     let mut opened = false;
-    let mut body = Vec::new();
-    for line in &lines[start..] {
-        body.push(*line);
+    for (i, line) in lines.iter().enumerate().skip(start) {
         for c in line.chars() {
             match c {
                 '{' => {
@@ -195,11 +197,10 @@ fn definition_body(content: &str, name: &str) -> Option<String> {
             }
         }
         if opened && depth <= 0 {
-            break;
+            return start..i + 1;
         }
     }
-    // A one-line function keeps its line: the calls are on it.
-    Some(if body.len() == 1 { body[0].to_owned() } else { body[1..].join("\n") })
+    start..lines.len()
 }
 
 /// Names called in `code`: the identifier before each `(` (`a.b(`, `m::f(` and `new C(` give `b`, `f`, `C`).

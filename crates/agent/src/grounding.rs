@@ -4,7 +4,8 @@
 //! (bench run 2 of 2026-11-30: tasks 01 and 06 kept a test asserting a value the issue never gave, so a right
 //! change ended `tests fail`). An assertion whose expected side is a literal with a string or number that appears
 //! nowhere in the issue is such a guess, and is dropped before the test is run; so is a truth assertion written
-//! the other way round from one the issue shows.
+//! the other way round from one the issue shows. [`only_echoes`] tells a test that merely repeats what the issue's
+//! pasted session printed.
 
 /// The model's test code with every ungrounded assertion removed, and how many were removed.
 ///
@@ -71,6 +72,82 @@ fn contradicts_issue(line: &str, issue: &str) -> bool {
         return false;
     };
     issue.contains(&opposite)
+}
+
+/// Whether every equality check of `code` (at least one) expects exactly what a pasted interpreter session in the
+/// issue printed for the same expression. Such a test passing on the base commit is no evidence that nothing needs
+/// changing: an issue pastes what the code does now (bench task 15, 2026-12-04: samples copied `>>>
+/// evaluate("10 - 3 - 2")` / `9`, the wrong result the issue reports, into `assert evaluate("10 - 3 - 2") == 9`,
+/// and a false "nothing to change" followed). A session may also show what is expected (task 01 pastes both), so
+/// such a test is not dropped, only not counted as evidence that the code is right.
+pub fn only_echoes(code: &str, issue: &str) -> bool {
+    let session = session_outputs(issue);
+    let claims = claims(code);
+    !claims.is_empty() && claims.iter().all(|claim| echoes_session(&claim.actual, &claim.expected, &session))
+}
+
+/// What pasted interpreter sessions in the issue show: each `>>> expr` (Python) or, inside a fence, `> expr` (Node)
+/// with the line printed after it, both squeezed by [`session_key`].
+fn session_outputs(issue: &str) -> Vec<(String, String)> {
+    let mut fenced = false;
+    let mut lines = issue.lines().map(str::trim).peekable();
+    let mut found = Vec::new();
+    while let Some(line) = lines.next() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        let Some(expr) = line.strip_prefix(">>> ").or_else(|| line.strip_prefix("> ").filter(|_| fenced)) else {
+            continue;
+        };
+        let Some(output) = lines.peek() else { continue };
+        if output.is_empty() || output.starts_with('>') || output.starts_with("...") || output.starts_with("```") {
+            continue;
+        }
+        let expr = expr.trim().trim_end_matches(';');
+        let expr = expr.strip_prefix("print(").and_then(|e| e.strip_suffix(')')).unwrap_or(expr);
+        found.push((session_key(expr), session_key(output)));
+    }
+    found
+}
+
+/// Text compared without whitespace outside strings, module qualifiers (`calc.evaluate(` is `evaluate(`) or the
+/// kind of quotes.
+fn session_key(text: &str) -> String {
+    let text = unqualified(text);
+    places(&text)
+        .into_iter()
+        .filter(|&(_, c, place)| !(place == Place::Code && c.is_whitespace()))
+        .map(|(_, c, place)| if matches!(place, Place::Open | Place::Close) { '"' } else { c })
+        .collect()
+}
+
+/// An expected value that a session printed for the same expression; numbers compare by value (`4` and `4.0`).
+fn echoes_session(actual: &str, expected: &str, session: &[(String, String)]) -> bool {
+    let (actual, expected) = (session_key(actual), session_key(expected));
+    let same = |shown: &str| match (shown.parse::<f64>(), expected.parse::<f64>()) {
+        (Ok(a), Ok(b)) => (a - b).abs() < 1e-9,
+        _ => shown == expected,
+    };
+    session.iter().any(|(expr, shown)| *expr == actual && same(shown))
+}
+
+/// `a.b.c(x)` -> `c(x)`: drops every `name.` where the name starts with a letter (decimals stay).
+pub(crate) fn unqualified(text: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else if c == '.' && word.chars().next().is_some_and(|w| w.is_alphabetic() || w == '_') {
+            word.clear();
+        } else {
+            out.push_str(&word);
+            word.clear();
+            out.push(c);
+        }
+    }
+    out + &word
 }
 
 /// One equality assertion of a test: the expression it checks and the literal it expects, as written.
@@ -447,6 +524,27 @@ mod tests {
             let (kept, dropped) = keep_grounded(line, ISSUE);
             assert_eq!((kept.trim_end(), dropped), (line, 0));
         }
+    }
+
+    #[test]
+    fn a_test_that_repeats_a_pasted_session_is_told_apart() {
+        let issue = "Chains are wrong:\n\n```python\n>>> from calc import evaluate\n>>> evaluate(\"10 - 3 - 2\")\n9\n\
+                     >>> evaluate('8 / 4 / 2')\n4.0\n>>> print(evaluate(\"1+1\"))\n2\n```\n\nExpected `5` and `1.0`.\n\
+                     ```js\n> fmt(1000)\n'1000'\n```\n> quoted prose(1)\n3\n";
+        assert!(only_echoes("from calc import evaluate\nassert evaluate(\"10 - 3 - 2\") == 9\n", issue));
+        assert!(only_echoes("assert calc.evaluate('8 / 4 / 2') == 4\nassert evaluate('1+1') == 2\n", issue));
+        assert!(!only_echoes("assert evaluate(\"10 - 3 - 2\") == 9\nassert evaluate(\"8 / 4 / 2\") == 1.0\n", issue));
+        assert!(!only_echoes("assert evaluate('1 + 1') == 2\n", issue), "strings are compared as written");
+        assert!(!only_echoes("import calc\n", issue), "nothing checked is no echo");
+        assert!(only_echoes("assert.strictEqual(fmt(1000), \"1000\");\n", issue), "a Node session in a fence");
+        // A Markdown quote is no session.
+        assert_eq!(session_outputs(issue).len(), 4);
+        // The same expression shown twice (as it is, and as expected): each output is what a session printed.
+        let both =
+            ">>> slugify(\"Hello World\")\n'Hello-World'\n\nExpected:\n>>> slugify(\"Hello World\")\n'hello-world'\n";
+        assert!(only_echoes("assert slugify('Hello World') == 'hello-world'\n", both));
+        // Grounding keeps them: a session may show what is expected.
+        assert_eq!(keep_grounded("assert slugify('Hello World') == 'hello-world'\n", both).1, 0);
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod repo;
 pub mod reproduce;
 pub mod select;
 pub mod textfile;
+pub mod variants;
 pub mod verdict;
 
 use std::path::Path;
@@ -324,6 +325,9 @@ pub struct AgentOutcome {
     /// Set when the agent found nothing to change: the evidence (Markdown: the tests written from the issue that
     /// pass on the base commit, and their output). The worktree is then unchanged.
     pub no_change_needed: Option<String>,
+    /// How the chosen change came about ("greedy, ChangeTo, temperature 0.0", "boundary variant: ..."); empty when
+    /// none was chosen.
+    pub origin: String,
 }
 
 impl AgentOutcome {
@@ -359,6 +363,7 @@ impl AgentOutcome {
             summary: String::new(),
             transcript: Vec::new(),
             no_change_needed: None,
+            origin: String::new(),
         }
     }
 }
@@ -500,6 +505,7 @@ impl<'a> Agent<'a> {
             let look = SecondLook { map: &map, failure: &failure, issue: task.issue_number, started };
             evaluated = self.reproduce_again(&mut search, look, evaluated, &mut outcome, on_event).await?;
         }
+        evaluated = self.try_variants(&search, started, evaluated, &mut outcome, on_event).await?;
         self.conclude(&search, evaluated, &mut outcome, on_event).await?;
         if let (Some(reason), Verdict::TestsNotRun { .. }) = (tests_unusable, &outcome.verdict) {
             outcome.verdict = Verdict::TestsNotRun { reason };
@@ -922,7 +928,14 @@ fn summary(outcome: &AgentOutcome) -> String {
     } else {
         String::new()
     };
-    format!("Changed {files}{agreement}; {verdict}.")
+    // A change no model wrote says so: the reviewer should know it came from flipping a comparison and testing it.
+    let variant = match outcome.origin.strip_prefix("boundary variant: ") {
+        Some(what) => {
+            format!(" The change is a boundary variant ({what}), found by running the tests, not written by the model.")
+        }
+        None => String::new(),
+    };
+    format!("Changed {files}{agreement}; {verdict}.{variant}")
 }
 
 fn truncate_chars(text: &str, max: usize) -> String {
@@ -976,6 +989,20 @@ mod tests {
         dir: &Path,
         settings: AgentSettings,
     ) -> (Result<AgentOutcome, AgentError>, Vec<AgentEvent>) {
+        let task = AgentTask {
+            issue_number: 1,
+            title: "double() is off by one".into(),
+            body: "double(2) gives 5 instead of 4, and double(0) gives 1".into(),
+        };
+        run_task(server, dir, settings, &task).await
+    }
+
+    async fn run_task(
+        server: &MockServer,
+        dir: &Path,
+        settings: AgentSettings,
+        task: &AgentTask,
+    ) -> (Result<AgentOutcome, AgentError>, Vec<AgentEvent>) {
         let llm = LlmClient::new(LlmConfig {
             protocol: Protocol::OpenAi,
             base_url: server.uri(),
@@ -985,13 +1012,8 @@ mod tests {
         .unwrap();
         let executor = Executor::Host(codingworker_sandbox::HostExecutor::new());
         let agent = Agent::new(&llm, &executor, settings);
-        let task = AgentTask {
-            issue_number: 1,
-            title: "double() is off by one".into(),
-            body: "double(2) gives 5 instead of 4, and double(0) gives 1".into(),
-        };
         let mut events = Vec::new();
-        let result = agent.run(dir, &task, &mut |e| events.push(e)).await;
+        let result = agent.run(dir, task, &mut |e| events.push(e)).await;
         (result, events)
     }
 
@@ -1131,6 +1153,97 @@ mod tests {
         let outcome = result.unwrap();
         assert_eq!((outcome.verdict, outcome.llm_calls), (Verdict::NoRegressions, 2));
         assert!(!events.iter().any(|e| running(e, "more reproduction tests")));
+    }
+
+    #[tokio::test]
+    async fn a_boundary_variant_fixes_what_no_candidate_did_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = "def overlaps(a, b):\n    \"\"\"Closed ranges (start, end) that share a point.\"\"\"\n    \
+                      return a[0] < b[1] and b[0] < a[1]\n";
+        std::fs::write(dir.path().join("ranges.py"), source).unwrap();
+        let suite = "import unittest\nfrom ranges import overlaps\n\nclass T(unittest.TestCase):\n    \
+                     def test_inside(self):\n        self.assertTrue(overlaps((1, 5), (2, 3)))\n";
+        std::fs::write(dir.path().join("test_ranges.py"), suite).unwrap();
+        let repro = "```python\nfrom ranges import overlaps\nassert overlaps((1, 2), (2, 3))\n```";
+        let wrong = "ranges.py\n<<<<<<< SEARCH\n    return a[0] < b[1] and b[0] < a[1]\n=======\n    \
+                     return a[0] < b[1] and b[0] < a[1] - 1\n>>>>>>> REPLACE\n";
+        let server = server_with(repro, repro, &[wrong]).await;
+        let task = AgentTask {
+            issue_number: 1,
+            title: "overlaps() misses ranges that touch".into(),
+            body: "Ranges are closed, so (1, 2) and (2, 3) share the point 2, but `overlaps((1, 2), (2, 3))` is False."
+                .into(),
+        };
+        let (result, events) = run_task(&server, dir.path(), settings(1, 2), &task).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        // The first comparison flipped alone still fails the reproduction test; the second is the fix.
+        let fixed = std::fs::read_to_string(dir.path().join("ranges.py")).unwrap();
+        assert_eq!(fixed, source.replace("b[0] < a[1]", "b[0] <= a[1]"));
+        assert!(outcome.origin.starts_with("boundary variant: `<` to `<=` in overlaps (ranges.py, line 3)"));
+        assert!(outcome.summary.contains("not written by the model"), "{}", outcome.summary);
+        let variants: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::Candidate { origin, verdict, .. } if origin.starts_with("boundary") => Some(*verdict),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(variants, ["tests fail", "fixed"]);
+        // A candidate of the model's that is fixed leaves no room for variants.
+        let server = server_with(repro, repro, &[&wrong.replace("b[0] < a[1] - 1\n", "b[0] <= a[1]\n")]).await;
+        let dir2 = tempfile::tempdir().unwrap();
+        std::fs::write(dir2.path().join("ranges.py"), source).unwrap();
+        std::fs::write(dir2.path().join("test_ranges.py"), suite).unwrap();
+        let (result, events) = run_task(&server, dir2.path(), settings(1, 2), &task).await;
+        assert!(result.unwrap().verdict.is_fixed());
+        assert!(
+            !events.iter().any(|e| matches!(e, AgentEvent::Candidate { origin, .. } if origin.starts_with("boundary")))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_test_that_copies_the_issues_session_is_no_evidence_and_the_next_sample_is_told() {
+        let task = AgentTask {
+            issue_number: 1,
+            title: "double() is off by one".into(),
+            body: "```python\n>>> from calc import double\n>>> double(2)\n5\n```\n\nIt should be 4.".into(),
+        };
+        let echo = "```python\nfrom calc import double\nassert double(2) == 5\n```";
+        let server = || async {
+            let server = server_with(echo, echo, &[FIX]).await;
+            Mock::given(method("POST"))
+                .and(body_string_contains("what the code gives now"))
+                .respond_with(reply(REPRO))
+                // After the first sample's mock is used up, this one wins over the later samples' at priority 2.
+                .with_priority(1)
+                .mount(&server)
+                .await;
+            server
+        };
+        let first = server().await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_task(&first, dir.path(), settings(2, 2), &task).await;
+        let outcome = result.unwrap();
+        // Two samples that passed would say "nothing to change"; the copy is no evidence, and the second sample,
+        // told what the session shows, writes the test that picks the fix.
+        assert_eq!(outcome.no_change_needed, None);
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        let told: Vec<bool> = prompts(&first)
+            .await
+            .iter()
+            .filter(|p| p.contains("Write a short Python test"))
+            .map(|p| p.contains("what the code gives now"))
+            .collect();
+        assert_eq!(told, [false, true]);
+        assert!(events.iter().any(|e| matches!(e, AgentEvent::Reproduction { detail, .. }
+            if detail.contains("what the issue's pasted session shows"))));
+        // A model that copies the session every time: still no "nothing to change", the candidates are asked for.
+        let copies = server_with(echo, echo, &[FIX]).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, _) = run_task(&copies, dir.path(), settings(2, 2), &task).await;
+        let outcome = result.unwrap();
+        assert_eq!((outcome.no_change_needed, outcome.verdict), (None, Verdict::NoRegressions));
     }
 
     #[tokio::test]

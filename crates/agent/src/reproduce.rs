@@ -239,6 +239,19 @@ impl Layout {
     }
 }
 
+/// Python code with the interpreter's `>>> ` and `... ` prompts taken off its lines: a model that copies the issue's
+/// session writes them (bench task 15, 2026-12-04: two samples of `>>> assert ...` died of `SyntaxError`).
+fn without_prompts(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    for line in code.lines() {
+        let trimmed = line.trim_start();
+        let bare = trimmed.strip_prefix(">>> ").or_else(|| trimmed.strip_prefix("... ")).unwrap_or(line);
+        out.push_str(if trimmed == ">>>" || trimmed == "..." { "" } else { bare });
+        out.push('\n');
+    }
+    out
+}
+
 /// `from src.pkg import x` as `from pkg import x` when the repository has a `src/` package and no test of its own
 /// imports through `src.`: the shipped test must import the way the project's tests do (its `src/` is on the path,
 /// not in the name), or it breaks under the project's own `pytest` while passing under `python -m pytest`.
@@ -528,29 +541,11 @@ impl ReproTest {
             .assertions
             .lines()
             .filter(|l| l.contains("assert"))
-            .map(|l| unqualified(l).split_whitespace().collect::<String>())
+            .map(|l| grounding::unqualified(l).split_whitespace().collect::<String>())
             .collect();
         lines.sort();
         lines.join("\n")
     }
-}
-
-/// `a.b.c(x)` -> `c(x)`: drops every `name.` where the name starts with a letter (decimals stay).
-fn unqualified(text: &str) -> String {
-    let mut out = String::new();
-    let mut word = String::new();
-    for c in text.chars() {
-        if c.is_alphanumeric() || c == '_' {
-            word.push(c);
-        } else if c == '.' && word.chars().next().is_some_and(|w| w.is_alphabetic() || w == '_') {
-            word.clear();
-        } else {
-            out.push_str(&word);
-            word.clear();
-            out.push(c);
-        }
-    }
-    out + &word
 }
 
 /// A test file installed for a run; removed when dropped unless [`Installed::keep`] is called.
@@ -605,6 +600,8 @@ impl Agent<'_> {
         let mut passing = Reproduction::default();
         // Each test's fingerprint, and whether it passed on the base commit.
         let mut fingerprints: HashMap<String, bool> = HashMap::new();
+        // Set once a sample only repeated the issue's pasted session: later samples are told what it shows.
+        let mut echoed = false;
         for sample in round.first..round.first + round.count {
             if kept.len() >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
@@ -620,7 +617,7 @@ impl Agent<'_> {
                         seed: 7 + u64::from(sample),
                         max_tokens: 300,
                     },
-                    prompt.clone(),
+                    if echoed { format!("{prompt}{SESSION_HINT}") } else { prompt.clone() },
                     outcome,
                     on_event,
                 )
@@ -628,7 +625,7 @@ impl Agent<'_> {
             let path = layout.path(issue, kept.len());
             let mut code = follow_src_imports(&code_of_reply(&reply), search.files);
             if matches!(layout.framework, Framework::Pytest | Framework::Unittest) {
-                code = imports::add_missing_imports(&code, search.files);
+                code = imports::add_missing_imports(&without_prompts(&code), search.files);
             }
             let (assertions, invented) = grounding::keep_grounded(&code, search.issue_text);
             if layout.wrap(issue, &path, &assertions).is_none() {
@@ -672,15 +669,23 @@ impl Agent<'_> {
             // a later sample asserting the same with a working set-up is not its duplicate (bench task 03,
             // 2026-12-04: the one sample that built its input in place was dropped as a repeat of one that opened a
             // file that does not exist).
+            // A test that only repeats the issue's pasted session passes on the base by construction: it says
+            // nothing of whether the code is right, so it is no evidence for "nothing to change".
+            let echo = passed && grounding::only_echoes(&test.assertions, search.issue_text);
+            echoed |= echo;
+            let evidence = passed && !echo;
             if passed || problem.is_none() {
-                fingerprints.insert(test.fingerprint(), passed);
+                fingerprints.insert(test.fingerprint(), evidence);
             }
-            if passed {
+            if evidence {
                 test.base_output = compact_failure(&run.suite.output, 400);
                 passing.samples_passing += 1;
                 passing.passing.push(test.clone());
             }
-            if let Some(problem) = problem {
+            if let Some(mut problem) = problem {
+                if passed && !evidence {
+                    problem.push_str(" (it expects what the issue's pasted session shows the code doing now)");
+                }
                 on_event(AgentEvent::Reproduction { path, kept: false, detail: problem });
                 continue;
             }
@@ -703,6 +708,12 @@ impl Agent<'_> {
     }
 }
 
+/// Added to the reproduction request after a sample copied the issue's session output (bench task 15, 2026-12-04:
+/// all three samples asserted the wrong results the issue pasted, though it lists the expected ones after). At the
+/// end of the prompt, so the cached prefix still serves it.
+const SESSION_HINT: &str = "\nThe outputs the issue pastes from running the code are what the code gives now, \
+                            which the issue says is wrong: assert the results the issue expects instead.";
+
 /// Runs on the base commit that settle which of two conflicting assertions to drop, at most, per sample: each is a
 /// test run (a second for Python or JavaScript, a compile for Rust).
 const MAX_PROBES: usize = 4;
@@ -714,7 +725,7 @@ const PROBE_INDEX: usize = 98;
 /// kind of quotes.
 fn claim_key(claim: &grounding::Claim) -> (String, String) {
     let squeeze = |text: &str| text.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('"', "'");
-    (squeeze(&unqualified(&claim.actual)), squeeze(&claim.expected))
+    (squeeze(&grounding::unqualified(&claim.actual)), squeeze(&claim.expected))
 }
 
 impl Agent<'_> {
@@ -882,6 +893,16 @@ impl Agent<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interpreter_prompts_copied_into_a_sample_are_taken_off() {
+        let copied = ">>> from calc import evaluate\n>>> assert evaluate('1 - 1 - 1') == -1\n>>> for x in [1]:\n...     \
+                      assert x\n...\nprint('>>> kept')\n";
+        assert_eq!(
+            without_prompts(copied),
+            "from calc import evaluate\nassert evaluate('1 - 1 - 1') == -1\nfor x in [1]:\n    assert x\n\nprint('>>> kept')\n"
+        );
+    }
 
     #[test]
     fn a_test_dying_of_the_error_the_issue_asks_for_does_not_reproduce_it() {

@@ -185,6 +185,7 @@ impl Agent<'_> {
         outcome.candidates_run = evaluated.len() as u32;
         outcome.agreeing = groups.iter().find(|g| g.members.contains(&index)).map_or(1, |g| g.members.len() as u32);
         let chosen = &evaluated[index];
+        outcome.origin = chosen.candidate.origin.clone();
         candidates::install(search.workdir, &chosen.candidate.files)?;
         outcome.changed_files = chosen.candidate.files.iter().map(|(p, _)| p.clone()).collect();
         outcome.tests_ran = chosen.suite.as_ref().is_some_and(|s| !s.empty);
