@@ -213,6 +213,31 @@ pub fn target_path(shown: &[(String, String)], index: u32) -> &str {
     sources[1 + ((index as usize - 4) / 2) % others]
 }
 
+/// The progress line of the last candidate run (`max`: the most the search allows), with the leading group.
+pub(crate) fn progress(
+    search: &Search<'_>,
+    evaluated: &[Evaluated],
+    max: u32,
+    duplicate_of: Option<u32>,
+) -> Option<AgentEvent> {
+    let last = evaluated.last()?;
+    let (leading_passes, leading_size) =
+        select::groups(evaluated).first().map_or((0, 0), |g| (g.passes, g.members.len()));
+    Some(AgentEvent::Candidate {
+        number: last.candidate.number,
+        max,
+        origin: last.candidate.origin.clone(),
+        files: last.candidate.files.iter().map(|f| f.0.clone()).collect(),
+        verdict: last.verdict.label(),
+        passes: last.passes(),
+        total_tests: search.total_tests(),
+        duplicate_of,
+        reproduction_tests: search.reproductions.len(),
+        leading_passes,
+        leading_size,
+    })
+}
+
 /// Why a search stopped before its maximum when the leader is settled.
 const SETTLED: &str = "the leading candidate cannot be overtaken by the candidates still allowed";
 
@@ -315,25 +340,8 @@ impl Agent<'_> {
                 }
             };
             evaluated.push(result);
-            let groups = select::groups(&evaluated);
-            let (leading_passes, leading_size) = groups.first().map_or((0, 0), |g| (g.passes, g.members.len()));
-            let last = evaluated
-                .last()
-                .map(|e| (e.verdict.label(), e.passes(), e.candidate.files.iter().map(|f| f.0.clone()).collect()));
-            if let Some((verdict, passes, files)) = last {
-                on_event(AgentEvent::Candidate {
-                    number,
-                    max,
-                    origin: plan.describe(),
-                    files,
-                    verdict,
-                    passes,
-                    total_tests: search.total_tests(),
-                    duplicate_of,
-                    reproduction_tests: search.reproductions.len(),
-                    leading_passes,
-                    leading_size,
-                });
+            if let Some(event) = progress(search, &evaluated, max, duplicate_of) {
+                on_event(event);
             }
             if select::settled(&evaluated, search.base.as_ref(), max - index - 1, search.reproductions.len()) {
                 on_event(AgentEvent::SearchStopped { reason: SETTLED.into() });

@@ -482,16 +482,18 @@ impl<'a> Agent<'a> {
             layout,
             reproductions: Vec::new(),
         };
-        // A suite that fails on the base already holds the fail-to-pass test, and its output is in every prompt:
-        // reproduction tests would cost two model calls (about a minute on a CPU) to say the same.
+        // A suite that fails on the base holds a fail-to-pass test, but often of one of the issue's examples only
+        // (bench task 11, 2026-12-04: the failing test checked repeated keys, the issue also asks `parseQuery('')` to
+        // give `{}`, and a candidate that passed the first alone was claimed fixed). Reproduction tests are written
+        // there too, and a change must pass them as well; a failing suite is never "nothing to change".
         let base_red = search.base.as_ref().is_some_and(|b| !b.passed && !b.empty);
-        if let (Some(layout), false) = (search.layout.clone(), base_red) {
+        if let Some(layout) = search.layout.clone() {
             let round =
                 Round { first: 0, count: self.settings.reproduction_samples, until: self.settings.search_budget / 3 };
             let found = self
                 .reproduce(&search, &layout, task.issue_number, &map, started, round, &mut outcome, on_event)
                 .await?;
-            if found.nothing_to_change(self.settings.reproduction_samples) {
+            if !base_red && found.nothing_to_change(self.settings.reproduction_samples) {
                 nothing_to_change(&layout, &found, &mut outcome, on_event);
                 return Ok(outcome);
             }
@@ -1061,18 +1063,43 @@ mod tests {
         let server = MockServer::start().await;
         Mock::given(method("POST")).respond_with(reply(FIX)).mount(&server).await;
         let dir = repo_with(TEST);
-        // Reproduction tests are asked for, but a suite red on the base already holds the fail-to-pass test.
+        // Two reproduction samples are asked for (the replies hold no test, so none is kept), then one candidate.
         let (result, events) = run_with(&server, dir.path(), settings(2, 6)).await;
         let outcome = result.unwrap();
         // Read test by test from unittest's output: the failing test is named.
         assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_double (test_calc.T.test_double)".into()] });
-        assert_eq!((outcome.candidates, outcome.llm_calls, outcome.base_passed), (1, 1, Some(false)));
+        assert_eq!((outcome.candidates, outcome.llm_calls, outcome.base_passed), (1, 3, Some(false)));
         assert_eq!(outcome.changed_files, vec!["calc.py"]);
         assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
         assert!(events.iter().any(|e| matches!(e, AgentEvent::SearchStopped { .. })));
-        let prompt = &prompts(&server).await[0];
+        let prompt = &prompts(&server).await[2];
         assert!(prompt.contains("3 != 4") || prompt.contains("5 != 4"), "the failing test output is in the prompt");
         assert!(LlmClient::estimate_tokens(prompt) < 900, "prompt stays small: {}", LlmClient::estimate_tokens(prompt));
+    }
+
+    #[tokio::test]
+    async fn a_change_that_passes_the_failing_test_but_not_the_issues_other_example_is_not_fixed() {
+        // The suite's failing test checks double(2) only; the issue also says double(0) gives 1.
+        let partial = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return 4 if x == 2 else x + x + 1\n>>>>>>> REPLACE\n";
+        let zero = "```python\nfrom calc import double\nassert double(0) == 0\n```";
+        let server = server_with(zero, zero, &[partial, FIX]).await;
+        let dir = repo_with(TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(1, 4)).await;
+        let outcome = result.unwrap();
+        let verdicts: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::Candidate { verdict, .. } => Some(*verdict),
+                _ => None,
+            })
+            .collect();
+        // Without the reproduction test the partial change is `fixed` by the suite's test and ends the search.
+        assert_eq!(verdicts.first(), Some(&"tests fail"), "{verdicts:?}");
+        assert_eq!(
+            outcome.verdict,
+            Verdict::Fixed { by: vec!["test_double (test_calc.T.test_double)".into(), "test_issue_1.py".into()] }
+        );
+        assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
     }
 
     #[tokio::test]

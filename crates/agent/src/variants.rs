@@ -10,9 +10,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::candidates::{Candidate, diff_lines};
+use crate::candidates::{self, Candidate, diff_lines};
 use crate::repo::RepoFile;
-use crate::select::{self, Evaluated};
+use crate::select::Evaluated;
 use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Search};
 
 /// Variants tried per attempt, at most: a test run each (a second for a small Python suite, a compile for Rust).
@@ -276,22 +276,8 @@ impl Agent<'_> {
             last_run = run_started.elapsed();
             let fixed = result.verdict.is_fixed();
             evaluated.push(result);
-            let groups = select::groups(&evaluated);
-            let (leading_passes, leading_size) = groups.first().map_or((0, 0), |g| (g.passes, g.members.len()));
-            if let Some(last) = evaluated.last() {
-                on_event(AgentEvent::Candidate {
-                    number,
-                    max: number,
-                    origin: last.candidate.origin.clone(),
-                    files: vec![variant.path.clone()],
-                    verdict: last.verdict.label(),
-                    passes: last.passes(),
-                    total_tests: search.total_tests(),
-                    duplicate_of: None,
-                    reproduction_tests: search.reproductions.len(),
-                    leading_passes,
-                    leading_size,
-                });
+            if let Some(event) = candidates::progress(search, &evaluated, number, None) {
+                on_event(event);
             }
             if fixed {
                 break;

@@ -90,7 +90,18 @@ fn checkout(task: &BenchTask, patch: &str, only: Option<&[String]>, dir: &Path) 
 pub async fn check_fixed_claim(task: &BenchTask, patch: &str, work: &Path) -> Result<(), String> {
     let tests: Vec<String> =
         patch_files(patch).into_iter().filter(|f| codingworker_agent::repo::is_test_path(f)).collect();
-    let argv = command(&task.language, &tests);
+    // A claim by the repository's own tests: run those. `node --test` alone collects only its own name patterns
+    // (`*.test.js`, `test/`), not a `test_query.js` the agent ran by name (bench task 11).
+    let run_files = if tests.is_empty() && task.language == "javascript" {
+        codingworker_agent::repo::load_files(&task.dir.join("repo"))
+            .into_iter()
+            .filter(|f| f.is_test && f.path.ends_with(".js"))
+            .map(|f| f.path)
+            .collect()
+    } else {
+        tests.clone()
+    };
+    let argv = command(&task.language, &run_files);
     let base = work.join("base");
     checkout(task, patch, Some(&tests), &base)?;
     let (passed, output) = run(&base, &argv).await?;
