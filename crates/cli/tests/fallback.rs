@@ -21,6 +21,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// An edit that applies but leaves the demo's bug in place: the "local model" gets the task wrong.
 const WRONG_FIX: &str = "stats.py\n<<<<<<< SEARCH\n    return ordered[middle]\n=======\n    return ordered[middle]  # checked\n>>>>>>> REPLACE\n";
 
+/// Model calls of one attempt on the demo with a model that answers every request with a change: three
+/// reproduction samples (the demo's suite fails on the base commit, and a reply without a test is dropped), then the
+/// candidate.
+const CALLS_PER_ATTEMPT: usize = 4;
+
 /// A local model server that answers every request with a change that fails the tests.
 async fn local_model_getting_it_wrong() -> MockServer {
     let server = MockServer::start().await;
@@ -101,12 +106,12 @@ async fn a_local_model_failing_the_tests_hands_over_and_the_pull_request_names_t
     assert!(gave_up < fallback, "{kinds:?}");
     assert!(detail.events[gave_up].detail.contains("tests"), "{}", detail.events[gave_up].detail);
     assert_eq!(detail.attempts[0].model.as_deref(), Some("big-coder"));
-    assert!((detail.attempts[0].cost_usd - 0.0123).abs() < 1e-9);
+    assert!((detail.attempts[0].cost_usd - 0.0123 * CALLS_PER_ATTEMPT as f64).abs() < 1e-9);
     let body = &detail.pull_request.as_ref().expect("a pull request").body;
     assert!(body.contains("Written by model `big-coder` (fallback `provider`)"), "{body}");
-    assert!(body.contains("Cost of this attempt: $0.01"), "{body}");
+    assert!(body.contains("Cost of this attempt: $0.05"), "{body}");
     assert!(body.contains("Tried first: `qwen2.5-coder:1.5b` (local): its change failed the tests"), "{body}");
-    assert!(chat_calls(&local).await >= 1 && chat_calls(&provider).await == 1);
+    assert!(chat_calls(&local).await >= 1 && chat_calls(&provider).await == CALLS_PER_ATTEMPT);
     assert!(env.pushed_branch_passes_tests().await);
 }
 
@@ -123,7 +128,7 @@ async fn a_local_model_server_that_is_down_hands_over_at_once() {
     let gave_up = detail.events.iter().find(|e| e.kind == "model_gave_up").expect("the local model gave up");
     assert!(gave_up.detail.contains("did not answer"), "{}", gave_up.detail);
     let body = &detail.pull_request.as_ref().unwrap().body;
-    assert!(body.contains("its server did not answer") && body.contains("$0.002000"), "{body}");
+    assert!(body.contains("its server did not answer") && body.contains("$0.008000"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,28 +151,28 @@ async fn fallback_off_keeps_to_the_local_model_and_costs_nothing() {
     assert!(body.contains("Written by model `qwen2.5-coder:1.5b` (local). Cost of this attempt: $0.00."), "{body}");
 }
 
-/// The provider reports $0.70 a call and the cap is $0.50: the first task's fallback call takes the month over the
-/// cap; the second task's chain stops at the local model, and its draft pull request and events say why.
+/// The provider reports $0.15 a call and the cap is $0.50: the first task's fallback calls (four) take the month
+/// over the cap; the second task's chain stops at the local model, and its draft pull request and events say why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_monthly_spend_cap_stops_the_chain_at_the_local_model_and_says_so() {
     let env = TestEnv::new().await;
     let local = local_model_getting_it_wrong().await;
-    let provider = provider_reporting_cost(0.7).await;
+    let provider = provider_reporting_cost(0.15).await;
     enable_fallback(&env, &provider.uri(), "big-coder", 0.5);
 
     let (ok, stderr) = run_demo(&env, &local.uri(), 4).await;
     assert!(ok, "{stderr}");
-    assert_eq!(chat_calls(&provider).await, 1);
+    assert_eq!(chat_calls(&provider).await, CALLS_PER_ATTEMPT);
 
     let (ok, _) = run_demo_with(&env, &local.uri(), 5, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
     assert!(!ok, "the local model's change fails the tests and the cap keeps the fallback out");
-    assert_eq!(chat_calls(&provider).await, 1, "no paid call past the cap");
+    assert_eq!(chat_calls(&provider).await, CALLS_PER_ATTEMPT, "no paid call past the cap");
     let detail = only_task(&env, 5);
     let capped = detail.events.iter().find(|e| e.kind == "fallback_capped").expect("the cap is recorded");
-    assert!(capped.detail.contains("$0.50") && capped.detail.contains("$0.70 spent"), "{}", capped.detail);
+    assert!(capped.detail.contains("$0.50") && capped.detail.contains("$0.60 spent"), "{}", capped.detail);
     let body = &detail.pull_request.as_ref().expect("the local model's draft").body;
     assert!(body.contains("Fallback stopped: the monthly spend cap of $0.50"), "{body}");
-    assert!(body.contains("($0.70 spent on models this month)"), "{body}");
+    assert!(body.contains("($0.60 spent on models this month)"), "{body}");
     assert_eq!(detail.attempts[0].model.as_deref(), Some("qwen2.5-coder:1.5b"));
 }
 
