@@ -205,15 +205,25 @@ pub(crate) fn definition_extent(lines: &[&str], start: usize) -> std::ops::Range
 
 /// Names called in `code`: the identifier before each `(` (`a.b(`, `m::f(` and `new C(` give `b`, `f`, `C`).
 fn called_names(code: &str) -> HashSet<String> {
-    let mut names = HashSet::new();
+    calls_in_order(code).into_iter().collect()
+}
+
+/// The names called in `code`, each once, in order of first call: identifiers of three or more characters that
+/// start with a letter or `_`, right before a `(`.
+pub(crate) fn calls_in_order(code: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
     let mut word = String::new();
     for c in code.chars() {
         if c.is_alphanumeric() || c == '_' {
             word.push(c);
             continue;
         }
-        if c == '(' && word.len() >= 3 && word.starts_with(|c: char| c.is_alphabetic() || c == '_') {
-            names.insert(std::mem::take(&mut word));
+        if c == '('
+            && word.len() >= 3
+            && word.starts_with(|c: char| c.is_alphabetic() || c == '_')
+            && !names.contains(&word)
+        {
+            names.push(std::mem::take(&mut word));
         }
         word.clear();
     }

@@ -193,28 +193,12 @@ pub fn called_names(test_code: &str) -> Vec<String> {
         "from",
         "to_string",
     ];
-    let mut names: Vec<String> = Vec::new();
-    let chars: Vec<char> = test_code.chars().collect();
-    let mut word = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_alphanumeric() || c == '_' {
-            word.push(c);
-            continue;
-        }
-        let follows_def = chars[..i.saturating_sub(word.chars().count())].iter().rev().collect::<String>();
-        let is_definition = follows_def.starts_with(" fed") || follows_def.starts_with(" nf");
-        let call = c == '(' && !word.is_empty() && !word.starts_with(|d: char| d.is_ascii_digit());
-        if call
-            && !is_definition
-            && !SKIP.contains(&word.as_str())
-            && !word.starts_with("test")
-            && !names.contains(&word)
-        {
-            names.push(word.clone());
-        }
-        word.clear();
-    }
-    names
+    // A function the test defines itself (`def check(`, `fn check(`) is not the code's.
+    let defined = |name: &str| ["def ", "fn ", "function "].iter().any(|k| test_code.contains(&format!("{k}{name}(")));
+    crate::context::calls_in_order(test_code)
+        .into_iter()
+        .filter(|name| !SKIP.contains(&name.as_str()) && !name.starts_with("test") && !defined(name))
+        .collect()
 }
 
 impl Agent<'_> {
