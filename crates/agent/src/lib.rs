@@ -325,7 +325,7 @@ pub struct AgentOutcome {
     /// Set when the agent found nothing to change: the evidence (Markdown: the tests written from the issue that
     /// pass on the base commit, and their output). The worktree is then unchanged.
     pub no_change_needed: Option<String>,
-    /// How the chosen change came about ("greedy, ChangeTo, temperature 0.0", "boundary variant: ..."); empty when
+    /// How the chosen change came about ("greedy, ChangeTo, temperature 0.0", "boundary variant: ...", "name variant: ..."); empty when
     /// none was chosen.
     pub origin: String,
 }
@@ -507,7 +507,8 @@ impl<'a> Agent<'a> {
             let look = SecondLook { map: &map, failure: &failure, issue: task.issue_number, started };
             evaluated = self.reproduce_again(&mut search, look, evaluated, &mut outcome, on_event).await?;
         }
-        evaluated = self.try_variants(&search, started, evaluated, &mut outcome, on_event).await?;
+        let until = self.settings.search_budget;
+        evaluated = self.try_variants(&search, started, until, evaluated, &mut outcome, on_event).await?;
         self.conclude(&search, evaluated, &mut outcome, on_event).await?;
         if let (Some(reason), Verdict::TestsNotRun { .. }) = (tests_unusable, &outcome.verdict) {
             outcome.verdict = Verdict::TestsNotRun { reason };
@@ -931,12 +932,15 @@ fn summary(outcome: &AgentOutcome) -> String {
         String::new()
     };
     // A change no model wrote says so: the reviewer should know it came from flipping a comparison and testing it.
-    let variant = match outcome.origin.strip_prefix("boundary variant: ") {
-        Some(what) => {
-            format!(" The change is a boundary variant ({what}), found by running the tests, not written by the model.")
-        }
-        None => String::new(),
-    };
+    let variant = ["boundary", "name", "copy"]
+        .iter()
+        .find_map(|kind| {
+            let what = outcome.origin.strip_prefix(kind)?.strip_prefix(" variant: ")?;
+            Some(format!(
+                " The change is a {kind} variant ({what}), found by running the tests, not written by the model."
+            ))
+        })
+        .unwrap_or_default();
     format!("Changed {files}{agreement}; {verdict}.{variant}")
 }
 
@@ -1230,6 +1234,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_name_variant_reads_the_option_under_the_name_the_issue_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = "def configure(**options):\n    \"\"\"Settings from keyword options.\"\"\"\n    \
+                      return {\"retries\": options.get(\"max_retries\", 3)}\n";
+        std::fs::write(dir.path().join("settings.py"), source).unwrap();
+        let suite = "import unittest\nfrom settings import configure\n\nclass T(unittest.TestCase):\n    \
+                     def test_default(self):\n        self.assertEqual(configure()[\"retries\"], 3)\n";
+        std::fs::write(dir.path().join("test_settings.py"), suite).unwrap();
+        let repro = "```python\nfrom settings import configure\nassert configure(retries=5) == {\"retries\": 5}\n```";
+        // The model's candidate changes the default: the issue's example passes, the suite's default breaks.
+        let wrong = "settings.py\n<<<<<<< SEARCH\n    return {\"retries\": options.get(\"max_retries\", 3)}\n=======\n    \
+                     return {\"retries\": options.get(\"max_retries\", 5)}\n>>>>>>> REPLACE\n";
+        let server = server_with(repro, repro, &[wrong]).await;
+        let task = AgentTask {
+            issue_number: 1,
+            title: "The retries option is ignored".into(),
+            body: "`configure(retries=5)` gives `{'retries': 3}`; expected `{'retries': 5}`.".into(),
+        };
+        let (result, events) = run_task(&server, dir.path(), settings(1, 5), &task).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        let fixed = std::fs::read_to_string(dir.path().join("settings.py")).unwrap();
+        assert_eq!(fixed, source.replace("\"max_retries\"", "\"retries\""));
+        assert!(outcome.origin.starts_with("name variant: `max_retries` read as `retries`"), "{}", outcome.origin);
+        assert!(outcome.summary.contains("The change is a name variant ("), "{}", outcome.summary);
+        let verdicts: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::Candidate { origin, verdict, .. } => {
+                    Some(if origin.starts_with("name") { "name" } else { verdict })
+                }
+                _ => None,
+            })
+            .collect();
+        // The variant runs once the greedy pair and the revision show no fix, before the samples.
+        assert_eq!(verdicts, ["tests fail", "tests fail", "tests fail", "name", "tests fail", "tests fail"]);
+        assert_eq!(outcome.candidates, 6, "the variant counts as a candidate run");
+    }
+
+    #[tokio::test]
     async fn a_test_that_copies_the_issues_session_is_no_evidence_and_the_next_sample_is_told() {
         let task = AgentTask {
             issue_number: 1,
@@ -1271,6 +1315,35 @@ mod tests {
         let (result, _) = run_task(&copies, dir.path(), settings(2, 2), &task).await;
         let outcome = result.unwrap();
         assert_eq!((outcome.no_change_needed, outcome.verdict), (None, Verdict::NoRegressions));
+    }
+
+    #[tokio::test]
+    async fn a_sample_that_opens_a_missing_file_has_the_next_one_told_to_make_its_data() {
+        let task = AgentTask {
+            issue_number: 1,
+            title: "double() is off by one".into(),
+            body: "```\n$ calc double numbers.txt\n5\n```\n\n`numbers.txt` holds 2, so it should print 4.".into(),
+        };
+        let opens = "```python\nfrom calc import double\nassert double(int(open('numbers.txt').read())) == 4\n```";
+        let server = server_with(opens, opens, &[FIX]).await;
+        Mock::given(method("POST"))
+            .and(body_string_contains("cannot open files the repository does not have"))
+            .respond_with(reply(REPRO))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_task(&server, dir.path(), settings(2, 2), &task).await;
+        assert_eq!(result.unwrap().verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        let told: Vec<bool> = prompts(&server)
+            .await
+            .iter()
+            .filter(|p| p.contains("Write a short Python test"))
+            .map(|p| p.contains("cannot open files"))
+            .collect();
+        assert_eq!(told, [false, true]);
+        assert!(events.iter().any(|e| matches!(e, AgentEvent::Reproduction { kept: false, detail, .. }
+            if detail.contains("FileNotFoundError"))));
     }
 
     #[tokio::test]

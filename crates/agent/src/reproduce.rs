@@ -602,6 +602,8 @@ impl Agent<'_> {
         let mut fingerprints: HashMap<String, bool> = HashMap::new();
         // Set once a sample only repeated the issue's pasted session: later samples are told what it shows.
         let mut echoed = false;
+        // Set once a sample died opening a file that is not there: later samples are told to make their data.
+        let mut no_file = false;
         for sample in round.first..round.first + round.count {
             if kept.len() >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
@@ -617,7 +619,7 @@ impl Agent<'_> {
                         seed: 7 + u64::from(sample),
                         max_tokens: 300,
                     },
-                    if echoed { format!("{prompt}{SESSION_HINT}") } else { prompt.clone() },
+                    hinted(&prompt, echoed, no_file),
                     outcome,
                     on_event,
                 )
@@ -683,6 +685,7 @@ impl Agent<'_> {
                 passing.passing.push(test.clone());
             }
             if let Some(mut problem) = problem {
+                no_file |= !passed && opens_a_missing_file(&run.suite.output);
                 if passed && !evidence {
                     problem.push_str(" (it expects what the issue's pasted session shows the code doing now)");
                 }
@@ -713,6 +716,30 @@ impl Agent<'_> {
 /// end of the prompt, so the cached prefix still serves it.
 const SESSION_HINT: &str = "\nThe outputs the issue pastes from running the code are what the code gives now, \
                             which the issue says is wrong: assert the results the issue expects instead.";
+
+/// Added to the reproduction request after a sample failed opening a file that does not exist (bench task 19,
+/// 2026-12-04: the issue runs `logscan --tail 0 app.log`, and all six samples ran the command line on an `app.log`
+/// no repository holds, so no test was kept and the verdict could only be `no regressions`).
+const FILE_HINT: &str = "\nThe test cannot open files the repository does not have: call the function that does the \
+                         work with data made in the test (a list, a string) instead.";
+
+/// The reproduction prompt with the hints earlier samples called for, at its end so the cached prefix still serves.
+fn hinted(prompt: &str, echoed: bool, no_file: bool) -> String {
+    let mut out = prompt.to_owned();
+    if echoed {
+        out.push_str(SESSION_HINT);
+    }
+    if no_file {
+        out.push_str(FILE_HINT);
+    }
+    out
+}
+
+/// Whether a test run's output shows it opening a file that does not exist (Python's `FileNotFoundError`,
+/// Node's `ENOENT`, Rust's `NotFound`).
+fn opens_a_missing_file(output: &str) -> bool {
+    ["FileNotFoundError", "ENOENT", "kind: NotFound", "No such file or directory"].iter().any(|m| output.contains(m))
+}
 
 /// Runs on the base commit that settle which of two conflicting assertions to drop, at most, per sample: each is a
 /// test run (a second for Python or JavaScript, a compile for Rust).

@@ -1,13 +1,15 @@
-//! Boundary variants: each comparison of a function the failing test calls, flipped at its boundary.
+//! Variants: small mechanical changes to the functions a failing reproduction test reaches, run like candidates.
 //!
-//! Off-by-one comparisons (`<` where `<=` was meant) are among the commonest bugs users file ("touching intervals
-//! stay separate", "the last page is empty"), and the one edit a 1.5B model rarely writes: on bench task 04
-//! (2026-12-04) ten candidates rewrote the loop, none changed `start < merged[-1][1]` to `<=`. A variant costs a
-//! test run and no model call, so once the model's candidates have shown no fix, the comparisons of the functions
-//! a kept reproduction test calls are flipped one at a time and run like any candidate. Only a test that failed on
-//! the base commit and passes with the variant, with nothing broken, can make one win; a variant never claims more
-//! than a model-written candidate would.
+//! Two bug shapes users file often are edits a 1.5B model rarely writes. Off-by-one comparisons (`<` where `<=`
+//! was meant: "touching intervals stay separate", "the last page is empty"): on bench task 04 (2026-12-04) ten
+//! candidates rewrote the loop, none changed `start < merged[-1][1]` to `<=`. And an option read under another name
+//! than the one users pass ("the `level` option is ignored" while the code reads `options.logLevel`): on task 23 the
+//! samples that opened `src/options.js` rewrote the function around that read. A variant costs a test run and no
+//! model call, so once the model's candidates have shown no fix, the variants of the functions a kept reproduction
+//! test reaches are run one at a time like any candidate. Only a test that failed on the base commit and passes with
+//! the variant, with nothing broken, can make one win; a variant never claims more than a model-written candidate.
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use crate::candidates::{self, Candidate, diff_lines};
@@ -18,49 +20,124 @@ use crate::{Agent, AgentError, AgentEvent, AgentOutcome, Search};
 /// Variants tried per attempt, at most: a test run each (a second for a small Python suite, a compile for Rust).
 pub const MAX_VARIANTS: usize = 6;
 
-/// One flipped comparison.
+/// Name variants among them, at most: each needs a name the issue passes that the code reads under a longer or
+/// shorter spelling, which few lines have.
+const MAX_NAME_VARIANTS: usize = 2;
+
+/// Copy variants among them, at most.
+const MAX_COPY_VARIANTS: usize = 2;
+
+/// What a variant changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A comparison flipped at its boundary (`<` to `<=`).
+    Boundary,
+    /// A property or key read under the name the issue passes (`options.logLevel` to `options.level`).
+    Name,
+    /// A loop over a collection made to iterate over a copy (`for (const fn of list.slice())`), for a callback
+    /// that changes the collection while it is walked.
+    Copy,
+}
+
+/// One variant of one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variant {
     pub path: String,
-    /// The whole file with the comparison flipped.
+    /// The whole file with the line changed.
     pub content: String,
-    /// 1-based line of the comparison.
+    /// 1-based line of the change.
     pub line: usize,
-    pub from: &'static str,
-    pub to: &'static str,
-    /// The function the comparison is in.
+    pub kind: Kind,
+    pub from: String,
+    pub to: String,
+    /// The function the line is in.
     pub function: String,
 }
 
 impl Variant {
+    /// `boundary variant: ...` or `name variant: ...`: the prefix names the kind (the summary of the outcome keys on
+    /// it), the rest says what changed where.
     pub fn describe(&self) -> String {
-        format!(
-            "boundary variant: `{}` to `{}` in {} ({}, line {})",
-            self.from, self.to, self.function, self.path, self.line
-        )
+        let what = match self.kind {
+            Kind::Boundary => format!("boundary variant: `{}` to `{}`", self.from, self.to),
+            Kind::Name => format!("name variant: `{}` read as `{}`, the name the issue passes", self.from, self.to),
+            Kind::Copy => format!("copy variant: the loop walks `{}`, a copy of `{}`", self.to, self.from),
+        };
+        format!("{what} in {} ({}, line {})", self.function, self.path, self.line)
     }
+}
+
+/// A function a test reaches: its file, its 0-based lines (signature first) and its name.
+struct Reached<'f> {
+    file: &'f RepoFile,
+    lines: Range<usize>,
+    name: String,
+}
+
+/// The functions named in `called` that the non-test `files` define, then the functions those call (one level
+/// down: `createLogger` calls `normalizeOptions`, where the option is read), each once, in that order.
+fn reached<'f>(files: &'f [RepoFile], called: &[String]) -> Vec<Reached<'f>> {
+    let mut out: Vec<Reached<'f>> = Vec::new();
+    let find = |name: &str, out: &mut Vec<Reached<'f>>| {
+        for file in files.iter().filter(|f| !f.is_test) {
+            let Some(lines) = function_lines(&file.content, name) else { continue };
+            if !out.iter().any(|r| r.file.path == file.path && r.lines.start == lines.start) {
+                out.push(Reached { file, lines, name: name.to_owned() });
+            }
+        }
+    };
+    for name in called {
+        find(name, &mut out);
+    }
+    let direct = out.len();
+    for i in 0..direct {
+        let body: Vec<&str> = out[i].file.content.lines().skip(out[i].lines.start).take(out[i].lines.len()).collect();
+        let body = body.join("\n");
+        for callee in crate::context::calls_in_order(&body) {
+            find(&callee, &mut out);
+        }
+    }
+    out
+}
+
+/// The variants of the functions `called` reaches in `files`, at most `max`: name variants first (they need the
+/// issue to pass a name the code spells otherwise, so they are few and pointed), then boundary variants, each
+/// kind in the order the functions are reached and then by line.
+pub fn variants(files: &[RepoFile], called: &[String], issue_text: &str, max: usize) -> Vec<Variant> {
+    let reached = reached(files, called);
+    let mut out = name_variants(&reached, issue_text);
+    out.truncate(MAX_NAME_VARIANTS);
+    let mut copies: Vec<Variant> = reached.iter().flat_map(copy_variants).collect();
+    copies.truncate(MAX_COPY_VARIANTS);
+    out.extend(copies);
+    for r in &reached {
+        for index in r.lines.clone() {
+            out.extend(flips_on_line(r.file, index, &r.name));
+        }
+    }
+    let mut seen: Vec<(String, String)> = Vec::new();
+    out.retain(|v| {
+        let key = (v.path.clone(), v.content.clone());
+        let new = !seen.contains(&key);
+        seen.push(key);
+        new
+    });
+    out.truncate(max);
+    out
+}
+
+/// `file` with line `index` (0-based) replaced by `line` (which keeps its own line ending).
+fn with_line(file: &RepoFile, index: usize, line: &str) -> String {
+    let mut content = String::with_capacity(file.content.len() + 16);
+    for (i, l) in file.content.split_inclusive('\n').enumerate() {
+        content.push_str(if i == index { line } else { l });
+    }
+    content
 }
 
 /// The comparisons flipped at their boundary: only binary operators written with a space on each side, which
 /// leaves generics (`Vec<u8>`), arrows, shifts and HTML alone.
 const FLIPS: [(&str, &str); 4] = [(" <= ", " < "), (" >= ", " > "), (" < ", " <= "), (" > ", " >= ")];
-
-/// The variants of the functions named in `called` that `files` define (non-test files only), in the order the
-/// names are given and then by line; at most `max`.
-pub fn boundary_variants(files: &[RepoFile], called: &[String], max: usize) -> Vec<Variant> {
-    let mut variants = Vec::new();
-    for name in called {
-        for file in files.iter().filter(|f| !f.is_test) {
-            let Some(lines) = function_lines(&file.content, name) else { continue };
-            for index in lines {
-                variants.extend(flips_on_line(file, index, name));
-            }
-        }
-    }
-    variants.dedup_by(|a, b| a.content == b.content && a.path == b.path);
-    variants.truncate(max);
-    variants
-}
 
 /// Each comparison of line `index` (0-based) of `file` flipped, one variant each.
 fn flips_on_line(file: &RepoFile, index: usize, function: &str) -> Vec<Variant> {
@@ -74,16 +151,13 @@ fn flips_on_line(file: &RepoFile, index: usize, function: &str) -> Vec<Variant> 
     for (from, to) in FLIPS {
         for (at, _) in line.match_indices(from).filter(|(at, _)| !in_string_or_comment(line, *at)) {
             let flipped = format!("{}{to}{}", &line[..at], &line[at + from.len()..]);
-            let mut content = String::with_capacity(file.content.len() + 1);
-            for (i, l) in text.iter().enumerate() {
-                content.push_str(if i == index { &flipped } else { l });
-            }
             let variant = Variant {
                 path: file.path.clone(),
-                content,
+                content: with_line(file, index, &flipped),
                 line: index + 1,
-                from: from.trim(),
-                to: to.trim(),
+                kind: Kind::Boundary,
+                from: from.trim().to_owned(),
+                to: to.trim().to_owned(),
                 function: function.to_owned(),
             };
             found.push((at, variant));
@@ -91,6 +165,193 @@ fn flips_on_line(file: &RepoFile, index: usize, function: &str) -> Vec<Variant> 
     }
     found.sort_by_key(|(at, _)| *at);
     found.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Each read of a property or key in the `reached` functions whose name is a longer or shorter spelling of a name
+/// the issue's code passes (`options.logLevel` where the issue passes `{ level: 'warn' }`, `opts.get("log_level")`
+/// where it calls `f(level="warn")`), read under the issue's name instead. The code's spelling must not appear in
+/// the issue: an issue that names `logLevel` itself is about something else.
+fn name_variants(reached: &[Reached<'_>], issue_text: &str) -> Vec<Variant> {
+    let keys = issue_keys(issue_text);
+    let mut out = Vec::new();
+    if keys.is_empty() {
+        return out;
+    }
+    for r in reached {
+        let text: Vec<&str> = r.file.content.split_inclusive('\n').collect();
+        for index in r.lines.clone() {
+            let Some(line) = text.get(index) else { continue };
+            for (name, range) in property_reads(line) {
+                if mentions(issue_text, name) {
+                    continue;
+                }
+                for key in keys.iter().filter(|k| spells_alike(name, k)) {
+                    let renamed = format!("{}{key}{}", &line[..range.start], &line[range.end..]);
+                    out.push(Variant {
+                        path: r.file.path.clone(),
+                        content: with_line(r.file, index, &renamed),
+                        line: index + 1,
+                        kind: Kind::Name,
+                        from: name.to_owned(),
+                        to: key.clone(),
+                        function: r.name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Each loop of `r` over a plain collection (a name or attribute path: `list`, `self._handlers`) that calls its
+/// element in the next three lines, made to walk a copy: JavaScript's `for (const x of list)` as `list.slice()`, Python's `for x in items:` as `list(items)`.
+/// A callback that subscribes or unsubscribes while the loop runs skips or repeats an element of the original
+/// (bench task 16: a `once` listener removed itself during `emit`, and the next listener was skipped).
+fn copy_variants(r: &Reached<'_>) -> Vec<Variant> {
+    let text: Vec<&str> = r.file.content.split_inclusive('\n').collect();
+    let mut out = Vec::new();
+    for index in r.lines.clone() {
+        let Some(line) = text.get(index) else { continue };
+        let Some((range, copy, element)) = loop_collection(line) else { continue };
+        // Only a loop that calls what it walks: a plain loop over data changes nothing while it runs.
+        let body = text.iter().skip(index + 1).take(3).any(|l| l.contains(&format!("{element}(")));
+        if !body {
+            continue;
+        }
+        let collection = &line[range.clone()];
+        let walked = copy.replace("{}", collection);
+        let changed = format!("{}{walked}{}", &line[..range.start], &line[range.end..]);
+        out.push(Variant {
+            path: r.file.path.clone(),
+            content: with_line(r.file, index, &changed),
+            line: index + 1,
+            kind: Kind::Copy,
+            from: collection.to_owned(),
+            to: walked,
+            function: r.name.clone(),
+        });
+    }
+    out
+}
+
+/// The byte range of the collection a `for` line walks, the pattern of its copy (`{}` stands for it) and the
+/// loop's element name; `None` unless the collection is a plain name or attribute path (a call, a range or a
+/// literal is left alone) and the element a single name.
+fn loop_collection(line: &str) -> Option<(Range<usize>, &'static str, &str)> {
+    let code = line.trim_end();
+    let indent = code.len() - code.trim_start().len();
+    let rest = &code[indent..];
+    let (start, end, copy, element) = if let Some(head) = rest.strip_prefix("for (") {
+        let of = head.find(" of ")?;
+        let close = head.rfind(')')?;
+        let element = head[..of].rsplit(' ').next()?;
+        (indent + 5 + of + 4, indent + 5 + close, "{}.slice()", element)
+    } else if rest.starts_with("for ") && rest.ends_with(':') {
+        let at = rest.find(" in ")?;
+        (indent + at + 4, code.len() - 1, "list({})", rest[4..at].trim())
+    } else {
+        return None;
+    };
+    let collection = line.get(start..end)?.trim();
+    let plain =
+        |name: &str| !name.is_empty() && name.bytes().all(is_ident) && !name.starts_with(|c: char| c.is_ascii_digit());
+    if !collection.split('.').all(plain) || !plain(element) {
+        return None;
+    }
+    let start = start + (line[start..end].len() - line[start..end].trim_start().len());
+    Some((start..start + collection.len(), copy, element))
+}
+
+/// The names the issue's code passes as object keys (`{ name: 'api', level: 'warn' }`) or keyword arguments
+/// (`load(path, strict=True)`), in code fences and backtick spans only, each once.
+fn issue_keys(issue_text: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for region in code_regions(issue_text) {
+        let bytes = region.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !(bytes[i].is_ascii_alphabetic() || bytes[i] == b'_') || i > 0 && is_ident(bytes[i - 1]) {
+                i += 1;
+                continue;
+            }
+            let end = i + bytes[i..].iter().take_while(|b| is_ident(**b)).count();
+            let before = region[..i].trim_end().bytes().last();
+            let opens = matches!(before, None | Some(b'{' | b',' | b'('));
+            let key = match (bytes.get(end), bytes.get(end + 1)) {
+                (Some(b':'), Some(b' ')) => opens,
+                (Some(b'='), next) => opens && before.is_some() && next != Some(&b'='),
+                _ => false,
+            };
+            let word = &region[i..end];
+            if key && word.len() >= 3 && !keys.iter().any(|k| k == word) {
+                keys.push(word.to_owned());
+            }
+            i = end;
+        }
+    }
+    keys
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The code in `text`: the inside of each ``` fence and of each `span` outside them.
+fn code_regions(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for (i, part) in text.split("```").enumerate() {
+        if i % 2 == 1 {
+            out.push(part);
+        } else {
+            out.extend(part.split('`').skip(1).step_by(2));
+        }
+    }
+    out
+}
+
+/// The properties and keys `line` reads, with the byte range of each name: `a.name` (not a call `a.name(`),
+/// `a["name"]`, `a.get("name"` (either quote), outside strings and comments.
+fn property_reads(line: &str) -> Vec<(&str, Range<usize>)> {
+    let bytes = line.as_bytes();
+    let mut out = Vec::new();
+    for (at, _) in line.match_indices('.') {
+        let after_receiver = at > 0 && (is_ident(bytes[at - 1]) || matches!(bytes[at - 1], b')' | b']'));
+        let start = at + 1;
+        let end = start + bytes[start..].iter().take_while(|b| is_ident(**b)).count();
+        let named = end > start && !bytes[start].is_ascii_digit();
+        if after_receiver && named && bytes.get(end) != Some(&b'(') && !in_string_or_comment(line, at) {
+            out.push((&line[start..end], start..end));
+        }
+    }
+    for opening in ["[\"", "['", ".get(\"", ".get('"] {
+        for (at, _) in line.match_indices(opening) {
+            let start = at + opening.len();
+            let end = start + bytes[start..].iter().take_while(|b| is_ident(**b)).count();
+            let closed = bytes.get(end) == Some(&bytes[start - 1]);
+            if end > start && closed && !in_string_or_comment(line, at) {
+                out.push((&line[start..end], start..end));
+            }
+        }
+    }
+    out.sort_by_key(|(_, range)| range.start);
+    out
+}
+
+/// Two spellings of one name: different, and one holds the other once case and `_` are set aside (`logLevel` and
+/// `level`, `log_level` and `level`), both of three or more characters.
+fn spells_alike(code_name: &str, key: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let (a, b) = (norm(code_name), norm(key));
+    code_name != key && a.len() >= 3 && b.len() >= 3 && a != b && (a.contains(&b) || b.contains(&a))
+}
+
+/// Whether `text` holds `word` as a whole word (case kept: `LOG_LEVEL` does not mention `logLevel`).
+fn mentions(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].bytes().last().is_none_or(|b| !is_ident(b));
+        let after = text.as_bytes().get(at + word.len()).is_none_or(|b| !is_ident(*b));
+        before && after
+    })
 }
 
 /// Whether byte `at` of `line` is inside a quoted string or after a `#`/`//` comment mark.
@@ -171,7 +432,6 @@ pub fn called_names(test_code: &str) -> Vec<String> {
         "len",
         "list",
         "dict",
-        "set",
         "tuple",
         "str",
         "int",
@@ -179,6 +439,7 @@ pub fn called_names(test_code: &str) -> Vec<String> {
         "bool",
         "sorted",
         "range",
+        // `set` stays: Python's builtin is seldom what a test checks, and `store.set(...)` is the code's.
         "require",
         "raises",
         "vec",
@@ -201,59 +462,80 @@ pub fn called_names(test_code: &str) -> Vec<String> {
         .collect()
 }
 
+/// The functions the kept reproduction tests call, in order, each once.
+fn called_by_reproductions(search: &Search<'_>) -> Vec<String> {
+    let mut called: Vec<String> = Vec::new();
+    for test in &search.reproductions {
+        for name in called_names(&test.assertions) {
+            if !called.contains(&name) {
+                called.push(name);
+            }
+        }
+    }
+    called
+}
+
+/// The variants a search would run once its candidates show no fix (none without a kept reproduction test).
+pub(crate) fn for_search(search: &Search<'_>) -> Vec<Variant> {
+    if search.reproductions.is_empty() {
+        return Vec::new();
+    }
+    variants(search.files, &called_by_reproductions(search), search.issue_text, MAX_VARIANTS)
+}
+
 impl Agent<'_> {
-    /// Runs the boundary variants of the functions the kept reproduction tests call, when no candidate so far is
-    /// `fixed` and a reproduction test can judge one; stops at the first variant that is `fixed` or when the next
-    /// run would end past the search budget. Returns the candidates with the variants run added.
+    /// Runs the variants of the functions the kept reproduction tests reach, when no candidate so far is `fixed`
+    /// and a reproduction test can judge one; stops at the first variant that is `fixed` or when the next run would
+    /// end past `until` (time since `started`). A variant run before is not run again. Returns the candidates with
+    /// the variants run added; each counts as a candidate in `outcome`.
     pub(crate) async fn try_variants(
         &self,
         search: &Search<'_>,
         started: Instant,
+        until: Duration,
         mut evaluated: Vec<Evaluated>,
         outcome: &mut AgentOutcome,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<Vec<Evaluated>, AgentError> {
-        if search.reproductions.is_empty() || evaluated.iter().any(|e| e.verdict.is_fixed()) {
+        if evaluated.iter().any(|e| e.verdict.is_fixed()) {
             return Ok(evaluated);
         }
-        let mut called: Vec<String> = Vec::new();
-        for test in &search.reproductions {
-            for name in called_names(&test.assertions) {
-                if !called.contains(&name) {
-                    called.push(name);
-                }
-            }
-        }
-        let variants = boundary_variants(search.files, &called, MAX_VARIANTS);
-        if variants.is_empty() {
+        let called = called_by_reproductions(search);
+        let pending: Vec<(Variant, Vec<(String, String)>)> = for_search(search)
+            .into_iter()
+            .map(|v| {
+                let files = vec![(v.path.clone(), v.content.clone())];
+                (v, files)
+            })
+            .filter(|(_, files)| !evaluated.iter().any(|e| &e.candidate.files == files))
+            .collect();
+        if pending.is_empty() {
             return Ok(evaluated);
         }
         on_event(AgentEvent::Running {
             what: format!(
-                "{} boundary variant(s) of {}: no candidate shows a fix, so each comparison is flipped and tested",
-                variants.len(),
+                "{} variant(s) of the code {} reaches: no candidate shows a fix, so comparisons flipped at their \
+                 boundary, names read as the issue passes them and loops over a copy are tested, one at a time",
+                pending.len(),
                 called.join(", ")
             ),
         });
+        let total = pending.len();
         let mut last_run = Duration::ZERO;
-        for (i, variant) in variants.into_iter().enumerate() {
-            if started.elapsed() + last_run > self.settings.search_budget {
-                on_event(AgentEvent::SearchStopped {
-                    reason: format!(
-                        "the search budget of {} s is spent before the boundary variants ({} run)",
-                        self.settings.search_budget.as_secs(),
-                        i
-                    ),
+        for (i, (variant, files)) in pending.into_iter().enumerate() {
+            if started.elapsed() + last_run > until {
+                let reason = format!("{i} of {total} variant(s) run before the time for them ran out");
+                on_event(if until < self.settings.search_budget {
+                    AgentEvent::Running { what: format!("the model's samples; {reason}, the rest follow them") }
+                } else {
+                    AgentEvent::SearchStopped { reason: format!("the search budget is spent: {reason}") }
                 });
                 break;
             }
-            let files = vec![(variant.path.clone(), variant.content.clone())];
-            let number = outcome.candidates + i as u32 + 1;
+            outcome.candidates += 1;
+            let number = outcome.candidates;
             let candidate =
                 Candidate { number, origin: variant.describe(), diff_lines: diff_lines(search.workdir, &files), files };
-            if evaluated.iter().any(|e| e.candidate.files == candidate.files) {
-                continue;
-            }
             on_event(AgentEvent::Running { what: format!("the tests with {}", variant.describe()) });
             let run_started = Instant::now();
             let result = self.evaluate(search, candidate).await?;
@@ -285,8 +567,8 @@ mod tests {
                       if s > e:\n            raise ValueError('a > b')\n        if out and s < out[-1][1]:  # a < b\n            \
                       out[-1] = (out[-1][0], e)\n    return out\n";
         let files = [file("intervals.py", source), file("test_intervals.py", "def merge(xs):\n    return xs < 1\n")];
-        let variants = boundary_variants(&files, &["merge".to_owned()], MAX_VARIANTS);
-        let described: Vec<String> = variants.iter().map(Variant::describe).collect();
+        let found = variants(&files, &["merge".to_owned()], "", MAX_VARIANTS);
+        let described: Vec<String> = found.iter().map(Variant::describe).collect();
         assert_eq!(
             described,
             [
@@ -294,25 +576,25 @@ mod tests {
                 "boundary variant: `<` to `<=` in merge (intervals.py, line 10)",
             ]
         );
-        assert!(variants[1].content.contains("if out and s <= out[-1][1]:  # a < b\n"));
-        assert_eq!(variants[1].content.lines().count(), source.lines().count());
-        assert!(variants[1].content.contains("return a < 1"), "another function is left alone");
-        assert!(boundary_variants(&files, &["absent".to_owned()], MAX_VARIANTS).is_empty());
-        assert_eq!(boundary_variants(&files, &["merge".to_owned()], 1).len(), 1);
+        assert!(found[1].content.contains("if out and s <= out[-1][1]:  # a < b\n"));
+        assert_eq!(found[1].content.lines().count(), source.lines().count());
+        assert!(found[1].content.contains("return a < 1"), "another function is left alone");
+        assert!(variants(&files, &["absent".to_owned()], "", MAX_VARIANTS).is_empty());
+        assert_eq!(variants(&files, &["merge".to_owned()], "", 1).len(), 1);
     }
 
     #[test]
     fn braces_bound_javascript_and_rust_functions_and_generics_stay() {
         let js = "function clamp(n, max) {\r\n  if (n >= max) {\r\n    return max;\r\n  }\r\n  return n;\r\n}\r\n\
                   function later(x) {\r\n  return x > 1;\r\n}\r\n";
-        let variants = boundary_variants(&[file("src/clamp.js", js)], &["clamp".to_owned()], MAX_VARIANTS);
-        assert_eq!(variants.len(), 1);
-        assert!(variants[0].content.contains("  if (n > max) {\r\n"), "line endings kept");
-        assert!(variants[0].content.contains("return x > 1;"));
+        let found = variants(&[file("src/clamp.js", js)], &["clamp".to_owned()], "", MAX_VARIANTS);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].content.contains("  if (n > max) {\r\n"), "line endings kept");
+        assert!(found[0].content.contains("return x > 1;"));
         let rust = "pub fn last_page(total: usize, per: usize) -> Vec<usize> {\n    let s: &'static str = \"a < b\";\n    \
                     if total % per > 0 { vec![1] } else { vec![] }\n}\n";
-        let variants = boundary_variants(&[file("src/lib.rs", rust)], &["last_page".to_owned()], MAX_VARIANTS);
-        let described: Vec<String> = variants.iter().map(Variant::describe).collect();
+        let found = variants(&[file("src/lib.rs", rust)], &["last_page".to_owned()], "", MAX_VARIANTS);
+        let described: Vec<String> = found.iter().map(Variant::describe).collect();
         assert_eq!(described, ["boundary variant: `>` to `>=` in last_page (src/lib.rs, line 3)"]);
     }
 
@@ -323,5 +605,73 @@ mod tests {
         assert_eq!(called_names(test), ["merge_intervals", "free_slots"]);
         let js = "assert.deepStrictEqual(parse('a=1&a=2'), { a: ['1', '2'] });\n";
         assert_eq!(called_names(js), ["parse"]);
+    }
+
+    #[test]
+    fn an_option_read_under_another_name_than_the_issue_passes_is_read_as_the_issue_names_it() {
+        let options = "const DEFAULTS = { level: 'info' };\r\n\r\nfunction normalizeOptions(options = {}) {\r\n  \
+                       const level = String(options.logLevel || DEFAULTS.level); // not options.logLevel()\r\n  \
+                       return { level, name: options.name || '' };\r\n}\r\n";
+        let index = "const { normalizeOptions } = require('./options');\n\nfunction createLogger(options = {}) {\n  \
+                     return new Logger(normalizeOptions(options));\n}\n";
+        let files = [file("src/options.js", options), file("src/index.js", index)];
+        let issue = "createLogger ignores the level option\n\n```js\nconst log = createLogger({ name: 'api', level: 'warn' });\n\
+                     ```\n\nOutput:\n```\n{\"level\":\"info\",\"msg\":\"x\"}\n```\nNote: `LOG_LEVEL=warn` works.";
+        let found = variants(&files, &["createLogger".to_owned()], issue, MAX_VARIANTS);
+        let described: Vec<String> = found.iter().map(Variant::describe).collect();
+        assert_eq!(
+            described,
+            [
+                "name variant: `logLevel` read as `level`, the name the issue passes in normalizeOptions (src/options.js, line 4)"
+            ]
+        );
+        assert_eq!(found[0].content, options.replacen("options.logLevel ||", "options.level ||", 1), "CRLF kept");
+        // An issue that names the code's spelling itself is about something else.
+        let names_it = format!("{issue}\nThe docs say `logLevel`.");
+        assert!(variants(&files, &["createLogger".to_owned()], &names_it, MAX_VARIANTS).is_empty());
+    }
+
+    #[test]
+    fn keyword_arguments_name_python_keys_and_prose_names_nothing() {
+        let source = "def load(path, **opts):\n    strict = opts.get(\"strict_mode\", False)\n    \
+                      return parse(path, strict)\n\n\ndef parse(path, strict):\n    return cfg['max_depth'] if strict else 0\n";
+        let files = [file("pkg/config.py", source)];
+        let issue = "`load(\"a.toml\", strict=True)` accepts bad files.\n```python\n>>> load(\"a.toml\", strict=True, depth=2)\n\
+                     >>> a == b\n```\nExpected: strict mode, depth: 2";
+        assert_eq!(issue_keys(issue), ["strict", "depth"]);
+        let found = variants(&files, &["load".to_owned()], issue, MAX_VARIANTS);
+        let described: Vec<String> = found.iter().map(Variant::describe).collect();
+        assert_eq!(
+            described,
+            [
+                "name variant: `strict_mode` read as `strict`, the name the issue passes in load (pkg/config.py, line 2)",
+                "name variant: `max_depth` read as `depth`, the name the issue passes in parse (pkg/config.py, line 7)",
+            ]
+        );
+        assert!(found[0].content.contains("opts.get(\"strict\", False)"));
+        assert!(found[1].content.contains("cfg['depth'] if strict"));
+        assert!(issue_keys("Expected: the level, name: x").is_empty(), "prose outside code names no keys");
+    }
+
+    #[test]
+    fn a_loop_over_a_collection_walks_a_copy_and_other_loops_stay() {
+        let js = "class Emitter {\n  emit(event, ...args) {\n    const list = this.listeners.get(event);\n    \
+                  for (const fn of list) {\n      fn(...args);\n    }\n    for (let i = 0; i < 3; i++) {}\n    \
+                  for (const x of items()) {}\n    return true;\n  }\n}\n";
+        let store = "class Store {\n  set(key, value) {\n    this.events.emit('change', key, value);\n  }\n}\n";
+        let files = [file("emitter.js", js), file("store.js", store)];
+        let found = variants(&files, &["set".to_owned()], "", MAX_VARIANTS);
+        let described: Vec<String> = found.iter().map(Variant::describe).collect();
+        assert_eq!(
+            described[0],
+            "copy variant: the loop walks `list.slice()`, a copy of `list` in emit (emitter.js, line 4)"
+        );
+        assert!(found[0].content.contains("    for (const fn of list.slice()) {\n"));
+        assert!(found.iter().all(|v| v.kind != Kind::Copy || v.line == 4), "a call or a counter loop is left alone");
+        let py = "def notify(self, event):\n    for handler in self._handlers:\n        handler(event)\n    \
+                  for i in range(3):\n        pass\n";
+        let found = variants(&[file("bus.py", py)], &["notify".to_owned()], "", MAX_VARIANTS);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].content.contains("    for handler in list(self._handlers):\n"));
     }
 }
