@@ -52,6 +52,80 @@ pub fn keep_grounded(code: &str, issue: &str) -> (String, usize) {
     (out, dropped)
 }
 
+/// `code` with each printed value that a comment says what to expect of made an assertion: `console.log(seen);`
+/// followed by `// expected: [ 'a', 'b' ]` (on its line or one of the next two) becomes
+/// `assert.deepStrictEqual(seen, [ 'a', 'b' ]);`, and Python's `print(f(x))  # expected: 3` becomes
+/// `assert f(x) == 3`. Issues show their examples so, and a model that copies one asserts nothing (bench task 16,
+/// 2026-12-05: the one sample that copied the issue's example, expected value included, was dropped for it).
+/// Other lines are kept as they are; the assertion is grounded like any other afterwards.
+pub fn printed_expectations(code: &str) -> String {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = String::with_capacity(code.len() + 64);
+    for (i, line) in lines.iter().enumerate() {
+        let assertion = printed(line).and_then(|(indent, call, printed, js)| {
+            let after = line.trim_start()[call.len()..].trim_start().trim_start_matches(';').trim_start();
+            let expected = expectation(after)
+                .or_else(|| lines.iter().skip(i + 1).take(2).find_map(|l| expectation(l.trim_start())))?;
+            Some(if js {
+                format!("{indent}assert.deepStrictEqual({printed}, {expected});")
+            } else {
+                format!("{indent}assert {printed} == {expected}")
+            })
+        });
+        out.push_str(assertion.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+/// A `console.log(x)` or `print(x)` line: its indentation, the call as written, the printed expression and whether
+/// it is JavaScript. `None` for anything else or a call of several arguments.
+fn printed(line: &str) -> Option<(&str, &str, &str, bool)> {
+    let trimmed = line.trim_start();
+    let indent = &line[..line.len() - trimmed.len()];
+    let (open, js) = if trimmed.starts_with("console.log(") {
+        ("console.log(".len(), true)
+    } else if trimmed.starts_with("print(") {
+        ("print(".len(), false)
+    } else {
+        return None;
+    };
+    let code = without_comment(trimmed).trim_end().trim_end_matches(';');
+    let inner = code.strip_suffix(')')?.get(open..)?.trim();
+    let single = !inner.is_empty() && balanced(inner) && split_top_level_comma(inner).is_none();
+    single.then_some((indent, code, inner, js))
+}
+
+/// The value a comment gives as expected: `// expected: V`, `# expected V`, `// should be V`, `// => V`; `None`
+/// unless `V` reads as a literal (a string, number, list, object, boolean or null).
+fn expectation(comment: &str) -> Option<&str> {
+    let body = comment.strip_prefix("//").or_else(|| comment.strip_prefix('#'))?.trim_start();
+    let lower = body.to_lowercase();
+    let marker = ["expected:", "expected", "expect:", "should be", "=>"].into_iter().find(|m| lower.starts_with(m))?;
+    let value = body[marker.len()..].trim().trim_end_matches(';').trim();
+    let literal = value.starts_with(['[', '{', '\'', '"', '-', '`'])
+        || value.starts_with(|c: char| c.is_ascii_digit())
+        || ["true", "false", "null", "undefined", "True", "False", "None"].contains(&value);
+    (literal && balanced(value)).then_some(value)
+}
+
+/// The byte index of the first comma outside brackets and strings in `text`, if any.
+fn split_top_level_comma(text: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, c, place) in places(text) {
+        if place != Place::Code {
+            continue;
+        }
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A truth assertion the issue writes the other way round: `assert!(!f(x))` where the issue shows
 /// `assert!(f(x))` (bench run of 2026-12-03, task 06: a kept test asserted the opposite of the issue's own example,
 /// so the right change failed it), or `assert not f(x)` against `assert f(x)`, and the reverse.
@@ -605,5 +679,23 @@ mod tests {
     fn constants_and_empty_strings_need_no_grounding() {
         let (_, dropped) = keep_grounded("assert is_leap(1900) == False\nassert strip('  ') == ''\n", "no values");
         assert_eq!(dropped, 0);
+    }
+
+    #[test]
+    fn a_printed_value_with_an_expected_comment_becomes_an_assertion() {
+        let js = "const seen = [];\nstore.set('count', 1);\nconsole.log(seen); // actual:   [ 'once:count' ]\n\
+                  // expected: [ 'once:count', 'sub:count=1' ]\n  console.log(f(1, 2)); // expected: 3\nconsole.log(a, b); // expected: 3\n\
+                  console.log(total) // => 12\nconsole.log(x); // looks wrong\n";
+        let got = printed_expectations(js);
+        assert!(got.contains("\nassert.deepStrictEqual(seen, [ 'once:count', 'sub:count=1' ]);\n"), "{got}");
+        assert!(got.contains("\n  assert.deepStrictEqual(f(1, 2), 3);\n"), "{got}");
+        assert!(got.contains("\nconsole.log(a, b); // expected: 3\n"), "several arguments stay: {got}");
+        assert!(got.contains("\nassert.deepStrictEqual(total, 12);\n"), "{got}");
+        assert!(got.contains("console.log(x); // looks wrong\n"), "no expected value, no assertion");
+        let py = "from calc import evaluate\nprint(evaluate(\"10 - 3 - 2\"))  # expected: 5\nprint(\"done\")\n";
+        assert_eq!(
+            printed_expectations(py),
+            "from calc import evaluate\nassert evaluate(\"10 - 3 - 2\") == 5\nprint(\"done\")\n"
+        );
     }
 }

@@ -625,7 +625,7 @@ impl Agent<'_> {
                 )
                 .await?;
             let path = layout.path(issue, kept.len());
-            let mut code = follow_src_imports(&code_of_reply(&reply), search.files);
+            let mut code = follow_src_imports(&grounding::printed_expectations(&code_of_reply(&reply)), search.files);
             if matches!(layout.framework, Framework::Pytest | Framework::Unittest) {
                 code = imports::add_missing_imports(&without_prompts(&code), search.files);
             }
