@@ -92,7 +92,7 @@ fn printed(line: &str) -> Option<(&str, &str, &str, bool)> {
     };
     let code = without_comment(trimmed).trim_end().trim_end_matches(';');
     let inner = code.strip_suffix(')')?.get(open..)?.trim();
-    let single = !inner.is_empty() && balanced(inner) && split_top_level_comma(inner).is_none();
+    let single = !inner.is_empty() && balanced(inner) && split_top(inner, ',').len() == 1;
     single.then_some((indent, code, inner, js))
 }
 
@@ -107,23 +107,6 @@ fn expectation(comment: &str) -> Option<&str> {
         || value.starts_with(|c: char| c.is_ascii_digit())
         || ["true", "false", "null", "undefined", "True", "False", "None"].contains(&value);
     (literal && balanced(value)).then_some(value)
-}
-
-/// The byte index of the first comma outside brackets and strings in `text`, if any.
-fn split_top_level_comma(text: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, c, place) in places(text) {
-        if place != Place::Code {
-            continue;
-        }
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// A truth assertion the issue writes the other way round: `assert!(!f(x))` where the issue shows

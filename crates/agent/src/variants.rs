@@ -475,14 +475,6 @@ fn called_by_reproductions(search: &Search<'_>) -> Vec<String> {
     called
 }
 
-/// The variants a search would run once its candidates show no fix (none without a kept reproduction test).
-pub(crate) fn for_search(search: &Search<'_>) -> Vec<Variant> {
-    if search.reproductions.is_empty() {
-        return Vec::new();
-    }
-    variants(search.files, &called_by_reproductions(search), search.issue_text, MAX_VARIANTS)
-}
-
 impl Agent<'_> {
     /// Runs the variants of the functions the kept reproduction tests reach, when no candidate so far is `fixed`
     /// and a reproduction test can judge one; stops at the first variant that is `fixed` or when the next run would
@@ -501,14 +493,15 @@ impl Agent<'_> {
             return Ok(evaluated);
         }
         let called = called_by_reproductions(search);
-        let pending: Vec<(Variant, Vec<(String, String)>)> = for_search(search)
-            .into_iter()
-            .map(|v| {
-                let files = vec![(v.path.clone(), v.content.clone())];
-                (v, files)
-            })
-            .filter(|(_, files)| !evaluated.iter().any(|e| &e.candidate.files == files))
-            .collect();
+        let pending: Vec<(Variant, Vec<(String, String)>)> =
+            variants(search.files, &called, search.issue_text, MAX_VARIANTS)
+                .into_iter()
+                .map(|v| {
+                    let files = vec![(v.path.clone(), v.content.clone())];
+                    (v, files)
+                })
+                .filter(|(_, files)| !evaluated.iter().any(|e| &e.candidate.files == files))
+                .collect();
         if pending.is_empty() {
             return Ok(evaluated);
         }
