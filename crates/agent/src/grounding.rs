@@ -16,6 +16,7 @@
 /// becomes `pass` at its indentation, so a block it was alone in stays valid.
 pub fn keep_grounded(code: &str, issue: &str) -> (String, usize) {
     let numbers = numbers_in(issue);
+    let actuals = reported_actuals(issue);
     let mut dropped = 0;
     let mut out = String::with_capacity(code.len());
     for line in code.lines() {
@@ -25,6 +26,11 @@ pub fn keep_grounded(code: &str, issue: &str) -> (String, usize) {
         let trimmed = code.trim_end();
         let grounded = !contradicts_issue(trimmed, issue)
             && expected_side(trimmed).is_none_or(|expected| {
+                // The wrong value the issue reports is not what a fix makes (bench task 16, 2026-12-04: a kept test
+                // asserted `// actual: [...]` and then the expected value, so no change could pass it).
+                if actuals.contains(&session_key(expected)) {
+                    return false;
+                }
                 // A value the model worked out (`(3 + 2.5) / 2`) is a guess unless the issue writes it so (the
                 // demo, 2026-12-04: a kept test expected 2.75 for a median the issue gives as 2.5).
                 if arithmetic(expected) {
@@ -64,8 +70,11 @@ pub fn printed_expectations(code: &str) -> String {
     for (i, line) in lines.iter().enumerate() {
         let assertion = printed(line).and_then(|(indent, call, printed, js)| {
             let after = line.trim_start()[call.len()..].trim_start().trim_start_matches(';').trim_start();
-            let expected = expectation(after)
-                .or_else(|| lines.iter().skip(i + 1).take(2).find_map(|l| expectation(l.trim_start())))?;
+            let expected = expectation(after).or_else(|| {
+                // Only the comment lines right below: `store.set(k, 1);` above a `console.log` is not meant.
+                let comments = lines.iter().skip(i + 1).take(2).map(|l| l.trim_start());
+                comments.take_while(|l| l.starts_with("//") || l.starts_with('#')).find_map(expectation)
+            })?;
             Some(if js {
                 format!("{indent}assert.deepStrictEqual({printed}, {expected});")
             } else {
@@ -78,35 +87,96 @@ pub fn printed_expectations(code: &str) -> String {
     out
 }
 
-/// A `console.log(x)` or `print(x)` line: its indentation, the call as written, the printed expression and whether
-/// it is JavaScript. `None` for anything else or a call of several arguments.
+/// A `console.log(x)` or `print(x)` line, or a bare call statement such as `parseQuery('');` (an issue shows
+/// `f(x);  // expected: V` as often as a printed value): its indentation, the code as written, the expression whose
+/// value is meant and whether it is JavaScript. `None` for anything else or a print of several arguments.
 fn printed(line: &str) -> Option<(&str, &str, &str, bool)> {
     let trimmed = line.trim_start();
     let indent = &line[..line.len() - trimmed.len()];
+    let code = without_comment(trimmed).trim_end().trim_end_matches(';').trim_end();
     let (open, js) = if trimmed.starts_with("console.log(") {
         ("console.log(".len(), true)
     } else if trimmed.starts_with("print(") {
         ("print(".len(), false)
     } else {
-        return None;
+        let comment = trimmed[code.len()..].trim_start().trim_start_matches(';').trim_start();
+        let js = comment.starts_with("//") || trimmed[code.len()..].trim_start().starts_with(';');
+        return bare_call(code).then_some((indent, code, code, js));
     };
-    let code = without_comment(trimmed).trim_end().trim_end_matches(';');
     let inner = code.strip_suffix(')')?.get(open..)?.trim();
     let single = !inner.is_empty() && balanced(inner) && split_top(inner, ',').len() == 1;
     single.then_some((indent, code, inner, js))
+}
+
+/// Whether `code` is one call and nothing else: `f(x)` or `a.b(x, y)`, no assignment, keyword or statement around it.
+fn bare_call(code: &str) -> bool {
+    let Some(open) = code.find('(') else { return false };
+    let callee = &code[..open];
+    let keyword = ["return", "await", "new", "throw", "assert", "print", "if", "for", "while"]
+        .iter()
+        .any(|k| callee == *k || callee.starts_with(&format!("{k} ")));
+    !callee.is_empty()
+        && !keyword
+        && callee.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '$')
+        && closing(code, open) == Some(code.len() - 1)
+}
+
+/// The byte index of the parenthesis that closes the one at `open`, strings skipped.
+fn closing(code: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c, _) in places(code).into_iter().filter(|&(i, _, place)| i >= open && place == Place::Code) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The value a comment gives as expected: `// expected: V`, `# expected V`, `// should be V`, `// => V`; `None`
 /// unless `V` reads as a literal (a string, number, list, object, boolean or null).
 fn expectation(comment: &str) -> Option<&str> {
     let body = comment.strip_prefix("//").or_else(|| comment.strip_prefix('#'))?.trim_start();
-    let lower = body.to_lowercase();
+    let lower = body.to_ascii_lowercase();
+    // `// actual: A   expected: V` gives both on one line; the expected part is the one meant.
+    let (body, lower) = match lower.find("expected:") {
+        Some(at) if lower.starts_with("actual") || lower.starts_with("got") => (&body[at..], &lower[at..]),
+        _ => (body, lower.as_str()),
+    };
     let marker = ["expected:", "expected", "expect:", "should be", "=>"].into_iter().find(|m| lower.starts_with(m))?;
     let value = body[marker.len()..].trim().trim_end_matches(';').trim();
     let literal = value.starts_with(['[', '{', '\'', '"', '-', '`'])
         || value.starts_with(|c: char| c.is_ascii_digit())
         || ["true", "false", "null", "undefined", "True", "False", "None"].contains(&value);
     (literal && balanced(value)).then_some(value)
+}
+
+/// The values the issue labels as what happens now (`// actual: V`, `got: V`, up to a following "expected"),
+/// squeezed by [`session_key`]; a value it also labels as expected is left out.
+fn reported_actuals(issue: &str) -> Vec<String> {
+    let after = |line: &str, markers: &[&str]| -> Option<String> {
+        let lower = line.to_ascii_lowercase();
+        let at = markers.iter().filter_map(|m| {
+            let at = lower.find(m)?;
+            let word_start = lower[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+            word_start.then_some(at + m.len())
+        });
+        let start = at.min()?;
+        let end = lower[start..].find("expected").map_or(line.len(), |e| start + e);
+        let value = line[start..end].trim().trim_end_matches([';', ',']).trim();
+        (!value.is_empty()).then(|| session_key(value))
+    };
+    let expected: Vec<String> = issue.lines().filter_map(|l| after(l, &["expected:"])).collect();
+    let mut actuals: Vec<String> =
+        issue.lines().filter_map(|l| after(l, &["actual:", "got:"])).filter(|a| !expected.contains(a)).collect();
+    actuals.dedup();
+    actuals
 }
 
 /// A truth assertion the issue writes the other way round: `assert!(!f(x))` where the issue shows
@@ -680,5 +750,38 @@ mod tests {
             printed_expectations(py),
             "from calc import evaluate\nassert evaluate(\"10 - 3 - 2\") == 5\nprint(\"done\")\n"
         );
+    }
+
+    #[test]
+    fn a_bare_call_with_an_expected_comment_becomes_an_assertion() {
+        let js = "parseQuery('');   // actual: { '': '' }   expected: {}\n\
+                  parseQuery('tag=js&tag=node');\n// actual:   { tag: 'node' }\n// expected: { tag: ['js', 'node'] }\n\
+                  store.set('count', 1);\nconsole.log(seen);\n// expected: [1]\n\
+                  const x = f(1); // expected: 3\nf(1).g(2); // expected: 3\n";
+        let got = printed_expectations(js);
+        assert!(got.starts_with("assert.deepStrictEqual(parseQuery(''), {});\n"), "{got}");
+        assert!(got.contains("\nassert.deepStrictEqual(parseQuery('tag=js&tag=node'), { tag: ['js', 'node'] });\n"));
+        assert!(got.contains("\nstore.set('count', 1);\nassert.deepStrictEqual(seen, [1]);\n"), "{got}");
+        assert!(got.contains("\nconst x = f(1); // expected: 3\nf(1).g(2); // expected: 3\n"), "{got}");
+        let py = "slugify('A B')  # expected: 'a-b'\nreturn f(2)  # expected: 4\n";
+        assert_eq!(printed_expectations(py), "assert slugify('A B') == 'a-b'\nreturn f(2)  # expected: 4\n");
+    }
+
+    #[test]
+    fn an_assertion_of_the_value_the_issue_reports_as_actual_is_dropped() {
+        let issue = "console.log(seen);\n// actual:   [ 'once:count', 'sub:count=2' ]\n\
+                     // expected: [ 'once:count', 'sub:count=1', 'sub:count=2' ]\n\
+                     parseQuery('');   // actual: { '': '' }   expected: {}\n";
+        let code = "assert.deepStrictEqual(seen, ['once:count', 'sub:count=2']);\n\
+                    assert.deepStrictEqual(seen, ['once:count', 'sub:count=1', 'sub:count=2']);\n\
+                    assert.deepStrictEqual(parseQuery('?'), {'': ''});\nassert.deepStrictEqual(parseQuery(''), {});\n";
+        let (kept, dropped) = keep_grounded(code, issue);
+        assert_eq!(dropped, 2, "{kept}");
+        assert_eq!(
+            kept,
+            "assert.deepStrictEqual(seen, ['once:count', 'sub:count=1', 'sub:count=2']);\n\
+             assert.deepStrictEqual(parseQuery(''), {});\n"
+        );
+        assert_eq!(reported_actuals("got: 3, expected: 3\nforgot: 4\n"), Vec::<String>::new());
     }
 }

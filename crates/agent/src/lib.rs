@@ -15,6 +15,7 @@
 pub mod candidates;
 pub mod context;
 pub mod edits;
+pub mod examples;
 pub mod grounding;
 pub mod imports;
 pub mod limits;

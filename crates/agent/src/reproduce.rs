@@ -21,8 +21,8 @@ use std::time::Instant;
 use crate::repo::compact_failure;
 use crate::select::Evaluated;
 use crate::{
-    Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidate_prefix, candidates, code_section, grounding,
-    imports, issue_section,
+    Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidate_prefix, candidates, code_section, examples,
+    grounding, imports, issue_section,
 };
 
 /// The test framework reproduction tests are written for.
@@ -604,11 +604,20 @@ impl Agent<'_> {
         let mut echoed = false;
         // Set once a sample died opening a file that is not there: later samples are told to make their data.
         let mut no_file = false;
+        // Set once a sample called the code wrongly: later samples are shown how the suite calls it.
+        let mut miscalled = false;
+        let examples = examples::calling_examples(&search.shown, search.files, search.issue_text);
+        // The hinted prompts that had their greedy sample.
+        let mut greedy: std::collections::HashSet<String> = std::collections::HashSet::new();
         for sample in round.first..round.first + round.count {
             if kept.len() >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
             }
-            let temperature = if sample == 0 { self.settings.temperature } else { candidates::SAMPLE_TEMPERATURE };
+            let asked = hinted(&prompt, Hints { echoed, no_file, examples: if miscalled { &examples } else { &[] } });
+            // A prompt a hint changed has a greedy answer not seen yet, and the likeliest one is the one to try
+            // first (bench task 19, 2026-12-05: samples at 0.8 ignored the suite's calls they were shown).
+            let fresh = sample == 0 || (asked != prompt && greedy.insert(asked.clone()));
+            let temperature = if fresh { self.settings.temperature } else { candidates::SAMPLE_TEMPERATURE };
             let reply = self
                 .ask(
                     // Imports and a few assertions: more is a small model rambling, at 50 ms a token.
@@ -619,7 +628,7 @@ impl Agent<'_> {
                         seed: 7 + u64::from(sample),
                         max_tokens: 300,
                     },
-                    hinted(&prompt, echoed, no_file),
+                    asked,
                     outcome,
                     on_event,
                 )
@@ -685,7 +694,9 @@ impl Agent<'_> {
                 passing.passing.push(test.clone());
             }
             if let Some(mut problem) = problem {
-                no_file |= !passed && opens_a_missing_file(&run.suite.output);
+                let missing = !passed && opens_a_missing_file(&run.suite.output);
+                no_file |= missing;
+                miscalled |= !passed && !missing && calls_wrongly(&run.suite.output);
                 if passed && !evidence {
                     problem.push_str(" (it expects what the issue's pasted session shows the code doing now)");
                 }
@@ -723,16 +734,41 @@ const SESSION_HINT: &str = "\nThe outputs the issue pastes from running the code
 const FILE_HINT: &str = "\nThe test cannot open files the repository does not have: call the function that does the \
                          work with data made in the test (a list, a string) instead.";
 
+/// What earlier samples did wrong, and so what the next one is told.
+struct Hints<'a> {
+    /// A sample only repeated the issue's pasted session.
+    echoed: bool,
+    /// A sample opened a file that is not there.
+    no_file: bool,
+    /// The suite's own calls of the code, shown after a sample called it wrongly; empty otherwise.
+    examples: &'a [String],
+}
+
 /// The reproduction prompt with the hints earlier samples called for, at its end so the cached prefix still serves.
-fn hinted(prompt: &str, echoed: bool, no_file: bool) -> String {
+fn hinted(prompt: &str, hints: Hints<'_>) -> String {
     let mut out = prompt.to_owned();
-    if echoed {
+    if hints.echoed {
         out.push_str(SESSION_HINT);
     }
-    if no_file {
+    if hints.no_file {
         out.push_str(FILE_HINT);
     }
+    if !hints.examples.is_empty() {
+        out.push_str(&format!(
+            "\nAn earlier test called the code wrongly. The repository's own tests call it like this:\n```\n{}\n```\n\
+             Call it the same way, with the values of the issue's example.",
+            hints.examples.join("\n")
+        ));
+    }
     out
+}
+
+/// Whether a test run's output shows a call that does not fit the code: wrong arguments, a missing attribute or
+/// method (Python's `TypeError`/`AttributeError`, Node's "is not a function", rustc's E0061/E0599).
+fn calls_wrongly(output: &str) -> bool {
+    ["TypeError", "AttributeError", "is not a function", "error[E0061]", "error[E0599]"]
+        .iter()
+        .any(|m| output.contains(m))
 }
 
 /// Whether a test run's output shows it opening a file that does not exist (Python's `FileNotFoundError`,
@@ -1161,5 +1197,18 @@ mod tests {
     fn replies_give_their_fenced_code() {
         assert_eq!(code_of_reply("Here:\n```python\nassert f() == 1\n```\nDone."), "assert f() == 1");
         assert_eq!(code_of_reply("assert f() == 1"), "assert f() == 1");
+    }
+
+    #[test]
+    fn hints_follow_what_earlier_samples_did_wrong() {
+        let examples = vec!["assert last_records(iter(range(10)), 3) == [7, 8, 9]".to_owned()];
+        let plain = hinted("P", Hints { echoed: false, no_file: false, examples: &[] });
+        assert_eq!(plain, "P");
+        let shown = hinted("P", Hints { echoed: false, no_file: true, examples: &examples });
+        assert!(shown.starts_with(&format!("P{FILE_HINT}")), "{shown}");
+        assert!(shown.contains("```\nassert last_records(iter(range(10)), 3) == [7, 8, 9]\n```"), "{shown}");
+        assert!(calls_wrongly("E   AttributeError: 'list' object has no attribute 'files'"));
+        assert!(calls_wrongly("TypeError: store.flush is not a function"));
+        assert!(!calls_wrongly("AssertionError: assert [1] == []"));
     }
 }
