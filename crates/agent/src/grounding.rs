@@ -173,10 +173,7 @@ fn reported_actuals(issue: &str) -> Vec<String> {
         (!value.is_empty()).then(|| session_key(value))
     };
     let expected: Vec<String> = issue.lines().filter_map(|l| after(l, &["expected:"])).collect();
-    let mut actuals: Vec<String> =
-        issue.lines().filter_map(|l| after(l, &["actual:", "got:"])).filter(|a| !expected.contains(a)).collect();
-    actuals.dedup();
-    actuals
+    issue.lines().filter_map(|l| after(l, &["actual:", "got:"])).filter(|a| !expected.contains(a)).collect()
 }
 
 /// A truth assertion the issue writes the other way round: `assert!(!f(x))` where the issue shows

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::repo::RepoFile;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use crate::repo::compact_failure;
@@ -608,7 +608,7 @@ impl Agent<'_> {
         let mut miscalled = false;
         let examples = examples::calling_examples(&search.shown, search.files, search.issue_text);
         // The hinted prompts that had their greedy sample.
-        let mut greedy: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut greedy: HashSet<String> = HashSet::new();
         for sample in round.first..round.first + round.count {
             if kept.len() >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
