@@ -19,6 +19,9 @@ pub fn calling_examples(shown: &[(String, String)], files: &[RepoFile], issue: &
     if defined.is_empty() {
         return Vec::new();
     }
+    // The title states the bug; the body adds cases (bench task 19: the title's `--tail` should put the suite's
+    // `last_records` calls before its `at_least(..., "warn")` ones from the body's second example).
+    let title_words = words(issue.lines().next().unwrap_or_default());
     let issue_words = words(issue);
     let mut found: Vec<(usize, String)> = Vec::new();
     for file in files.iter().filter(|f| f.is_test) {
@@ -32,7 +35,8 @@ pub fn calling_examples(shown: &[(String, String)], files: &[RepoFile], issue: &
                 continue;
             }
             let context = words(&format!("{test_name} {trimmed}"));
-            let score = issue_words.iter().filter(|w| context.contains(w)).count();
+            let score = issue_words.iter().filter(|w| context.contains(w)).count()
+                + 2 * title_words.iter().filter(|w| context.contains(w)).count();
             if !found.iter().any(|(_, l)| l == trimmed) {
                 found.push((score, trimmed.to_owned()));
             }
@@ -41,6 +45,21 @@ pub fn calling_examples(shown: &[(String, String)], files: &[RepoFile], issue: &
     // Stable: equal scores keep the files' order.
     found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.into_iter().take(MAX_EXAMPLES).map(|(_, line)| line).collect()
+}
+
+/// Whether `issue` names no function defined in `shown` (path, content): its examples are command lines or prose,
+/// so a model asked for a test has no call to copy (bench task 19: `logscan --tail 0 app.log`) and is better shown
+/// the suite's calls from its first sample. False when `shown` defines nothing.
+pub fn issue_names_none(shown: &[(String, String)], issue: &str) -> bool {
+    let defined: Vec<String> = shown.iter().flat_map(|(_, content)| definitions(content)).collect();
+    !defined.is_empty()
+        && !defined.iter().any(|name| {
+            issue.match_indices(name.as_str()).any(|(at, _)| {
+                let word = |c: char| c.is_alphanumeric() || c == '_';
+                issue[..at].chars().next_back().is_none_or(|c| !word(c))
+                    && issue[at + name.len()..].chars().next().is_none_or(|c| !word(c))
+            })
+        })
 }
 
 /// The names of the functions `code` defines: Python `def`, JavaScript `function`, Rust `fn`.
@@ -130,6 +149,10 @@ mod tests {
             ]
         );
         assert!(calling_examples(&[], &files, "tail").is_empty());
+        assert!(issue_names_none(&shown, "--tail 0 prints the whole log"));
+        assert!(!issue_names_none(&shown, "`last_records(x, 0)` returns everything"));
+        assert!(issue_names_none(&shown, "my_last_records is wrong"));
+        assert!(!issue_names_none(&[], "anything"));
     }
 
     #[test]

@@ -488,9 +488,14 @@ impl<'a> Agent<'a> {
         // give `{}`, and a candidate that passed the first alone was claimed fixed). Reproduction tests are written
         // there too, and a change must pass them as well; a failing suite is never "nothing to change".
         let base_red = search.base.as_ref().is_some_and(|b| !b.passed && !b.empty);
+        let mut lessons = reproduce::Lessons::default();
         if let Some(layout) = search.layout.clone() {
-            let round =
-                Round { first: 0, count: self.settings.reproduction_samples, until: self.settings.search_budget / 3 };
+            let round = Round {
+                first: 0,
+                count: self.settings.reproduction_samples,
+                until: self.settings.search_budget / 3,
+                lessons: Default::default(),
+            };
             let found = self
                 .reproduce(&search, &layout, task.issue_number, &map, started, round, &mut outcome, on_event)
                 .await?;
@@ -499,13 +504,15 @@ impl<'a> Agent<'a> {
                 return Ok(outcome);
             }
             search.reproductions = found.kept;
+            lessons = found.lessons;
         }
         outcome.reproduction_tests = search.reproductions.len();
         search.prefix = candidate_prefix(&search, &map, &failure);
 
         let mut evaluated = self.search(&search, started, Vec::new(), 0, &mut outcome, on_event).await?;
         if !base_red && search.reproductions.is_empty() {
-            let look = SecondLook { map: &map, failure: &failure, issue: task.issue_number, started };
+            let look =
+                SecondLook { map: &map, failure: &failure, issue: task.issue_number, started, lessons: &lessons };
             evaluated = self.reproduce_again(&mut search, look, evaluated, &mut outcome, on_event).await?;
         }
         let until = self.settings.search_budget;
@@ -1050,17 +1057,13 @@ mod tests {
         server
     }
 
+    /// The request bodies the model server received, in order.
+    async fn bodies(server: &MockServer) -> Vec<serde_json::Value> {
+        server.received_requests().await.unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect()
+    }
+
     async fn prompts(server: &MockServer) -> Vec<String> {
-        server
-            .received_requests()
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-                body["messages"][1]["content"].as_str().unwrap().to_owned()
-            })
-            .collect()
+        bodies(server).await.iter().map(|body| body["messages"][1]["content"].as_str().unwrap().to_owned()).collect()
     }
 
     #[tokio::test]
@@ -1177,6 +1180,15 @@ mod tests {
         let running = |e: &AgentEvent, text: &str| matches!(e, AgentEvent::Running { what } if what.contains(text));
         assert!(events.iter().any(|e| running(e, "more reproduction tests from the issue")));
         assert!(events.iter().any(|e| running(e, "the tests with candidate 1 again")));
+        // The second round knows the first one's greedy answer: its sample of the same prompt is drawn at random.
+        let temperatures: Vec<f64> = bodies(&first)
+            .await
+            .iter()
+            .filter(|body| body["messages"][1]["content"].as_str().unwrap().contains("test for the issue"))
+            .map(|body| body["temperature"].as_f64().unwrap())
+            .collect();
+        assert_eq!(temperatures.len(), 2, "{temperatures:?}");
+        assert!(temperatures[0] == 0.0 && temperatures[1] > 0.0, "{temperatures:?}");
         // Without two minutes of budget left (a candidate and its reserve), the search ends as it stood.
         let second = server().await;
         let dir = repo_with(BLIND_TEST);

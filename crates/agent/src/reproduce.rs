@@ -219,6 +219,11 @@ impl Layout {
                 "ModuleNotFoundError",
                 "ImportError",
                 "FileNotFoundError",
+                // Reading standard input, which a test run does not give (bench task 19, 2026-12-06: a sample called
+                // `main(["--tail", "0"])` with no file, died reading stdin, and a change that returned before the
+                // read passed it: a false `fixed`).
+                "UnsupportedOperation: not readable",
+                "reading from stdin while output is captured",
                 "fixture '",
                 "no tests ran",
                 "Ran 0 tests",
@@ -464,13 +469,30 @@ fn indent(lines: &[String], prefix: &str) -> String {
 }
 
 /// Which samples one round of reproduction asks for, and until when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Round {
     /// The first sample's number: sample 0 is greedy, every other one is sampled with its own seed.
     pub first: u32,
     pub count: u32,
     /// Time since the search started after which no sample starts.
     pub until: std::time::Duration,
+    /// What earlier rounds' samples did wrong: a second round starts from it.
+    pub lessons: Lessons,
+}
+
+/// What the samples of a reproduction round did wrong, and so what later samples are told; carried into a second
+/// round, whose samples would otherwise repeat the first round's greedy answers word for word (bench task 19,
+/// 2026-12-06: all three samples of the second round were the first round's, 20 s for nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lessons {
+    /// A sample only repeated the issue's pasted session.
+    echoed: bool,
+    /// A sample opened a file that is not there.
+    no_file: bool,
+    /// A sample called the code wrongly.
+    miscalled: bool,
+    /// The prompts (with their hints) that had their greedy sample.
+    greedy: HashSet<String>,
 }
 
 /// What a second round of reproduction works from.
@@ -482,6 +504,8 @@ pub struct SecondLook<'a> {
     pub failure: &'a str,
     pub issue: u64,
     pub started: Instant,
+    /// What the first round's samples did wrong.
+    pub lessons: &'a Lessons,
 }
 
 /// Search time kept for candidates after a second round of reproduction: about one candidate and its tests on a
@@ -498,6 +522,8 @@ pub struct Reproduction {
     pub passing: Vec<ReproTest>,
     /// Samples whose test passed on the base commit, a repeat of a passing test included.
     pub samples_passing: u32,
+    /// What the samples did wrong, for a later round.
+    pub lessons: Lessons,
 }
 
 impl Reproduction {
@@ -600,23 +626,23 @@ impl Agent<'_> {
         let mut passing = Reproduction::default();
         // Each test's fingerprint, and whether it passed on the base commit.
         let mut fingerprints: HashMap<String, bool> = HashMap::new();
-        // Set once a sample only repeated the issue's pasted session: later samples are told what it shows.
-        let mut echoed = false;
-        // Set once a sample died opening a file that is not there: later samples are told to make their data.
-        let mut no_file = false;
-        // Set once a sample called the code wrongly: later samples are shown how the suite calls it.
-        let mut miscalled = false;
+        // Echoed session, missing file, wrong call: each sets what later samples are told.
+        let Lessons { mut echoed, mut no_file, mut miscalled, mut greedy } = round.lessons;
         let examples = examples::calling_examples(&search.shown, search.files, search.issue_text);
-        // The hinted prompts that had their greedy sample.
-        let mut greedy: HashSet<String> = HashSet::new();
+        // An issue that names none of the shown functions gives no call to copy: the suite's calls are shown from
+        // the first sample (bench task 19: its issue is a command line).
+        let uncalled = examples::issue_names_none(&search.shown, search.issue_text);
         for sample in round.first..round.first + round.count {
             if kept.len() >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
             }
-            let asked = hinted(&prompt, Hints { echoed, no_file, examples: if miscalled { &examples } else { &[] } });
+            let asked = hinted(
+                &prompt,
+                Hints { echoed, no_file, miscalled, examples: if miscalled || uncalled { &examples } else { &[] } },
+            );
             // A prompt a hint changed has a greedy answer not seen yet, and the likeliest one is the one to try
             // first (bench task 19, 2026-12-05: samples at 0.8 ignored the suite's calls they were shown).
-            let fresh = sample == 0 || (asked != prompt && greedy.insert(asked.clone()));
+            let fresh = greedy.insert(asked.clone());
             let temperature = if fresh { self.settings.temperature } else { candidates::SAMPLE_TEMPERATURE };
             let reply = self
                 .ask(
@@ -718,6 +744,7 @@ impl Agent<'_> {
             kept.push(test);
         }
         passing.kept = kept;
+        passing.lessons = Lessons { echoed, no_file, miscalled, greedy };
         Ok(passing)
     }
 }
@@ -740,7 +767,10 @@ struct Hints<'a> {
     echoed: bool,
     /// A sample opened a file that is not there.
     no_file: bool,
-    /// The suite's own calls of the code, shown after a sample called it wrongly; empty otherwise.
+    /// A sample called the code wrongly.
+    miscalled: bool,
+    /// The suite's own calls of the code, shown after a sample called it wrongly or when the issue names no function
+    /// of the code; empty otherwise.
     examples: &'a [String],
 }
 
@@ -754,8 +784,9 @@ fn hinted(prompt: &str, hints: Hints<'_>) -> String {
         out.push_str(FILE_HINT);
     }
     if !hints.examples.is_empty() {
+        let lead = if hints.miscalled { "\nAn earlier test called the code wrongly." } else { "" };
         out.push_str(&format!(
-            "\nAn earlier test called the code wrongly. The repository's own tests call it like this:\n```\n{}\n```\n\
+            "{lead}\nThe repository's own tests call the code like this:\n```\n{}\n```\n\
              Call it the same way, with the values of the issue's example.",
             hints.examples.join("\n")
         ));
@@ -919,6 +950,7 @@ impl Agent<'_> {
             first: self.settings.reproduction_samples,
             count: self.settings.reproduction_samples,
             until: budget.saturating_sub(CANDIDATE_RESERVE),
+            lessons: look.lessons.clone(),
         };
         let found =
             self.reproduce(search, &layout, look.issue, look.map, look.started, round, outcome, on_event).await?;
@@ -1040,7 +1072,12 @@ mod tests {
             assertions: String::new(),
             base_output: String::new(),
         };
-        let found = |samples_passing| Reproduction { kept: Vec::new(), passing: vec![test.clone()], samples_passing };
+        let found = |samples_passing| Reproduction {
+            kept: Vec::new(),
+            passing: vec![test.clone()],
+            samples_passing,
+            lessons: Lessons::default(),
+        };
         assert!(found(3).nothing_to_change(3));
         assert!(!found(2).nothing_to_change(3), "a broken third sample is reason enough to do the work");
         assert!(!found(1).nothing_to_change(1), "one sample is never enough");
@@ -1161,6 +1198,9 @@ mod tests {
         assert!(keep("E   ValueError: month must be in 1..12", ""));
         assert!(keep("E   TypeError: unsupported operand", "it crashes with TypeError: unsupported operand"));
         assert!(!keep("E   TypeError: parse() got an unexpected keyword argument 'strict'", "parse is wrong"));
+        // A test that reads standard input fails for want of input, not for the code.
+        assert!(!keep("E   io.UnsupportedOperation: not readable", "--tail 0 prints the whole log"));
+        assert!(!keep("E   OSError: pytest: reading from stdin while output is captured!  Consider using `-s`.", ""));
     }
 
     #[test]
@@ -1202,10 +1242,13 @@ mod tests {
     #[test]
     fn hints_follow_what_earlier_samples_did_wrong() {
         let examples = vec!["assert last_records(iter(range(10)), 3) == [7, 8, 9]".to_owned()];
-        let plain = hinted("P", Hints { echoed: false, no_file: false, examples: &[] });
+        let plain = hinted("P", Hints { echoed: false, no_file: false, miscalled: false, examples: &[] });
         assert_eq!(plain, "P");
-        let shown = hinted("P", Hints { echoed: false, no_file: true, examples: &examples });
+        let shown = hinted("P", Hints { echoed: false, no_file: true, miscalled: true, examples: &examples });
         assert!(shown.starts_with(&format!("P{FILE_HINT}")), "{shown}");
+        assert!(shown.contains("called the code wrongly"), "{shown}");
+        let unnamed = hinted("P", Hints { echoed: false, no_file: false, miscalled: false, examples: &examples });
+        assert!(unnamed.starts_with("P\nThe repository's own tests call the code like this:"), "{unnamed}");
         assert!(shown.contains("```\nassert last_records(iter(range(10)), 3) == [7, 8, 9]\n```"), "{shown}");
         assert!(calls_wrongly("E   AttributeError: 'list' object has no attribute 'files'"));
         assert!(calls_wrongly("TypeError: store.flush is not a function"));
