@@ -316,6 +316,11 @@ pub struct AgentOutcome {
     /// Tests that failed on the base commit and still fail with the change (read test by test): the repository's
     /// own failures, outside what the verdict says.
     pub still_failing: Vec<String>,
+    /// Each kept reproduction test (its path) and whether it passes with the chosen change; empty when none was
+    /// kept or no change was chosen.
+    pub reproduction_results: Vec<(String, bool)>,
+    /// With the chosen change, something of the repository's suite that passed on the base commit fails.
+    pub breaks_suite: bool,
     pub llm_calls: u32,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -357,6 +362,8 @@ impl AgentOutcome {
             agreeing: 0,
             base_passed: None,
             still_failing: Vec::new(),
+            reproduction_results: Vec::new(),
+            breaks_suite: false,
             llm_calls: 0,
             prompt_tokens: 0,
             completion_tokens: 0,

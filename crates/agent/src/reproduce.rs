@@ -471,7 +471,8 @@ fn indent(lines: &[String], prefix: &str) -> String {
 /// Which samples one round of reproduction asks for, and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Round {
-    /// The first sample's number: sample 0 is greedy, every other one is sampled with its own seed.
+    /// The first sample's number. The first time a prompt (with its hints) is asked, in any round, it is answered
+    /// greedily; every other sample is drawn with its own seed.
     pub first: u32,
     pub count: u32,
     /// Time since the search started after which no sample starts.
@@ -640,8 +641,9 @@ impl Agent<'_> {
                 &prompt,
                 Hints { echoed, no_file, miscalled, examples: if miscalled || uncalled { &examples } else { &[] } },
             );
-            // A prompt a hint changed has a greedy answer not seen yet, and the likeliest one is the one to try
-            // first (bench task 19, 2026-12-05: samples at 0.8 ignored the suite's calls they were shown).
+            // A prompt not asked before (the first, or one a hint changed) has a greedy answer not seen yet, and the
+            // likeliest one is the one to try first (bench task 19, 2026-12-05: samples at 0.8 ignored the suite's
+            // calls they were shown); asked again, greedy decoding would only repeat it.
             let fresh = greedy.insert(asked.clone());
             let temperature = if fresh { self.settings.temperature } else { candidates::SAMPLE_TEMPERATURE };
             let reply = self

@@ -192,6 +192,13 @@ impl Agent<'_> {
         outcome.test_output_tail = chosen.failure.clone();
         outcome.verdict = chosen.verdict.clone();
         outcome.still_failing = chosen.view.still_failing.clone();
+        outcome.breaks_suite = chosen.view.regression;
+        outcome.reproduction_results = search
+            .reproductions
+            .iter()
+            .zip(&chosen.reproductions)
+            .map(|(t, passed)| (t.path.clone(), *passed))
+            .collect();
         let showing =
             search.reproductions.iter().zip(&chosen.reproductions).find(|(_, passed)| **passed).map(|(t, _)| t);
         if let (true, Some(test), Verdict::Fixed { .. }) = (self.settings.add_regression_test, showing, &chosen.verdict)

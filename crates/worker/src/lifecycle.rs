@@ -1295,6 +1295,39 @@ fn name_list(names: &[String], max: usize) -> String {
     list
 }
 
+/// For a failing change: whether the repository's suite is what fails, as a list item ("" when it did not run).
+fn suite_result(outcome: &AgentOutcome, command: &str) -> String {
+    match (outcome.tests_ran, outcome.breaks_suite) {
+        (false, _) => String::new(),
+        (true, true) => format!("\n- `{command}` fails with this change."),
+        (true, false) => format!("\n- `{command}`: nothing that passed on the base commit breaks."),
+    }
+}
+
+/// For a failing change: which reproduction tests written from the issue pass with it and which still fail, as a
+/// list item ("" when none was kept). A partial fix reads differently from a wrong one.
+fn reproduction_results(results: &[(String, bool)]) -> String {
+    if results.is_empty() {
+        return String::new();
+    }
+    let names = |pass: bool| results.iter().filter(|(_, p)| *p == pass).map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let (passing, failing) = (names(true), names(false));
+    let mut text = format!(
+        "\n- Reproduction tests written from the issue (each failed on the base commit): {} of {} pass with this \
+         change",
+        passing.len(),
+        results.len()
+    );
+    if !passing.is_empty() {
+        text.push_str(&format!(" ({})", name_list(&passing, 10)));
+    }
+    if !failing.is_empty() {
+        text.push_str(&format!("; still failing: {}", name_list(&failing, 10)));
+    }
+    text.push('.');
+    text
+}
+
 /// The pull request's Verification section: what the tests show, and nothing more.
 fn verification_section(outcome: &AgentOutcome) -> String {
     let command = outcome.test_command.as_deref().unwrap_or("tests");
@@ -1347,8 +1380,10 @@ fn verification_section(outcome: &AgentOutcome) -> String {
              prove nothing about the issue. No test demonstrates the fix: review the change as unverified.{search}"
         ),
         Verdict::TestsFail => format!(
-            "**Tests fail**: with this change `{command}` (or a reproduction test of the issue) still fails. Last \
+            "**Tests fail**: with this change `{command}` (or a reproduction test of the issue) still fails.{}{}\n\nLast \
              output:\n\n```\n{}\n```{search}",
+            suite_result(outcome, command),
+            reproduction_results(&outcome.reproduction_results),
             last_lines(&outcome.test_output_tail, 15)
         ),
         Verdict::TestsNotRun { reason } => {
@@ -1460,7 +1495,13 @@ mod tests {
         let cases = [
             fixed,
             AgentOutcome { reproduction_tests: 0, ..outcome(Verdict::NoRegressions) },
-            outcome(Verdict::TestsFail),
+            AgentOutcome {
+                reproduction_results: vec![
+                    ("tests/unit/test_issue_14.py".into(), true),
+                    ("tests/unit/test_issue_14_2.py".into(), false),
+                ],
+                ..outcome(Verdict::TestsFail)
+            },
             outcome(Verdict::TestsNotRun { reason: "no test command was configured or detected".into() }),
         ];
         for case in &cases {
@@ -1478,6 +1519,18 @@ mod tests {
         assert!(fixed.contains("Fail-to-pass: `tests/unit/test_issue_14.py`") && fixed.contains("regression test"));
         let proves_nothing = pull_request_body(&task, &cases[1], &commit, (AgentKind::Builtin, 1), &usage, &chain);
         assert!(proves_nothing.starts_with("Refs #14") && proves_nothing.contains("No test demonstrates the fix"));
+        // A partial change says which of the issue's tests it passes.
+        let partial = pull_request_body(&task, &cases[2], &commit, (AgentKind::Builtin, 1), &usage, &chain);
+        assert!(
+            partial.contains(
+                "1 of 2 pass with this change (`tests/unit/test_issue_14.py`); still failing: \
+                 `tests/unit/test_issue_14_2.py`."
+            ),
+            "{partial}"
+        );
+        let broken = AgentOutcome { breaks_suite: true, ..outcome(Verdict::TestsFail) };
+        let broken = pull_request_body(&task, &broken, &commit, (AgentKind::Builtin, 1), &usage, &chain);
+        assert!(broken.contains("` fails with this change.") && !broken.contains("Reproduction tests"), "{broken}");
         assert!(pull_request_title(&task, false).starts_with("[unverified] "));
     }
 
