@@ -213,11 +213,12 @@ pub fn target_path(shown: &[(String, String)], index: u32) -> &str {
     sources[1 + ((index as usize - 4) / 2) % others]
 }
 
-/// The progress line of the last candidate run (`max`: the most the search allows), with the leading group.
+/// The progress line of the last candidate run (`place`: its place among its kind, see `AgentEvent::Candidate`),
+/// with the leading group.
 pub(crate) fn progress(
     search: &Search<'_>,
     evaluated: &[Evaluated],
-    max: u32,
+    place: String,
     duplicate_of: Option<u32>,
 ) -> Option<AgentEvent> {
     let last = evaluated.last()?;
@@ -225,7 +226,7 @@ pub(crate) fn progress(
         select::groups(evaluated).first().map_or((0, 0), |g| (g.passes, g.members.len()));
     Some(AgentEvent::Candidate {
         number: last.candidate.number,
-        max,
+        place,
         origin: last.candidate.origin.clone(),
         files: last.candidate.files.iter().map(|f| f.0.clone()).collect(),
         verdict: last.verdict.label(),
@@ -269,11 +270,13 @@ impl Agent<'_> {
         let mut last_problem = String::from("the model's reply contained no edit");
         let resolve = |edit: &Edit| resolve_path(edit, search.files, &search.shown);
         let frozen = |edit: &Edit| search.frozen(edit);
-        let mut call_secs: Vec<f64> = Vec::new();
+        // What a candidate cost, its model call and its test run: a suite with a hanging test spends its per-test limit on
+        // every run (a new user's repository, 2026-12-06: counting the call alone, the search stopped at "-1 s left").
+        let mut candidate_secs: Vec<f64> = Vec::new();
         let mut variants_tried = false;
         for index in start..max {
             // A call that would end past the budget is not started: the budget is what the user waits.
-            let typical = mean(&call_secs);
+            let typical = mean(&candidate_secs);
             let remaining = self.settings.search_budget.as_secs_f64() - started.elapsed().as_secs_f64();
             if remaining < typical && (!evaluated.is_empty() || index >= 2) {
                 on_event(AgentEvent::SearchStopped {
@@ -314,10 +317,10 @@ impl Agent<'_> {
             };
             let asked = Instant::now();
             let reply = self.ask(call, prompt, outcome, on_event).await?;
-            call_secs.push(asked.elapsed().as_secs_f64());
             let (files, _problems) = match capture(search.workdir, &reply, &search.shown, &frozen, &resolve) {
                 Ok(captured) => captured,
                 Err(problem) => {
+                    candidate_secs.push(asked.elapsed().as_secs_f64());
                     on_event(AgentEvent::EditRejected { round: number, reason: problem.clone() });
                     last_problem = problem;
                     continue;
@@ -340,7 +343,11 @@ impl Agent<'_> {
                 }
             };
             evaluated.push(result);
-            if let Some(event) = progress(search, &evaluated, max, duplicate_of) {
+            candidate_secs.push(asked.elapsed().as_secs_f64());
+            // The running number counts variants and earlier rounds too; the place counts the model's own samples
+            // against the most it may write ("candidate 11 of 10" read as a broken limit).
+            let place = format!("model candidate {} of at most {max}", index + 1);
+            if let Some(event) = progress(search, &evaluated, place, duplicate_of) {
                 on_event(event);
             }
             // Once the greedy pair and the revision show no fix, the variants run: a test run each and no model

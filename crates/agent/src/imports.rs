@@ -4,6 +4,9 @@
 //! 2026-12-04: 2 of 6 samples died of a `NameError` and were dropped, one of them otherwise right). When a name is
 //! called bare and the test neither defines nor imports it, it is no builtin, and exactly one source module of the
 //! repository defines it at top level, the import is added: the test then checks what it was written to check.
+//! An import line of the issue's own example that binds the name comes first: it is what the user ran (bench task 17,
+//! 2026-12-06: a sample called `Decimal("250.00")` after `import decimal`, the issue's `from decimal import Decimal`
+//! left out, and died of a `NameError`).
 
 use std::collections::HashSet;
 
@@ -79,14 +82,21 @@ const BUILTINS: &[&str] = &[
     "yield",
 ];
 
-/// `code` with a `from <module> import <name>` line in front for every function or class it calls bare that only
-/// one source module defines; `code` unchanged when there is none, or when a star import may bind anything.
-pub fn add_missing_imports(code: &str, files: &[RepoFile]) -> String {
+/// `code` with an import line in front for every function or class it calls bare and never binds: the import line
+/// of the issue's text (`issue`) that binds the name, else `from <module> import <name>` when only one source module
+/// defines it; `code` unchanged when there is none, or when a star import may bind anything.
+pub fn add_missing_imports(code: &str, files: &[RepoFile], issue: &str) -> String {
     let Some(bound) = bound_names(code) else { return code.to_owned() };
+    let issue_imports = issue_import_lines(issue);
     let mut added: Vec<String> = Vec::new();
     for name in called_names(code) {
         let builtin = BUILTINS.contains(&name.as_str()) || name.ends_with("Error") || name.ends_with("Exception");
-        if bound.contains(&name) || builtin || added.iter().any(|line| line.ends_with(&format!(" {name}"))) {
+        let binds = |line: &String| bound_names(line).is_some_and(|b| b.contains(&name));
+        if bound.contains(&name) || builtin || added.iter().any(binds) {
+            continue;
+        }
+        if let Some(line) = issue_imports.iter().find(|line| binds(line)) {
+            added.push(line.clone());
             continue;
         }
         let definers: Vec<&RepoFile> = files
@@ -101,6 +111,20 @@ pub fn add_missing_imports(code: &str, files: &[RepoFile]) -> String {
         return code.to_owned();
     }
     format!("{}\n{code}", added.join("\n"))
+}
+
+/// The import lines of an issue's code (`import x`, `from x import y`, an interpreter's `>>> ` prompt taken off),
+/// one per statement; a parenthesised import that spans lines is left out.
+fn issue_import_lines(issue: &str) -> Vec<String> {
+    issue
+        .lines()
+        .map(|l| l.trim().trim_start_matches(">>> ").trim())
+        .filter(|l| {
+            let import = l.starts_with("import ") || (l.starts_with("from ") && l.contains(" import "));
+            import && !l.contains('(') && !l.contains('*') && !l.contains(';')
+        })
+        .map(|l| code_part(l).trim_end().to_owned())
+        .collect()
 }
 
 /// The module path of a source file: `src/shop/cart.py` is `shop.cart` (a `src/` layout puts `src/` on the path),
@@ -260,12 +284,30 @@ mod tests {
             source("src/shop/cart.py", "class Cart:\n    pass\n"),
         ];
         let code = "import config\n\ncfg = config.parse_config(\"[server]\\nport = 9000\")\nassert get_int(cfg, \"server\", \"port\") == 9000\n";
-        assert_eq!(add_missing_imports(code, &files), format!("from config import get_int\n{code}"));
+        assert_eq!(add_missing_imports(code, &files, ""), format!("from config import get_int\n{code}"));
         let nothing_imported = "c = Cart()\nassert len(c.items()) == 0\n";
         assert_eq!(
-            add_missing_imports(nothing_imported, &files),
+            add_missing_imports(nothing_imported, &files, ""),
             format!("from shop.cart import Cart\n{nothing_imported}")
         );
+    }
+
+    #[test]
+    fn a_name_the_issues_example_imports_is_imported_as_the_issue_does() {
+        let files = [source("src/invoicing/export/text_export.py", "def render_text(doc):\n    pass\n")];
+        let issue = "To reproduce:\n\n```python\nfrom decimal import Decimal\n>>> from invoicing import CreditNote, \
+                     render_text\n```\n";
+        let code = "import decimal\ncn = CreditNote(Decimal(\"250.00\"))\nassert render_text(cn) == \"-250.00\"\n";
+        assert_eq!(
+            add_missing_imports(code, &files, issue),
+            format!("from invoicing import CreditNote, render_text\nfrom decimal import Decimal\n{code}")
+        );
+        // Without the issue's lines, only what one module of the repository defines can be imported.
+        assert_eq!(
+            add_missing_imports(code, &files, ""),
+            format!("from invoicing.export.text_export import render_text\n{code}")
+        );
+        assert_eq!(issue_import_lines("from a import (b,\n    c)\nimport os  # paths\n"), ["import os"]);
     }
 
     #[test]
@@ -279,7 +321,7 @@ mod tests {
             "from a import *\nassert total([1]) == 1\n",
             "assert sorted(\"total(1)\") == []  # total(2)\n",
         ] {
-            assert_eq!(add_missing_imports(code, &files), code, "{code}");
+            assert_eq!(add_missing_imports(code, &files, ""), code, "{code}");
         }
         assert_eq!(module_of("pkg/__init__.py"), "pkg");
         assert!(defines_top_level("async def fetch(url):\n", "fetch"));

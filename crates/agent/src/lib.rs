@@ -267,8 +267,10 @@ pub enum AgentEvent {
     },
     /// A candidate was run: its verdict and what the search stands at.
     Candidate {
+        /// The attempt's running count of candidates (model samples and variants together).
         number: u32,
-        max: u32,
+        /// Its place among its kind: `model candidate 3 of at most 10` or `variant 2 of 4`.
+        place: String,
         origin: String,
         files: Vec<String>,
         verdict: &'static str,
@@ -311,8 +313,6 @@ pub struct AgentOutcome {
     /// Candidates that were run, and how many of them agree with the chosen one (its group).
     pub candidates_run: u32,
     pub agreeing: u32,
-    /// The base commit's run of the repository's tests: passed, when there was one.
-    pub base_passed: Option<bool>,
     /// Tests that failed on the base commit and still fail with the change (read test by test): the repository's
     /// own failures, outside what the verdict says.
     pub still_failing: Vec<String>,
@@ -360,7 +360,6 @@ impl AgentOutcome {
             candidates: 0,
             candidates_run: 0,
             agreeing: 0,
-            base_passed: None,
             still_failing: Vec::new(),
             reproduction_results: Vec::new(),
             breaks_suite: false,
@@ -609,7 +608,6 @@ impl<'a> Agent<'a> {
         Ok(match self.base_run(workdir, command, on_event).await? {
             Ok((command, run)) => {
                 on_event(AgentEvent::BaselineTests { passed: run.suite.passed, seconds: run.seconds });
-                outcome.base_passed = Some(run.suite.passed);
                 outcome.test_command = Some(limits::display(&command));
                 (Some(command), Some(run.suite), None)
             }
@@ -1083,7 +1081,8 @@ mod tests {
         let outcome = result.unwrap();
         // Read test by test from unittest's output: the failing test is named.
         assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_double (test_calc.T.test_double)".into()] });
-        assert_eq!((outcome.candidates, outcome.llm_calls, outcome.base_passed), (1, 3, Some(false)));
+        assert_eq!((outcome.candidates, outcome.llm_calls), (1, 3));
+        assert!(events.iter().any(|e| matches!(e, AgentEvent::BaselineTests { passed: false, .. })));
         assert_eq!(outcome.changed_files, vec!["calc.py"]);
         assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
         assert!(events.iter().any(|e| matches!(e, AgentEvent::SearchStopped { .. })));

@@ -119,7 +119,21 @@ fn signatures(path: &str, content: &str) -> Vec<String> {
     let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     let prefixes: &[&str] = match ext {
         "py" => &["def ", "class ", "async def "],
-        "rs" => &["pub fn ", "fn ", "pub struct ", "struct ", "pub enum ", "enum ", "impl ", "pub trait ", "trait "],
+        "rs" => &[
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "fn ",
+            "pub struct ",
+            "pub(crate) struct ",
+            "struct ",
+            "pub enum ",
+            "pub(crate) enum ",
+            "enum ",
+            "impl ",
+            "pub trait ",
+            "trait ",
+        ],
         "js" | "ts" | "jsx" | "tsx" | "mjs" => &["function ", "export ", "class ", "async function "],
         "go" => &["func ", "type "],
         _ => &[],

@@ -561,6 +561,23 @@ impl ReproTest {
         Ok(Installed { path: Some(path) })
     }
 
+    /// This test in the form of the repository's own tests of its language (CRLF, tab indentation), for the one
+    /// that ships: a reviewer's diff and linters see the repository's style, not ours (a new user's CRLF, tab-indented
+    /// repository, 2026-12-06, got an LF, four-space test). The nearest test file of the same extension sets the
+    /// form; unchanged when none reads.
+    pub fn in_house_style(&self, root: &Path, files: &[RepoFile]) -> ReproTest {
+        let ext = self.path.rsplit_once('.').map_or("", |(_, e)| e);
+        let dir = |path: &str| path.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_owned());
+        let sibling = files
+            .iter()
+            .filter(|f| f.is_test && f.path != self.path && f.path.ends_with(&format!(".{ext}")))
+            .min_by_key(|f| (dir(&f.path) != dir(&self.path), f.path.len()));
+        match sibling.map(|f| crate::textfile::read(&root.join(&f.path))) {
+            Some(Ok(Some(form))) => ReproTest { code: form.new_file_like(&self.code), ..self.clone() },
+            _ => self.clone(),
+        }
+    }
+
     /// The assertion lines without whitespace or module qualifiers (`intervals.merge(…)` is `merge(…)`): two
     /// samples that check the same thing are one test.
     pub fn fingerprint(&self) -> String {
@@ -664,7 +681,7 @@ impl Agent<'_> {
             let path = layout.path(issue, kept.len());
             let mut code = follow_src_imports(&grounding::printed_expectations(&code_of_reply(&reply)), search.files);
             if matches!(layout.framework, Framework::Pytest | Framework::Unittest) {
-                code = imports::add_missing_imports(&without_prompts(&code), search.files);
+                code = imports::add_missing_imports(&without_prompts(&code), search.files, search.issue_text);
             }
             let (assertions, invented) = grounding::keep_grounded(&code, search.issue_text);
             if layout.wrap(issue, &path, &assertions).is_none() {
@@ -1203,6 +1220,29 @@ mod tests {
         // A test that reads standard input fails for want of input, not for the code.
         assert!(!keep("E   io.UnsupportedOperation: not readable", "--tail 0 prints the whole log"));
         assert!(!keep("E   OSError: pytest: reading from stdin while output is captured!  Consider using `-s`.", ""));
+    }
+
+    #[test]
+    fn the_shipped_test_takes_the_form_of_the_repositorys_tests() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("tests")).unwrap();
+        std::fs::write(dir.path().join("tests/test_a.py"), "def test_a():\r\n\tassert True\r\n").unwrap();
+        let files = [RepoFile {
+            path: "tests/test_a.py".into(),
+            content: "def test_a():\n    assert True\n".into(),
+            signatures: Vec::new(),
+            is_test: true,
+        }];
+        let test = ReproTest {
+            path: "tests/test_issue_1.py".into(),
+            code: "def test_issue_1():\n    assert f(1) == 2\n".into(),
+            assertions: String::new(),
+            base_output: String::new(),
+        };
+        assert_eq!(test.in_house_style(dir.path(), &files).code, "def test_issue_1():\r\n\tassert f(1) == 2\r\n");
+        // No test of that language: our form.
+        let rust = ReproTest { path: "tests/issue_1.rs".into(), ..test.clone() };
+        assert_eq!(rust.in_house_style(dir.path(), &files).code, test.code);
     }
 
     #[test]

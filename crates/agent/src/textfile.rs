@@ -195,6 +195,14 @@ impl TextFile {
         }
     }
 
+    /// `text` (a new file, `\n` endings and spaces) in the form of this one, a sibling: its usual line ending and,
+    /// when it is tab-indented, tabs for each four leading spaces. For the regression test that ships beside the
+    /// repository's own tests; written as UTF-8 whatever this file's encoding.
+    pub fn new_file_like(&self, text: &str) -> String {
+        let ending = self.usual_ending();
+        text.lines().map(|line| format!("{}{ending}", self.unview(line))).collect()
+    }
+
     /// `text` (the model's form of a changed file) in this file's form. Unchanged lines keep their own bytes;
     /// a new line takes the ending of the line before it (the file's usual one at the start). Errors: a character
     /// the file's encoding cannot hold.
@@ -348,6 +356,17 @@ mod tests {
             let after = round_trip(before, |t| t.replace("a - 1", "a + 1"));
             assert_eq!(after, before.iter().map(|&b| if b == b'-' { b'+' } else { b }).collect::<Vec<u8>>());
         }
+    }
+
+    #[test]
+    fn a_new_file_takes_a_siblings_endings_and_tabs() {
+        let sibling = decode(b"def test_a():\r\n\tassert f(1) == 2\r\n").unwrap();
+        assert_eq!(
+            sibling.new_file_like("def test_b():\n    if x:\n        assert f(2) == 3\n"),
+            "def test_b():\r\n\tif x:\r\n\t\tassert f(2) == 3\r\n"
+        );
+        let plain = decode(b"def test_a():\n    assert True\n").unwrap();
+        assert_eq!(plain.new_file_like("a\n    b\n"), "a\n    b\n");
     }
 
     #[test]

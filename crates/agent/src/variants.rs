@@ -535,7 +535,8 @@ impl Agent<'_> {
             last_run = run_started.elapsed();
             let fixed = result.verdict.is_fixed();
             evaluated.push(result);
-            if let Some(event) = candidates::progress(search, &evaluated, number, None) {
+            if let Some(event) = candidates::progress(search, &evaluated, format!("variant {} of {total}", i + 1), None)
+            {
                 on_event(event);
             }
             if fixed {

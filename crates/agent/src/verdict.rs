@@ -203,6 +203,7 @@ impl Agent<'_> {
             search.reproductions.iter().zip(&chosen.reproductions).find(|(_, passed)| **passed).map(|(t, _)| t);
         if let (true, Some(test), Verdict::Fixed { .. }) = (self.settings.add_regression_test, showing, &chosen.verdict)
         {
+            let test = test.in_house_style(search.workdir, search.files);
             let installed = test.install(search.workdir)?;
             let suite_ok = match &search.test_command {
                 Some(command) => {

@@ -46,6 +46,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one task in the foreground: enqueue it and work until it is done, showing progress.
+    ///
+    /// Exit status: 0 when the pull request is verified `fixed` (a test that failed on the base commit passes), 2
+    /// when a draft pull request was opened for a human (no test shows the fix), 3 when nothing needed changing
+    /// (the examples already hold), 1 when the task failed or was rejected.
     Run(TaskArgs),
     /// Enqueue a task for a running `codingworker worker`; prints the task id.
     Submit(TaskArgs),
@@ -167,6 +171,17 @@ struct TaskArgs {
     project: Option<String>,
 }
 
+/// `run`'s exit status for the task's final state (see `Command::Run`).
+fn run_exit_code(state: Option<codingworker_store::TaskState>) -> std::process::ExitCode {
+    use codingworker_store::TaskState;
+    match state {
+        Some(TaskState::Succeeded) => std::process::ExitCode::SUCCESS,
+        Some(TaskState::Draft) => std::process::ExitCode::from(2),
+        Some(TaskState::NoChange) => std::process::ExitCode::from(3),
+        _ => std::process::ExitCode::FAILURE,
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -205,11 +220,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let worker = Worker::new(services, queue);
             worker.run(RunMode::UntilTaskDone(task_id.clone()), shutdown_signal()).await?;
             print_detail(&store, &task_id, false)?;
-            let succeeded = matches!(
-                store.task_detail(&task_id)?.map(|d| d.task.state),
-                Some(codingworker_store::TaskState::Succeeded)
-            );
-            Ok(if succeeded { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
+            Ok(run_exit_code(store.task_detail(&task_id)?.map(|d| d.task.state)))
         }
         Command::Submit(args) => {
             let store = open_store(&paths)?;

@@ -63,19 +63,19 @@ fn enable_fallback(env: &TestEnv, fallback_url: &str, model: &str, cap: f64) {
     .unwrap();
 }
 
-async fn run_demo(env: &TestEnv, local_url: &str, issue: u64) -> (bool, String) {
+async fn run_demo(env: &TestEnv, local_url: &str, issue: u64) -> (Option<i32>, String) {
     run_demo_with(env, local_url, issue, &[]).await
 }
 
-/// `codingworker run` on the demo issue numbered `issue`, with `extra` environment.
-async fn run_demo_with(env: &TestEnv, local_url: &str, issue: u64, extra: &[(&str, &str)]) -> (bool, String) {
+/// `codingworker run` on the demo issue numbered `issue`, with `extra` environment: its exit status and stderr.
+async fn run_demo_with(env: &TestEnv, local_url: &str, issue: u64, extra: &[(&str, &str)]) -> (Option<i32>, String) {
     let mut command = env.run_demo_command(local_url, "openai", issue);
     command.envs(extra.iter().copied());
     let out = tokio::time::timeout(Duration::from_secs(900), command.output())
         .await
         .expect("run finishes")
         .expect("run starts");
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn only_task(env: &TestEnv, issue: u64) -> codingworker_store::TaskDetail {
@@ -95,8 +95,8 @@ async fn a_local_model_failing_the_tests_hands_over_and_the_pull_request_names_t
     let provider = provider_reporting_cost(0.0123).await;
     enable_fallback(&env, &provider.uri(), "big-coder", 5.0);
 
-    let (ok, stderr) = run_demo(&env, &local.uri(), 1).await;
-    assert!(ok, "{stderr}");
+    let (code, stderr) = run_demo(&env, &local.uri(), 1).await;
+    assert_eq!(code, Some(0), "{stderr}");
     let detail = only_task(&env, 1);
     assert_eq!(detail.task.state, TaskState::Succeeded);
     assert_eq!(detail.attempts.len(), 1, "one attempt: the hand-over happens inside it");
@@ -121,8 +121,8 @@ async fn a_local_model_server_that_is_down_hands_over_at_once() {
     let provider = provider_reporting_cost(0.002).await;
     enable_fallback(&env, &provider.uri(), "big-coder", 5.0);
     // Nothing listens there: the local server is down.
-    let (ok, stderr) = run_demo(&env, "http://127.0.0.1:9", 2).await;
-    assert!(ok, "{stderr}");
+    let (code, stderr) = run_demo(&env, "http://127.0.0.1:9", 2).await;
+    assert_eq!(code, Some(0), "{stderr}");
     let detail = only_task(&env, 2);
     assert_eq!(detail.task.state, TaskState::Succeeded);
     let gave_up = detail.events.iter().find(|e| e.kind == "model_gave_up").expect("the local model gave up");
@@ -142,8 +142,9 @@ async fn fallback_off_keeps_to_the_local_model_and_costs_nothing() {
         format!("[[fallback.models]]\nname = \"provider\"\nbase_url = \"{}\"\nmodel = \"big-coder\"\n", provider.uri()),
     )
     .unwrap();
-    let (ok, _) = run_demo_with(&env, &local.uri(), 3, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
-    assert!(!ok, "the local model's change fails the tests");
+    let (code, _) = run_demo_with(&env, &local.uri(), 3, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
+    assert_eq!(code, Some(2), "the local model's change fails the tests: a draft for a human, not a fix");
+    assert_eq!(only_task(&env, 3).task.state, TaskState::Draft);
     assert_eq!(chat_calls(&provider).await, 0, "no call to the paid model");
     let detail = only_task(&env, 3);
     assert_eq!(detail.attempts[0].cost_usd, 0.0);
@@ -160,12 +161,12 @@ async fn the_monthly_spend_cap_stops_the_chain_at_the_local_model_and_says_so() 
     let provider = provider_reporting_cost(0.15).await;
     enable_fallback(&env, &provider.uri(), "big-coder", 0.5);
 
-    let (ok, stderr) = run_demo(&env, &local.uri(), 4).await;
-    assert!(ok, "{stderr}");
+    let (code, stderr) = run_demo(&env, &local.uri(), 4).await;
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(chat_calls(&provider).await, CALLS_PER_ATTEMPT);
 
-    let (ok, _) = run_demo_with(&env, &local.uri(), 5, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
-    assert!(!ok, "the local model's change fails the tests and the cap keeps the fallback out");
+    let (code, _) = run_demo_with(&env, &local.uri(), 5, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
+    assert_eq!(code, Some(2), "the local model's change fails the tests and the cap keeps the fallback out");
     assert_eq!(chat_calls(&provider).await, CALLS_PER_ATTEMPT, "no paid call past the cap");
     let detail = only_task(&env, 5);
     let capped = detail.events.iter().find(|e| e.kind == "fallback_capped").expect("the cap is recorded");
@@ -288,12 +289,12 @@ async fn the_real_model_as_fallback_solves_what_the_local_model_failed_and_the_p
     let provider = CostReportingProxy::start(url, model, 0.2e-6, 0.6e-6).await;
     enable_fallback(&env, &provider.url, PROVIDER_MODEL, 1.0);
 
-    let (ok, stderr) = run_demo(&env, &local.uri(), 7).await;
+    let (code, stderr) = run_demo(&env, &local.uri(), 7).await;
     let detail = only_task(&env, 7);
     let (calls, charged) = *provider.charged.lock().unwrap();
     let body = detail.pull_request.as_ref().map(|pr| pr.body.clone()).unwrap_or_default();
     println!("fallback must-show: {calls} paid call(s), ${charged:.6} charged; pull request body:\n{body}");
-    assert!(ok, "{stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(detail.task.state, TaskState::Succeeded);
     assert!(calls >= 1 && charged > 0.0);
     let recorded: f64 = detail.attempts.iter().map(|a| a.cost_usd).sum();
@@ -323,8 +324,8 @@ async fn a_paid_model_is_stopped_before_a_call_past_the_cap() {
         .mount(&provider)
         .await;
     enable_fallback(&env, &provider.uri(), "big-coder", 0.5);
-    let (ok, _) = run_demo_with(&env, &local.uri(), 6, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
-    assert!(!ok);
+    let (code, _) = run_demo_with(&env, &local.uri(), 6, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
+    assert_eq!(code, Some(1), "dead-lettered");
     assert_eq!(chat_calls(&provider).await, 1, "the second round's call is not made");
     let detail = only_task(&env, 6);
     let capped = detail.events.iter().find(|e| e.kind == "fallback_capped").expect("the stop is recorded");

@@ -123,8 +123,10 @@ pub enum TaskState {
     Retrying,
     /// A verified pull request is open.
     Succeeded,
-    /// Finished without a verified change (an unverified pull request may be open).
-    Failed,
+    /// Finished with a draft pull request for a human to finish: no test shows the issue fixed (the verdict is
+    /// `no regressions`, `tests fail` on the last attempt, or `tests not run`). Stored as `draft`; rows written
+    /// before this state had its name say `failed`, which meant the same.
+    Draft,
     DeadLettered,
     /// The message was not a valid task.
     Rejected,
@@ -142,7 +144,7 @@ impl TaskState {
             TaskState::Running => "running",
             TaskState::Retrying => "retrying",
             TaskState::Succeeded => "succeeded",
-            TaskState::Failed => "failed",
+            TaskState::Draft => "draft",
             TaskState::DeadLettered => "dead_lettered",
             TaskState::Rejected => "rejected",
             TaskState::NoChange => "no_change",
@@ -159,7 +161,7 @@ impl FromStr for TaskState {
             "running" => TaskState::Running,
             "retrying" => TaskState::Retrying,
             "succeeded" => TaskState::Succeeded,
-            "failed" => TaskState::Failed,
+            "draft" | "failed" => TaskState::Draft,
             "dead_lettered" => TaskState::DeadLettered,
             "rejected" => TaskState::Rejected,
             "no_change" => TaskState::NoChange,
@@ -655,16 +657,18 @@ impl Store {
         })
     }
 
-    /// How many tasks are in each state.
+    /// How many tasks are in each state, each state once (older `failed` rows count as `draft`).
     pub fn count_by_state(&self) -> Result<Vec<(TaskState, u64)>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM tasks GROUP BY state")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            let mut counts = Vec::new();
+            let mut counts: Vec<(TaskState, u64)> = Vec::new();
             for row in rows {
                 let (state, count) = row?;
-                if let Ok(state) = state.parse() {
-                    counts.push((state, count as u64));
+                let Ok(state) = state.parse::<TaskState>() else { continue };
+                match counts.iter_mut().find(|(s, _)| *s == state) {
+                    Some((_, total)) => *total += count as u64,
+                    None => counts.push((state, count as u64)),
                 }
             }
             Ok(counts)
@@ -999,6 +1003,25 @@ mod tests {
         store.add_attempt_cost(attempt, 0.5).unwrap();
         assert!((store.spend_since(Utc::now() - chrono::Duration::hours(1)).unwrap() - 0.5).abs() < 1e-9);
         assert_eq!(store.task_detail("new").unwrap().unwrap().attempts[0].verdict, None, "v4's verdict column");
+    }
+
+    #[test]
+    fn a_draft_is_stored_as_draft_and_older_failed_rows_read_as_drafts() {
+        assert_eq!(TaskState::Draft.as_str(), "draft");
+        assert_eq!("draft".parse::<TaskState>().unwrap(), TaskState::Draft);
+        // Before the state had its name, the only writer of `failed` was a task that ended with a draft.
+        assert_eq!("failed".parse::<TaskState>().unwrap(), TaskState::Draft);
+        assert!("finished".parse::<TaskState>().is_err());
+        let store = Store::open_in_memory().unwrap();
+        for (id, state) in [("a", "failed"), ("b", "draft"), ("c", "queued")] {
+            store.upsert_task(&task(id)).unwrap();
+            store
+                .with(|conn| Ok(conn.execute("UPDATE tasks SET state = ?2 WHERE task_id = ?1", params![id, state])?))
+                .unwrap();
+        }
+        let mut counts = store.count_by_state().unwrap();
+        counts.sort_by_key(|(s, _)| s.as_str());
+        assert_eq!(counts, [(TaskState::Draft, 2), (TaskState::Queued, 1)]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The worker's dashboard and operational endpoints, served by `codingworker worker` (axum).
 //!
 //! - `/` and `/tasks/{id}`: server-rendered HTML (a few lines of JavaScript follow a running attempt's log), usable
-//!   on a phone; actions retry a failed task, redrive a dead-lettered one and cancel a running one.
+//!   on a phone; actions retry a task that ended with a draft pull request, redrive a dead-lettered one and cancel
+//!   a running one.
 //! - `/healthz` (the process answers), `/readyz` (queue, model, forge and disk space), `/metrics` (Prometheus).
 //!
 //! Bound to 127.0.0.1 by default. A bearer token (`web.token`) is required when set, and always when bound to
@@ -340,7 +341,8 @@ fn mark_queued(dashboard: &Dashboard, task_id: &str, event: &str) -> Result<(), 
     store.add_event(task_id, None, event, "from the dashboard").map_err(|e| e.to_string())
 }
 
-/// A failed task goes back to the queue as a new message, with a fresh set of attempts.
+/// A task that ended with a draft pull request goes back to the queue as a new message, with a fresh set of
+/// attempts.
 async fn retry(
     State(dashboard): State<Arc<Dashboard>>,
     Path(id): Path<String>,
@@ -348,8 +350,11 @@ async fn retry(
 ) -> Response {
     let d = Arc::clone(&dashboard);
     act(&dashboard, &id, &form, |task| async move {
-        if task.state != TaskState::Failed {
-            return Err(format!("only a failed task can be retried; this one is {}", task.state.as_str()));
+        if task.state != TaskState::Draft {
+            return Err(format!(
+                "only a task that ended with a draft pull request can be retried; this one is {}",
+                task.state.as_str()
+            ));
         }
         // Back to the queue of the task's own project (the first one for tasks older than projects).
         let named = d.queues.iter().find(|q| q.project == task.project).or_else(|| d.queues.first());

@@ -44,7 +44,7 @@ main{padding:12px;max-width:1100px;margin:0 auto}h2{font-size:16px;margin:18px 4
 @media (max-width:640px){.task{grid-template-columns:1fr}.task .meta{grid-column:1}}
 .badge{display:inline-block;border-radius:999px;padding:2px 9px;font-size:12px;font-weight:600;color:#fff;text-align:center;white-space:nowrap}
 .queued{background:#667085}.running{background:#2563eb}.retrying{background:#d97706}.succeeded{background:#16a34a}
-.failed{background:#dc2626}.dead_lettered{background:#7c3aed}.rejected{background:#374151}.no_change{background:#0891b2}.duplicate{background:#6b7280}
+.draft{background:#be185d}.dead_lettered{background:#7c3aed}.rejected{background:#374151}.no_change{background:#0891b2}.duplicate{background:#6b7280}
 .verdict{margin-top:4px}.v-fixed{background:#15803d}.v-no_regressions{background:#b45309}.v-tests_fail{background:#b91c1c}.v-tests_not_run{background:#6b7280}
 form{display:inline}button{font:inherit;font-size:13px;padding:4px 10px;border-radius:6px;border:1px solid var(--line);background:#fff;cursor:pointer}
 button.primary{background:#1d4ed8;color:#fff;border-color:#1d4ed8}button.danger{background:#b91c1c;color:#fff;border-color:#b91c1c}
@@ -129,7 +129,7 @@ fn actions(task_id: &str, state: TaskState, csrf: &str) -> String {
         )
     };
     match state {
-        TaskState::Failed => button("retry", "Retry", "primary"),
+        TaskState::Draft => button("retry", "Retry", "primary"),
         TaskState::DeadLettered => button("redrive", "Redrive", "primary"),
         TaskState::Running => button("cancel", "Cancel", "danger"),
         _ => String::new(),
@@ -228,7 +228,9 @@ pub fn index(view: &IndexView<'_>) -> String {
             .filter(|_| {
                 matches!(
                     task.state,
-                    TaskState::Failed | TaskState::DeadLettered | TaskState::Retrying | TaskState::Rejected
+                    // A draft's verdict badge says what its tests show; the error of an earlier, retried attempt
+                    // beside it would read as the draft's failure.
+                    TaskState::DeadLettered | TaskState::Retrying | TaskState::Rejected
                 )
             })
             .map(|e| format!("<div class=\"meta bad\">{}</div>", esc(&truncate(e, 200))))

@@ -1,5 +1,5 @@
 //! The dashboard in a real browser: headless Chromium driven through chromedriver (fantoccini), against the real
-//! server with a store holding a task in every state. It checks what a user sees, retries the failed task with the
+//! server with a store holding a task in every state. It checks what a user sees, retries the draft task with the
 //! button, and saves screenshots (see `screenshots_dir`).
 //!
 //! Needs Debian's `chromium` and `chromium-driver`, hence ignored; scripts/test.sh runs it (.ci/run installs them).
@@ -21,7 +21,7 @@ const STATES: [TaskState; 7] = [
     TaskState::Running,
     TaskState::Retrying,
     TaskState::Succeeded,
-    TaskState::Failed,
+    TaskState::Draft,
     TaskState::DeadLettered,
     TaskState::Rejected,
 ];
@@ -42,7 +42,7 @@ fn screenshots_dir() -> PathBuf {
 fn verdict_of(state: TaskState) -> Option<String> {
     match state {
         TaskState::Succeeded => Some("fixed".into()),
-        TaskState::Failed => Some("no_regressions".into()),
+        TaskState::Draft => Some("no_regressions".into()),
         TaskState::DeadLettered => Some("tests_fail".into()),
         _ => None,
     }
@@ -66,7 +66,7 @@ async fn seed(store: &Store, queue: &SqliteQueue, state: TaskState, issue: u64, 
         .unwrap();
     let attempts = match state {
         TaskState::Queued => 0,
-        TaskState::Retrying | TaskState::Failed | TaskState::DeadLettered => 2,
+        TaskState::Retrying | TaskState::Draft | TaskState::DeadLettered => 2,
         _ => 1,
     };
     for n in 1..=attempts {
@@ -96,7 +96,7 @@ async fn seed(store: &Store, queue: &SqliteQueue, state: TaskState, issue: u64, 
         store.finish_attempt(attempt, &finish).unwrap();
     }
     let error = match state {
-        TaskState::Failed | TaskState::Retrying => Some("tests still fail with the best of 6 candidate(s)"),
+        TaskState::Draft | TaskState::Retrying => Some("tests still fail with the best of 6 candidate(s)"),
         TaskState::DeadLettered => Some("the attempt exceeded its time budget of 3600s"),
         TaskState::Rejected => Some("issue #7 of acme/shop is closed"),
         _ => None,
@@ -221,7 +221,7 @@ async fn the_dashboard_shows_every_state_and_retries_a_failed_task() {
         assert_eq!(card.attr("data-state").await.unwrap().as_deref(), Some(state.as_str()));
         let text = card.text().await.unwrap();
         let expected_button = match state {
-            TaskState::Failed => Some("Retry"),
+            TaskState::Draft => Some("Retry"),
             TaskState::DeadLettered => Some("Redrive"),
             TaskState::Running => Some("Cancel"),
             _ => None,
@@ -235,6 +235,12 @@ async fn the_dashboard_shows_every_state_and_retries_a_failed_task() {
             Err(_) => None,
         };
         assert_eq!(verdict, verdict_of(*state), "{state:?}: {text}");
+        if *state == TaskState::Draft {
+            assert!(
+                !text.contains("tests still fail"),
+                "a draft shows its verdict, not a retried attempt's error: {text}"
+            );
+        }
     }
     let page = client.source().await.unwrap();
     assert!(page.contains("PR #1 (local)") && page.contains("codingworker/issue-43-fix"), "links to the work");
@@ -251,7 +257,7 @@ async fn the_dashboard_shows_every_state_and_retries_a_failed_task() {
     std::fs::write(screenshots_dir().join("dashboard-phone.png"), client.screenshot().await.unwrap()).unwrap();
     client.set_window_size(1280, 1500).await.unwrap();
 
-    // Retry the failed task with its button: it is queued again and the queue holds its message.
+    // Retry the draft task with its button: it is queued again and the queue holds its message.
     let retry = client.find(Locator::Css(&format!("[data-task='{failed_id}'] button"))).await.unwrap();
     retry.click().await.unwrap();
     // The form posts and redirects to the task's page; a badge found before that would be the old page's.

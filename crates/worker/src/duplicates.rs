@@ -22,7 +22,7 @@ pub fn duplicate_of(
     now: DateTime<Utc>,
     live: chrono::Duration,
 ) -> Option<String> {
-    let answered = |state: TaskState| matches!(state, TaskState::Succeeded | TaskState::Failed | TaskState::NoChange);
+    let answered = |state: TaskState| matches!(state, TaskState::Succeeded | TaskState::Draft | TaskState::NoChange);
     let follow_up = |message: &TaskMessage| message.follow_up.as_ref().map(|f| (f.pull_request, f.round));
     for other in others {
         if other.task_id == task.task_id {

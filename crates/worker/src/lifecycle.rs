@@ -227,7 +227,7 @@ async fn process_task(services: &Services, message: &ReceivedMessage, task: Task
         Ok(done) => {
             let (status, state) = match &done.verdict {
                 Some(verdict) if verdict.is_fixed() => (AttemptStatus::Succeeded, TaskState::Succeeded),
-                Some(_) => (AttemptStatus::Unverified, TaskState::Failed),
+                Some(_) => (AttemptStatus::Unverified, TaskState::Draft),
                 None => (AttemptStatus::NoChange, TaskState::NoChange),
             };
             if let Err(e) = store.set_task_state(&task_id, state, None) {
@@ -526,7 +526,7 @@ async fn run_agent_and_publish(
                 reason: format!(
                     "tests still fail with the best of {} candidate(s): {}",
                     outcome.candidates,
-                    last_lines(&outcome.test_output_tail, 3)
+                    what_fails(&outcome)
                 ),
                 retryable: true,
             });
@@ -824,7 +824,6 @@ async fn run_openhands(
     recorder.event("tests_ran", &format!("after OpenHands: {}", checked.verdict.label()));
     let mut outcome =
         AgentOutcome::of_change(changed_files, checked.verdict, test_command.map(|c| c.join(" ")), checked.output_tail);
-    outcome.base_passed = base.map(|b| b.passed);
     outcome.still_failing = checked.still_failing;
     outcome.llm_calls = u32::try_from(run.usage.calls).unwrap_or(u32::MAX);
     outcome.prompt_tokens = run.usage.prompt_tokens;
@@ -1251,7 +1250,7 @@ fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
         AgentEvent::EditRejected { round, reason } => ("edit_rejected", format!("candidate {round}: {reason}")),
         AgentEvent::Candidate {
             number,
-            max,
+            place,
             origin,
             files,
             verdict,
@@ -1264,7 +1263,7 @@ fn describe_agent_event(event: &AgentEvent) -> (&'static str, String) {
         } => (
             "candidate",
             format!(
-                "candidate {number} of {max} ({origin}; {}): {verdict}, passes {passes}/{total_tests}{}; \
+                "candidate {number}, {place} ({origin}; {}): {verdict}, passes {passes}/{total_tests}{}; \
                  {reproduction_tests} reproduction test(s) kept, leading group passes {leading_passes}/{total_tests} \
                  ({leading_size} candidate(s))",
                 files.join(", "),
@@ -1293,6 +1292,30 @@ fn name_list(names: &[String], max: usize) -> String {
         list.push_str(&format!(" and {} more", names.len() - max));
     }
     list
+}
+
+/// For a failing change, in one line for a retry's reason: whether the suite breaks and how many reproduction tests
+/// pass, or the last line of the test output when neither is known (a cut-off tail of pytest's diff says nothing).
+fn what_fails(outcome: &AgentOutcome) -> String {
+    let mut parts = Vec::new();
+    if outcome.tests_ran {
+        let suite = if outcome.breaks_suite {
+            "a test that passed on the base commit fails"
+        } else {
+            "nothing that passed on the base commit breaks"
+        };
+        parts.push(suite.to_owned());
+    }
+    let results = &outcome.reproduction_results;
+    if !results.is_empty() {
+        let passing = results.iter().filter(|(_, pass)| *pass).count();
+        parts.push(format!("{passing} of {} reproduction test(s) from the issue pass", results.len()));
+    }
+    if parts.is_empty() || (!outcome.breaks_suite && results.is_empty()) {
+        parts.push(last_lines(&outcome.test_output_tail, 1));
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.join("; ")
 }
 
 /// For a failing change: whether the repository's suite is what fails, as a list item ("" when it did not run).
@@ -1534,6 +1557,24 @@ mod tests {
 
     /// A repository with its own failing test: the body names it as outside the verdict, and "no regressions" no
     /// longer claims the command passes.
+    #[test]
+    fn a_retry_says_what_fails_not_a_cut_off_tail_of_the_output() {
+        let mut failing = outcome(Verdict::TestsFail);
+        failing.test_output_tail = "E       -     5,\n    ]\n1 failed in 0.03s".into();
+        failing.reproduction_results =
+            vec![("tests/test_issue_1.py".into(), true), ("tests/test_issue_1_2.py".into(), false)];
+        assert_eq!(
+            what_fails(&failing),
+            "nothing that passed on the base commit breaks; 1 of 2 reproduction test(s) from the issue pass"
+        );
+        failing.breaks_suite = true;
+        failing.reproduction_results.clear();
+        assert_eq!(what_fails(&failing), "a test that passed on the base commit fails");
+        // Nothing else known: the output's last line, as before.
+        failing.breaks_suite = false;
+        assert_eq!(what_fails(&failing), "nothing that passed on the base commit breaks; 1 failed in 0.03s");
+    }
+
     #[test]
     fn a_body_names_the_tests_that_failed_before_and_still_fail() {
         let task = codingworker_protocol::local_task_message(
