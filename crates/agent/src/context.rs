@@ -5,8 +5,7 @@
 //! names and which file defines them, the words of the issue in paths and signatures, the import graph (a file
 //! the innermost frame imports is where a bad value often comes from) and one step along calls (what the issue's
 //! function calls, and what is called where a command-line flag the issue names is read; most where several of them
-//! meet). A decoy module with a
-//! similar name loses to the one that defines what the issue calls.
+//! meet). A decoy module with a similar name loses to the one that defines what the issue calls.
 
 use std::collections::{HashMap, HashSet};
 

@@ -564,14 +564,19 @@ impl ReproTest {
     /// This test in the form of the repository's own tests of its language (CRLF, tab indentation), for the one
     /// that ships: a reviewer's diff and linters see the repository's style, not ours (a new user's CRLF, tab-indented
     /// repository, 2026-12-06, got an LF, four-space test). The nearest test file of the same extension sets the
-    /// form; unchanged when none reads.
+    /// form, one named as a test first (a `conftest.py` with no indented line says nothing of tabs); unchanged
+    /// when none reads.
     pub fn in_house_style(&self, root: &Path, files: &[RepoFile]) -> ReproTest {
         let ext = self.path.rsplit_once('.').map_or("", |(_, e)| e);
         let dir = |path: &str| path.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_owned());
+        let named_as_test = |path: &str| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            name.starts_with("test") || [".test.", "_test.", ".spec."].iter().any(|mark| name.contains(mark))
+        };
         let sibling = files
             .iter()
             .filter(|f| f.is_test && f.path != self.path && f.path.ends_with(&format!(".{ext}")))
-            .min_by_key(|f| (dir(&f.path) != dir(&self.path), f.path.len()));
+            .min_by_key(|f| (dir(&f.path) != dir(&self.path), !named_as_test(&f.path), f.path.len()));
         match sibling.map(|f| crate::textfile::read(&root.join(&f.path))) {
             Some(Ok(Some(form))) => ReproTest { code: form.new_file_like(&self.code), ..self.clone() },
             _ => self.clone(),
@@ -1226,13 +1231,19 @@ mod tests {
     fn the_shipped_test_takes_the_form_of_the_repositorys_tests() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("tests")).unwrap();
-        std::fs::write(dir.path().join("tests/test_a.py"), "def test_a():\r\n\tassert True\r\n").unwrap();
-        let files = [RepoFile {
-            path: "tests/test_a.py".into(),
-            content: "def test_a():\n    assert True\n".into(),
+        std::fs::write(dir.path().join("tests/test_discounts.py"), "def test_a():\r\n\tassert True\r\n").unwrap();
+        // A conftest.py with no indented line, nearer by the length of its path, says nothing of tabs.
+        std::fs::write(dir.path().join("tests/conftest.py"), "import sys\r\n").unwrap();
+        let test_file = |path: &str, content: &str| RepoFile {
+            path: path.into(),
+            content: content.into(),
             signatures: Vec::new(),
             is_test: true,
-        }];
+        };
+        let files = [
+            test_file("tests/conftest.py", "import sys\n"),
+            test_file("tests/test_discounts.py", "def test_a():\n    assert True\n"),
+        ];
         let test = ReproTest {
             path: "tests/test_issue_1.py".into(),
             code: "def test_issue_1():\n    assert f(1) == 2\n".into(),

@@ -47,9 +47,9 @@ struct Cli {
 enum Command {
     /// Run one task in the foreground: enqueue it and work until it is done, showing progress.
     ///
-    /// Exit status: 0 when the pull request is verified `fixed` (a test that failed on the base commit passes), 2
-    /// when a draft pull request was opened for a human (no test shows the fix), 3 when nothing needed changing
-    /// (the examples already hold), 1 when the task failed or was rejected.
+    /// Exit status: 0 when the pull request is verified `fixed` (a test that failed on the base commit passes), 3
+    /// when a draft pull request was opened for a human (no test shows the fix), 4 when nothing needed changing
+    /// (the examples already hold), 1 when the task failed or was rejected, 2 for a usage error.
     Run(TaskArgs),
     /// Enqueue a task for a running `codingworker worker`; prints the task id.
     Submit(TaskArgs),
@@ -176,8 +176,9 @@ fn run_exit_code(state: Option<codingworker_store::TaskState>) -> std::process::
     use codingworker_store::TaskState;
     match state {
         Some(TaskState::Succeeded) => std::process::ExitCode::SUCCESS,
-        Some(TaskState::Draft) => std::process::ExitCode::from(2),
-        Some(TaskState::NoChange) => std::process::ExitCode::from(3),
+        // Not 2: clap exits 2 for a usage error, and a script must tell that from a draft.
+        Some(TaskState::Draft) => std::process::ExitCode::from(3),
+        Some(TaskState::NoChange) => std::process::ExitCode::from(4),
         _ => std::process::ExitCode::FAILURE,
     }
 }

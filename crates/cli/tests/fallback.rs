@@ -143,7 +143,7 @@ async fn fallback_off_keeps_to_the_local_model_and_costs_nothing() {
     )
     .unwrap();
     let (code, _) = run_demo_with(&env, &local.uri(), 3, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
-    assert_eq!(code, Some(2), "the local model's change fails the tests: a draft for a human, not a fix");
+    assert_eq!(code, Some(3), "the local model's change fails the tests: a draft for a human, not a fix");
     assert_eq!(only_task(&env, 3).task.state, TaskState::Draft);
     assert_eq!(chat_calls(&provider).await, 0, "no call to the paid model");
     let detail = only_task(&env, 3);
@@ -166,7 +166,7 @@ async fn the_monthly_spend_cap_stops_the_chain_at_the_local_model_and_says_so() 
     assert_eq!(chat_calls(&provider).await, CALLS_PER_ATTEMPT);
 
     let (code, _) = run_demo_with(&env, &local.uri(), 5, &[("CODINGWORKER_QUEUE_MAX_RECEIVES", "1")]).await;
-    assert_eq!(code, Some(2), "the local model's change fails the tests and the cap keeps the fallback out");
+    assert_eq!(code, Some(3), "the local model's change fails the tests and the cap keeps the fallback out");
     assert_eq!(chat_calls(&provider).await, CALLS_PER_ATTEMPT, "no paid call past the cap");
     let detail = only_task(&env, 5);
     let capped = detail.events.iter().find(|e| e.kind == "fallback_capped").expect("the cap is recorded");
