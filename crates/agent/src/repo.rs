@@ -106,12 +106,14 @@ fn walk(root: &Path) -> Vec<String> {
 }
 
 pub fn is_test_path(path: &str) -> bool {
+    is_test_file_name(path) || path.split('/').any(|p| p == "tests" || p == "test" || p == "__tests__")
+}
+
+/// Whether the file's own name (not its directory) says it is a test: `test_x.py`, `x_test.py`, `x.test.js`,
+/// `x.spec.ts`. A `conftest.py` or a helper in `tests/` is a test path without being named as one.
+pub fn is_test_file_name(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with("test_")
-        || name.ends_with("_test.py")
-        || name.contains(".test.")
-        || name.contains(".spec.")
-        || path.split('/').any(|p| p == "tests" || p == "test" || p == "__tests__")
+    name.starts_with("test_") || name.ends_with("_test.py") || name.contains(".test.") || name.contains(".spec.")
 }
 
 /// Top-level and method signatures, the part of a file a model needs to know it exists.

@@ -569,14 +569,10 @@ impl ReproTest {
     pub fn in_house_style(&self, root: &Path, files: &[RepoFile]) -> ReproTest {
         let ext = self.path.rsplit_once('.').map_or("", |(_, e)| e);
         let dir = |path: &str| path.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_owned());
-        let named_as_test = |path: &str| {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            name.starts_with("test") || [".test.", "_test.", ".spec."].iter().any(|mark| name.contains(mark))
-        };
         let sibling = files
             .iter()
             .filter(|f| f.is_test && f.path != self.path && f.path.ends_with(&format!(".{ext}")))
-            .min_by_key(|f| (dir(&f.path) != dir(&self.path), !named_as_test(&f.path), f.path.len()));
+            .min_by_key(|f| (dir(&f.path) != dir(&self.path), !crate::repo::is_test_file_name(&f.path), f.path.len()));
         match sibling.map(|f| crate::textfile::read(&root.join(&f.path))) {
             Some(Ok(Some(form))) => ReproTest { code: form.new_file_like(&self.code), ..self.clone() },
             _ => self.clone(),

@@ -1311,7 +1311,7 @@ fn what_fails(outcome: &AgentOutcome) -> String {
         let passing = results.iter().filter(|(_, pass)| *pass).count();
         parts.push(format!("{passing} of {} reproduction test(s) from the issue pass", results.len()));
     }
-    if parts.is_empty() || (!outcome.breaks_suite && results.is_empty()) {
+    if !outcome.breaks_suite && results.is_empty() {
         parts.push(last_lines(&outcome.test_output_tail, 1));
     }
     parts.retain(|p| !p.is_empty());
