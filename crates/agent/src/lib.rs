@@ -17,6 +17,7 @@ pub mod context;
 pub mod edits;
 pub mod examples;
 pub mod grounding;
+pub mod host;
 pub mod imports;
 pub mod limits;
 pub mod merge;
@@ -308,7 +309,7 @@ pub struct AgentOutcome {
     pub regression_test: Option<String>,
     /// Reproduction tests kept (each failed on the base commit).
     pub reproduction_tests: usize,
-    /// Candidates asked for (model replies for a change).
+    /// Candidates tried: model replies asked for a change (with or without a usable edit) and variants.
     pub candidates: u32,
     /// Candidates that were run, and how many of them agree with the chosen one (its group).
     pub candidates_run: u32,
@@ -1114,6 +1115,56 @@ mod tests {
             Verdict::Fixed { by: vec!["test_double (test_calc.T.test_double)".into(), "test_issue_1.py".into()] }
         );
         assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
+    }
+
+    #[tokio::test]
+    async fn a_partial_fix_is_built_on_and_the_revision_completes_it() {
+        // Each reproduction test checks one of the issue's two examples; the greedy candidate fixes the first only.
+        let zero = "```python\nfrom calc import double\nassert double(0) == 0, double(0)\n```";
+        let partial = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return 4 if x == 2 else x + x + 1\n>>>>>>> REPLACE\n";
+        // Written against the partial fix: its search block does not even match the base.
+        let rest = "calc.py\n<<<<<<< SEARCH\n    return 4 if x == 2 else x + x + 1\n=======\n    return 4 if x == 2 else x + x\n>>>>>>> REPLACE\n";
+        let server = server_with(REPRO, zero, &[partial, BREAKS, rest]).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(2, 4)).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.reproduction_tests, 2);
+        // Both pass; the verdict cites only the one that ships with the change.
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        assert_eq!(outcome.regression_test.as_deref(), Some("test_issue_1.py"));
+        assert!(outcome.reproduction_results.iter().all(|(_, passed)| *passed), "{:?}", outcome.reproduction_results);
+        let code = std::fs::read_to_string(dir.path().join("calc.py")).unwrap();
+        assert!(code.contains("return 4 if x == 2 else x + x\n"), "{code}");
+        let origins: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::Candidate { origin, verdict, .. } => Some(origin.as_str()).filter(|_| *verdict == "fixed"),
+                _ => None,
+            })
+            .collect();
+        assert!(origins.iter().any(|o| o.contains("on candidate 1")), "{origins:?}");
+        let all = prompts(&server).await;
+        let revision = all.iter().find(|p| p.contains("fixed part of the issue")).expect("a build-on revision");
+        assert!(revision.contains("+     return 4 if x == 2 else x + x + 1"), "{revision}");
+        assert!(revision.contains("double(0)"), "what still fails: {revision}");
+    }
+
+    #[tokio::test]
+    async fn in_host_mode_a_candidate_that_adds_a_process_call_is_refused_before_it_runs() {
+        let dir = repo_with(TEST);
+        let marker = dir.path().join("ran");
+        let hostile = format!(
+            "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    __import__('os').system('touch {}')\n    return x + x\n>>>>>>> REPLACE\n",
+            marker.display()
+        );
+        let server = server_with("no test", "no test", &[&hostile, FIX]).await;
+        let (result, events) = run_with(&server, dir.path(), settings(0, 3)).await;
+        assert!(result.unwrap().verdict.is_fixed());
+        assert!(!marker.exists(), "the refused candidate's code never ran");
+        assert!(
+            events.iter().any(|e| matches!(e, AgentEvent::EditRejected { reason, .. } if reason.contains("host mode"))),
+            "{events:?}"
+        );
     }
 
     #[tokio::test]

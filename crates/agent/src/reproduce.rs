@@ -203,6 +203,11 @@ impl Layout {
     /// `issue` is the issue's text: an error the issue itself reports is the bug, not a broken test.
     pub fn base_problem(&self, passed: bool, timed_out: bool, output: &str, issue: &str) -> Option<String> {
         if timed_out {
+            // For an issue about a hang the timeout is the bug, and a change that lets the test finish and pass
+            // fixes it (a new user's issue, 2026-12-06: the only test that showed it was dropped as broken).
+            if reports_a_hang(issue) {
+                return None;
+            }
             return Some("the test did not finish on the base commit".into());
         }
         if passed {
@@ -242,6 +247,16 @@ impl Layout {
             .find(|sign| output.contains(**sign))
             .map(|sign| format!("the test itself is broken ({sign} on the base commit)"))
     }
+}
+
+/// Whether the issue says the code hangs: "hangs", "never returns", "infinite loop", "stuck" and the like, as words
+/// ("change" holds no "hang").
+fn reports_a_hang(issue: &str) -> bool {
+    let lower = issue.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    const WORDS: [&str; 9] = ["hang", "hangs", "hung", "hanging", "freezes", "frozen", "stuck", "forever", "deadlock"];
+    const PHRASES: [&str; 5] = ["infinite loop", "never return", "never finish", "never terminate", "never end"];
+    words.iter().any(|w| WORDS.contains(w)) || PHRASES.iter().any(|p| lower.contains(p))
 }
 
 /// Python code with the interpreter's `>>> ` and `... ` prompts taken off its lines: a model that copies the issue's
@@ -716,6 +731,12 @@ impl Agent<'_> {
             }
             if search.files.iter().any(|f| f.path == path) {
                 on_event(AgentEvent::Reproduction { path, kept: false, detail: "a file of that name exists".into() });
+                continue;
+            }
+            if let (codingworker_sandbox::Executor::Host(_), Some(detail)) =
+                (self.executor, crate::host::refuse_test(&test.code, search.files))
+            {
+                on_event(AgentEvent::Reproduction { path, kept: false, detail });
                 continue;
             }
             on_event(AgentEvent::Running { what: format!("reproduction test {path} on the base commit") });
@@ -1212,6 +1233,9 @@ mod tests {
         let keep = |out: &str, issue: &str| layout.base_problem(false, false, out, issue).is_none();
         assert!(layout.base_problem(true, false, "", "").is_some());
         assert!(layout.base_problem(false, true, "", "").is_some());
+        assert!(layout.base_problem(false, true, "", "Make the change: parse() must accept tabs").is_some());
+        assert_eq!(layout.base_problem(false, true, "", "wrap() hangs forever on a long word"), None);
+        assert_eq!(layout.base_problem(false, true, "", "An infinite loop in `tokenize`"), None);
         assert!(!keep("E   ModuleNotFoundError: No module named 'slugs'", ""));
         assert!(!keep("E   NameError: name 'slugfy' is not defined", ""));
         assert!(keep("E   AssertionError: assert 5 == 4", ""));

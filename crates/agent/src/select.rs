@@ -63,6 +63,13 @@ impl Evaluated {
             + self.reproductions.iter().filter(|p| **p).count()
     }
 
+    /// A partial fix: not fixed, breaks nothing, and some test that fails on the base passes with it.
+    pub fn is_partial(&self) -> bool {
+        !self.verdict.is_fixed()
+            && self.suite_holds() != Some(false)
+            && (self.reproductions.iter().any(|p| *p) || !self.view.fail_to_pass.is_empty())
+    }
+
     /// Fixed by the repository's own tests (a test red on the base passes now, nothing broke): no search can do
     /// better.
     pub fn fixed_by_existing_tests(&self) -> bool {

@@ -215,6 +215,12 @@ impl Agent<'_> {
             };
             if suite_ok {
                 installed.keep();
+                // The verdict cites what a reviewer can run: the suite's tests and the shipped test. The other
+                // reproduction tests that pass stay in `reproduction_results` (a fresh user's pull request cited a
+                // second one that was nowhere in it).
+                if let Verdict::Fixed { by } = &mut outcome.verdict {
+                    by.retain(|name| *name == test.path || !search.reproductions.iter().any(|t| t.path == *name));
+                }
                 outcome.regression_test = Some(test.path.clone());
                 outcome.changed_files.push(test.path.clone());
             } else {

@@ -213,11 +213,23 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let store = open_store(&paths)?;
             let project = choose_project(&config, args.project.as_deref(), &task_repository(&args)?)?;
             let queue = open_project_queue(&config, &paths, &project).await?;
-            let task_id = submit(queue.as_ref(), &store, &args, &project.name).await?;
-            eprintln!("task {task_id} queued in project {}; working on it now", project.name);
+            // Start-up checks first: a `run` that cannot work its task must not leave it queued for the next `run`
+            // or the daemon to pick up unasked (a new user's run without the sandbox image, 2026-12-06).
             let base = build_services(config, &paths, Arc::clone(&store)).await?;
             let services = Arc::new(build_project_services(&base, &project).await?);
             check_model_at_startup(&services.llm).await?;
+            let waiting = queue.depth().await.map(|d| d.visible + d.delayed).unwrap_or(0);
+            let task_id = submit(queue.as_ref(), &store, &args, &project.name).await?;
+            if waiting > 0 {
+                eprintln!(
+                    "task {task_id} queued in project {} behind {waiting} task(s) queued earlier ({}); run works \
+                     the queue in order until its own task is done",
+                    project.name,
+                    queue.describe()
+                );
+            } else {
+                eprintln!("task {task_id} queued in project {}; working on it now", project.name);
+            }
             let worker = Worker::new(services, queue);
             worker.run(RunMode::UntilTaskDone(task_id.clone()), shutdown_signal()).await?;
             print_detail(&store, &task_id, false)?;

@@ -42,6 +42,27 @@ async fn an_invalid_config_stops_start_up_naming_the_key() {
 }
 
 #[tokio::test]
+async fn a_run_that_cannot_start_leaves_no_task_queued() {
+    // No such image in the Docker engine (or no engine at all): either way start-up fails, and the task must not
+    // wait in the queue for the next `run` or the daemon to work unasked.
+    let env = TestEnv::new().await;
+    let model = model_answering(DEMO_FIX).await;
+    let out = env
+        .run_demo_command(&model.uri(), "openai", 1)
+        .env("CODINGWORKER_SANDBOX_MODE", "docker")
+        .env("CODINGWORKER_SANDBOX_IMAGE", "codingworker-no-such-image:0")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("codingworker-no-such-image:0") || stderr.contains("Docker"), "{stderr}");
+    assert!(!stderr.contains("queued"), "{stderr}");
+    assert_eq!(env.queue().depth().await.unwrap(), codingworker_queue::QueueDepth::default());
+    assert!(env.store().list_tasks(10).unwrap().is_empty(), "no task recorded");
+}
+
+#[tokio::test]
 async fn doctor_reports_the_model_and_says_how_to_fix_a_missing_one() {
     let env = TestEnv::new().await;
     let server = MockServer::start().await;
