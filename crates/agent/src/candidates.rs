@@ -201,6 +201,71 @@ pub fn sketch(workdir: &Path, files: &[(String, String)]) -> String {
     out
 }
 
+/// Whether every file of a change existed and differs from what it was only in comments, trailing whitespace or
+/// blank lines. Leading whitespace counts: in Python it is code.
+pub fn only_comments_changed(workdir: &Path, files: &[(String, String)]) -> bool {
+    !files.is_empty()
+        && files.iter().all(|(path, new)| {
+            crate::textfile::read_text(&workdir.join(path))
+                .is_some_and(|old| without_comments(path, &old) == without_comments(path, new))
+        })
+}
+
+/// An issue about comments or their spelling, where a comment-only change is the fix.
+fn mentions_comments(issue: &str) -> bool {
+    let lower = issue.to_lowercase();
+    ["comment", "typo", "spelling", "misspell"].iter().any(|w| lower.contains(w))
+}
+
+/// The lines of `text` with line comments cut off (`#` in Python and shell-like files, `//` elsewhere; not inside a
+/// string), trailing whitespace trimmed and blank lines dropped.
+fn without_comments(path: &str, text: &str) -> Vec<String> {
+    let hash = [".py", ".pyi", ".sh", ".rb", ".pl", ".r", ".toml", ".yaml", ".yml", ".cfg", ".ini"]
+        .iter()
+        .any(|ext| path.to_lowercase().ends_with(ext));
+    text.lines()
+        .map(|line| {
+            line[..repo::scan_line(line, hash, !hash, usize::MAX).0.unwrap_or(line.len())].trim_end().to_owned()
+        })
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+/// Lines around a candidate's changes as its files now read (three lines of context, overlapping runs merged, `...`
+/// between runs), each file in a fenced block under its path.
+pub fn excerpt(workdir: &Path, files: &[(String, String)]) -> String {
+    const CONTEXT: usize = 3;
+    let mut out = String::new();
+    for (path, new) in files {
+        let old = crate::textfile::read_text(&workdir.join(path)).unwrap_or_default();
+        let old_lines: HashSet<&str> = old.lines().map(str::trim_end).collect();
+        let lines: Vec<&str> = new.lines().collect();
+        let mut shown = vec![false; lines.len()];
+        for (i, line) in lines.iter().enumerate() {
+            if !old_lines.contains(line.trim_end()) {
+                let end = (i + CONTEXT + 1).min(lines.len());
+                shown[i.saturating_sub(CONTEXT)..end].iter_mut().for_each(|s| *s = true);
+            }
+        }
+        out.push_str(&format!("{path}\n```\n"));
+        let mut gap = false;
+        for (line, shown) in lines.iter().zip(&shown) {
+            if *shown {
+                if gap {
+                    out.push_str("...\n");
+                }
+                out.push_str(line);
+                out.push('\n');
+                gap = false;
+            } else {
+                gap = true;
+            }
+        }
+        out.push_str("```\n");
+    }
+    out
+}
+
 /// Text with trailing whitespace removed from every line and from the end.
 pub fn normalized(text: &str) -> String {
     text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_owned()
@@ -342,6 +407,15 @@ impl Agent<'_> {
                 last_problem = reason;
                 continue;
             }
+            if only_comments_changed(search.workdir, &files) && !mentions_comments(search.issue_text) {
+                // A do-nothing change passes whatever passed before and would ship as a `no regressions` draft
+                // (a new user's run, 2026-12-06: the chosen change deleted a comment).
+                candidate_secs.push(asked.elapsed().as_secs_f64());
+                let reason = "the change alters only comments or blank lines, so it cannot change what the code does";
+                on_event(AgentEvent::EditRejected { round: number, reason: reason.into() });
+                last_problem = reason.into();
+                continue;
+            }
             let origin = match &revision {
                 Some(Revision::BuildOn(partial)) => {
                     format!("{}, on candidate {}", plan.describe(), partial.candidate.number)
@@ -406,9 +480,11 @@ impl Revision {
     /// The closing request's tail: the earlier change and what still fails.
     fn request(&self, workdir: &Path) -> String {
         match self {
+            // The changed code as it now reads, not as a diff: the edit applies to it, and a small model shown
+            // `+ ` lines answers with `+ ` lines (bench task 10, 2026-12-06: a reply that was the diff, no edit).
             Revision::BuildOn(partial) => format!(
-                "\n\nAn earlier change fixed part of the issue and is kept:\n```\n{}```\nThis still fails with it:\n```\n{}\n```\nKeep that change and add what is still missing.",
-                sketch(workdir, &partial.candidate.files),
+                "\n\nAn earlier change fixed part of the issue and is kept. With it the code reads:\n{}This still fails:\n```\n{}\n```\nKeep that change and add what is still missing.",
+                excerpt(workdir, &partial.candidate.files),
                 partial.failure.trim_end()
             ),
             Revision::Differently(worst) => format!(
@@ -509,6 +585,31 @@ mod tests {
             ]
         );
         assert!((0..10).all(|i| target_path(&shown[..2], i) == "src/index.js"), "one source file: always it");
+    }
+
+    #[test]
+    fn a_change_of_comments_only_does_nothing_and_one_of_code_or_indentation_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let py = "def f(x):  # double it\n    # a comment\n    return x + x  # '#' stays\n";
+        std::fs::write(dir.path().join("m.py"), py).unwrap();
+        std::fs::write(dir.path().join("m.rs"), "#[inline]\nfn f<'a>(x: &'a str) -> &'a str { x } // ok\n").unwrap();
+        let change = |path: &str, text: &str| vec![(path.to_owned(), text.to_owned())];
+        let same = "def f(x):\n\n    return x + x  # twice, '#' and all\n";
+        assert!(only_comments_changed(dir.path(), &change("m.py", same)));
+        assert!(!only_comments_changed(dir.path(), &change("m.py", "def f(x):\n    return x * 3\n")));
+        // A `#` inside a string is code, and so is indentation.
+        std::fs::write(dir.path().join("s.py"), "MARK = \"a # b\"\n").unwrap();
+        assert!(!only_comments_changed(dir.path(), &change("s.py", "MARK = \"a # c\"\n")));
+        assert!(only_comments_changed(dir.path(), &change("s.py", "MARK = \"a # b\"  # the mark\n")));
+        assert!(!only_comments_changed(dir.path(), &change("m.py", "def f(x):\n  return x + x\n")));
+        // In Rust `#` starts an attribute, not a comment; `//` does.
+        assert!(only_comments_changed(
+            dir.path(),
+            &change("m.rs", "#[inline]\nfn f<'a>(x: &'a str) -> &'a str { x }\n")
+        ));
+        assert!(!only_comments_changed(dir.path(), &change("m.rs", "fn f<'a>(x: &'a str) -> &'a str { x }\n")));
+        assert!(!only_comments_changed(dir.path(), &change("new.py", "# only a comment\n")), "a new file is a change");
+        assert!(mentions_comments("Typo in the comment of parse()") && !mentions_comments("parse() drops the sign"));
     }
 
     #[test]

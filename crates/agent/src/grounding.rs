@@ -173,7 +173,59 @@ fn reported_actuals(issue: &str) -> Vec<String> {
         (!value.is_empty()).then(|| session_key(value))
     };
     let expected: Vec<String> = issue.lines().filter_map(|l| after(l, &["expected:"])).collect();
-    issue.lines().filter_map(|l| after(l, &["actual:", "got:"])).filter(|a| !expected.contains(a)).collect()
+    let mut actuals: Vec<String> =
+        issue.lines().filter_map(|l| after(l, &["actual:", "got:"])).filter(|a| !expected.contains(a)).collect();
+    actuals.extend(session_actuals(issue));
+    actuals
+}
+
+/// What an interpreter session pasted before the issue says what it expected printed, when the text from there on
+/// never gives that value: what the code does now, which no fix makes (bench task 10, 2026-12-06: the session shows
+/// `inv.quantity("apple")` / `-2`, a kept sample asserted `inv.remove("apple", 5) == -2`, and the right change failed
+/// it). The expectation starts at a line that begins with "Expected"; without one nothing is read as an actual.
+/// A session after that line shows what is expected (task 09 pastes one), and a value the rest repeats (task 08's
+/// `'1h30m'`, what `format_duration` rightly prints) may be either, so neither counts. Squeezed by [`session_key`].
+fn session_actuals(issue: &str) -> Vec<String> {
+    let lines: Vec<&str> = issue.lines().collect();
+    let starts_expected = |line: &&str| {
+        line.trim_start_matches(|c: char| c.is_whitespace() || "*_#->".contains(c))
+            .to_lowercase()
+            .starts_with("expected")
+    };
+    let Some(marker) = lines.iter().position(starts_expected) else {
+        return Vec::new();
+    };
+    let before = lines[..marker].join("\n");
+    let after = lines[marker..].join("\n");
+    session_lines(&before)
+        .into_iter()
+        .map(|(_, printed)| printed)
+        .filter(|printed| !after.contains(printed.trim_matches(|c| c == '"' || c == '\'')))
+        .map(session_key)
+        .collect()
+}
+
+/// Each `>>> expr` (Python) or, inside a fence, `> expr` (Node) of a pasted interpreter session in `text`, with the
+/// line printed after it, both as written (trimmed).
+fn session_lines(text: &str) -> Vec<(&str, &str)> {
+    let mut fenced = false;
+    let mut lines = text.lines().map(str::trim).peekable();
+    let mut found = Vec::new();
+    while let Some(line) = lines.next() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        let Some(expr) = line.strip_prefix(">>> ").or_else(|| line.strip_prefix("> ").filter(|_| fenced)) else {
+            continue;
+        };
+        let Some(&output) = lines.peek() else { continue };
+        if output.is_empty() || output.starts_with('>') || output.starts_with("...") || output.starts_with("```") {
+            continue;
+        }
+        found.push((expr, output));
+    }
+    found
 }
 
 /// A truth assertion the issue writes the other way round: `assert!(!f(x))` where the issue shows
@@ -219,26 +271,14 @@ pub fn only_echoes(code: &str, issue: &str) -> bool {
 /// What pasted interpreter sessions in the issue show: each `>>> expr` (Python) or, inside a fence, `> expr` (Node)
 /// with the line printed after it, both squeezed by [`session_key`].
 fn session_outputs(issue: &str) -> Vec<(String, String)> {
-    let mut fenced = false;
-    let mut lines = issue.lines().map(str::trim).peekable();
-    let mut found = Vec::new();
-    while let Some(line) = lines.next() {
-        if line.starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        let Some(expr) = line.strip_prefix(">>> ").or_else(|| line.strip_prefix("> ").filter(|_| fenced)) else {
-            continue;
-        };
-        let Some(output) = lines.peek() else { continue };
-        if output.is_empty() || output.starts_with('>') || output.starts_with("...") || output.starts_with("```") {
-            continue;
-        }
-        let expr = expr.trim().trim_end_matches(';');
-        let expr = expr.strip_prefix("print(").and_then(|e| e.strip_suffix(')')).unwrap_or(expr);
-        found.push((session_key(expr), session_key(output)));
-    }
-    found
+    session_lines(issue)
+        .into_iter()
+        .map(|(expr, output)| {
+            let expr = expr.trim().trim_end_matches(';');
+            let expr = expr.strip_prefix("print(").and_then(|e| e.strip_suffix(')')).unwrap_or(expr);
+            (session_key(expr), session_key(output))
+        })
+        .collect()
 }
 
 /// Text compared without whitespace outside strings, module qualifiers (`calc.evaluate(` is `evaluate(`) or the
@@ -628,6 +668,22 @@ mod tests {
         let (kept, dropped) = keep_grounded(code, ISSUE);
         assert_eq!(dropped, 1);
         assert_eq!(kept, "from slug import slugify\nassert slugify(\"Hello World\") == \"hello-world\"\npass\n");
+    }
+
+    #[test]
+    fn what_a_session_printed_before_the_expectation_is_the_bug_not_a_value_to_assert() {
+        let issue = "Stock goes negative\n```python\n>>> inv.remove(\"apple\", 5)\n>>> inv.quantity(\"apple\")\n-2\n\
+                     >>> fmt(5400)\n'1h30m'\n```\nExpected: `remove` raises ValueError, stock stays at 3, and \
+                     parse('1h30m') == 5400.\n```python\n>>> split('a,\"b, c\"')\n['a', 'b, c']\n```\n";
+        let code = "assert inv.remove(\"apple\", 5) == -2\nassert inv.quantity(\"apple\") == 3\n\
+                    assert fmt(5400) == '1h30m'\nassert split('a,\"b, c\"') == ['a', 'b, c']\n";
+        let (kept, dropped) = keep_grounded(code, issue);
+        assert_eq!(dropped, 1, "{kept}");
+        assert!(kept.starts_with("pass\n") && kept.contains("== 3") && kept.contains("== '1h30m'"), "{kept}");
+        assert!(kept.contains("['a', 'b, c']"), "a session after the expectation shows what is expected: {kept}");
+        // Without a line that starts with "Expected", a session is not read as the bug.
+        let (_, dropped) = keep_grounded(code, &issue.replace("Expected:", "Wanted:"));
+        assert_eq!(dropped, 0);
     }
 
     #[test]

@@ -1145,7 +1145,7 @@ mod tests {
         assert!(origins.iter().any(|o| o.contains("on candidate 1")), "{origins:?}");
         let all = prompts(&server).await;
         let revision = all.iter().find(|p| p.contains("fixed part of the issue")).expect("a build-on revision");
-        assert!(revision.contains("+     return 4 if x == 2 else x + x + 1"), "{revision}");
+        assert!(revision.contains("```\ndef double(x):\n    return 4 if x == 2 else x + x + 1\n```"), "{revision}");
         assert!(revision.contains("double(0)"), "what still fails: {revision}");
     }
 

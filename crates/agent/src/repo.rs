@@ -259,6 +259,33 @@ pub fn compact_failure(output: &str, max_chars: usize) -> String {
     text
 }
 
+/// Scans one line of code for quoted strings and a line comment (`#` when `hash`, `//` when `slashes`): the byte
+/// where the comment starts, if any, and whether byte `at` is inside a quoted string. A Rust lifetime (`'a`) opens
+/// no string: a quoted one closes on the same line.
+pub(crate) fn scan_line(line: &str, hash: bool, slashes: bool, at: usize) -> (Option<usize>, bool) {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut at_in_string = false;
+    for (i, c) in line.char_indices() {
+        if i == at {
+            at_in_string = quote.is_some();
+        }
+        match quote {
+            Some(q) => {
+                if !escaped && c == q {
+                    quote = None;
+                }
+                escaped = !escaped && c == '\\';
+            }
+            None if c == '"' || c == '`' => quote = Some(c),
+            None if c == '\'' && line[i + 1..].contains('\'') => quote = Some(c),
+            None if (hash && c == '#') || (slashes && line[i..].starts_with("//")) => return (Some(i), at_in_string),
+            None => {}
+        }
+    }
+    (None, at_in_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,7 +87,7 @@ pub struct Group {
     pub rank: u8,
 }
 
-/// The groups, best first: by verdict, then score, then the smallest diff among their members.
+/// The groups, best first: by verdict, then score, then tests passed, then the smallest diff among their members.
 pub fn groups(evaluated: &[Evaluated]) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for (i, e) in evaluated.iter().enumerate() {
@@ -100,7 +100,16 @@ pub fn groups(evaluated: &[Evaluated]) -> Vec<Group> {
         group.score = group.members.len() * group.passes;
     }
     let smallest = |g: &Group| g.members.iter().map(|&i| evaluated[i].candidate.diff_lines).min().unwrap_or(usize::MAX);
-    groups.sort_by(|a, b| b.rank.cmp(&a.rank).then(b.score.cmp(&a.score)).then(smallest(a).cmp(&smallest(b))));
+    // On a tied score the group that passes more tests wins: a greedy answer sampled again joins its own group, so
+    // three copies passing one test tie with one change passing three (bench task 16, 2026-12-06: the variant that
+    // fixes the bug lost that tie to a smaller wrong diff).
+    groups.sort_by(|a, b| {
+        b.rank
+            .cmp(&a.rank)
+            .then(b.score.cmp(&a.score))
+            .then(b.passes.cmp(&a.passes))
+            .then(smallest(a).cmp(&smallest(b)))
+    });
     groups
 }
 
@@ -214,6 +223,19 @@ mod tests {
         let groups = groups(&list);
         assert_eq!((groups[0].score, groups[0].members.clone()), (6, vec![1, 3]));
         assert_eq!(groups.last().unwrap().rank, 0, "a regression ranks last");
+    }
+
+    #[test]
+    fn on_a_tied_score_the_group_that_passes_more_tests_wins() {
+        let base = suite(true);
+        let list = vec![
+            evaluated(1, 1, &base, true, &[false, false, false]),
+            evaluated(2, 1, &base, true, &[false, false, false]),
+            evaluated(3, 1, &base, true, &[false, false, false]),
+            evaluated(4, 2, &base, true, &[true, true, false]),
+        ];
+        // 3 members x 1 pass (the suite) = 3 ties 1 x 3; the bigger diff passes two of the three tests.
+        assert_eq!(choose(&list), Some(3));
     }
 
     #[test]

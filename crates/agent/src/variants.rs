@@ -356,27 +356,8 @@ fn mentions(text: &str, word: &str) -> bool {
 
 /// Whether byte `at` of `line` is inside a quoted string or after a `#`/`//` comment mark.
 fn in_string_or_comment(line: &str, at: usize) -> bool {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        if i >= at {
-            return quote.is_some();
-        }
-        match quote {
-            Some(q) => {
-                if !escaped && c == q {
-                    quote = None;
-                }
-                escaped = !escaped && c == '\\';
-            }
-            None if c == '"' || c == '`' => quote = Some(c),
-            // A Rust lifetime (`'a`) is no string; a Python or JavaScript one is closed on the same line.
-            None if c == '\'' && line[i + 1..].contains('\'') => quote = Some(c),
-            None if c == '#' || line[i..].starts_with("//") => return true,
-            None => {}
-        }
-    }
-    false
+    let (comment, in_string) = crate::repo::scan_line(line, true, true, at);
+    in_string || comment.is_some_and(|start| start < at)
 }
 
 /// The 0-based lines of function `name`'s definition in `content`, its signature first (Python by indentation,
