@@ -18,8 +18,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// An edit that applies but leaves the demo's bug in place: the "local model" gets the task wrong.
-const WRONG_FIX: &str = "stats.py\n<<<<<<< SEARCH\n    return ordered[middle]\n=======\n    return ordered[middle]  # checked\n>>>>>>> REPLACE\n";
+/// An edit that applies but leaves the demo's bug in place: the "local model" gets the task wrong. (A change of a
+/// comment alone is no candidate at all, so it changes code.)
+const WRONG_FIX: &str =
+    "stats.py\n<<<<<<< SEARCH\n    return ordered[middle]\n=======\n    return ordered[middle] * 1\n>>>>>>> REPLACE\n";
 
 /// Model calls of one attempt on the demo with a model that answers every request with a change: three
 /// reproduction samples (the demo's suite fails on the base commit, and a reply without a test is dropped), then the
