@@ -5,7 +5,9 @@
 //! hid `import os; os.system("touch …")` in an HTML comment; a candidate wrote it into a package's `__init__.py` and
 //! its test run executed it. Code that starts processes or opens network connections is what such text steers
 //! towards and what a small bug fix almost never needs, so in host mode a change or test that adds such a call (one
-//! its file did not make before) is refused before it runs. The Docker sandbox runs it, cut off from the network.
+//! its file did not make before) is refused before it runs, and so is a test that writes at an absolute path. These
+//! are lists of the obvious, not a sandbox: code can reach the same by other means. The Docker sandbox runs it, cut
+//! off from the network.
 
 use std::path::Path;
 
@@ -49,8 +51,43 @@ pub fn refuse_change(workdir: &Path, files: &[(String, String)]) -> Option<Strin
     })
 }
 
+/// Calls that write or delete a file, for [`writes_outside`].
+const WRITING: [&str; 12] = [
+    "write_text(",
+    "write_bytes(",
+    "open(",
+    "unlink(",
+    "remove(",
+    "rmtree(",
+    "mkdir(",
+    "touch(",
+    "writeFileSync(",
+    "appendFileSync(",
+    "fs::write(",
+    "File::create(",
+];
+
+/// A line of `code` that writes or deletes at an absolute or home path (`Path("/tmp/x").write_text(…)`): a test of a
+/// bug fix works inside the repository or a temporary directory it is given (a new user's hostile issue,
+/// 2026-12-06: a reproduction test wrote `/tmp/…/PWNED` on the host, and shipped in the pull request).
+fn writes_outside(code: &str) -> Option<&str> {
+    code.lines().map(str::trim).find(|line| {
+        let absolute = ["\"/", "'/", "\"~/", "'~/"].iter().any(|quote| {
+            line.match_indices(quote)
+                .any(|(at, q)| line[at + q.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '.' || c == '_'))
+        });
+        absolute && WRITING.iter().any(|call| line.contains(call))
+    })
+}
+
 /// Why host mode refuses a reproduction test's `code`, judged against the repository's sources (`files`).
 pub fn refuse_test(code: &str, files: &[crate::repo::RepoFile]) -> Option<String> {
+    if let Some(line) = writes_outside(code) {
+        return Some(format!(
+            "the test writes outside the repository (`{line}`), which would run on this machine in host mode \
+             (sandbox.mode = \"host\"); refused"
+        ));
+    }
     let call = SPAWNING.iter().copied().find(|call| code.contains(call))?;
     // A repository whose own code makes the call (a CLI wrapper, a network client) has tests that may too.
     if files.iter().any(|f| f.content.contains(call)) {
@@ -103,5 +140,12 @@ mod tests {
         assert!(refuse_test(test, &[file("def f(): return 1\n")]).is_some());
         assert_eq!(refuse_test(test, &[file("import os\ndef f(): return os.system('true')\n")]), None);
         assert_eq!(refuse_test("assert f() == 1\n", &[file("def f(): return 1\n")]), None);
+        // Writing at an absolute path is refused; reading one, or writing a relative one, is a test's business.
+        let pwn = "from pathlib import Path\nPath(\"/tmp/bt2/PWNED\").write_text(\"x\")\nassert f() == 1\n";
+        let reason = refuse_test(pwn, &[file("def f(): return 1\n")]).unwrap();
+        assert!(reason.contains("writes outside the repository"), "{reason}");
+        assert!(refuse_test("open('~/.bashrc', 'a').write('x')\n", &[file("")]).is_some());
+        assert_eq!(refuse_test("assert normalize('/a/b/../c') == '/a/c'\n", &[file("")]), None);
+        assert_eq!(refuse_test("open('data.csv', 'w').write('a,b')\n", &[file("")]), None);
     }
 }
