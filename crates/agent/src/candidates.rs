@@ -4,9 +4,9 @@
 //! configured edit format, the second greedy in the other format (a differently shaped answer), then samples at a
 //! higher temperature alternate the formats, and up to two revisions are asked for with test output: one that builds
 //! on a partial fix (some of the issue's tests pass with it, nothing breaks; the reply applies on top of it), else
-//! the best failing candidate written again differently. Every prompt starts with the same bytes (system prompt, code, failing
-//! output, reproduction tests, issue) and differs only in its closing request, so the server's prefix cache serves
-//! all but the first and a sample costs its output tokens.
+//! the best failing candidate written again differently. Every prompt starts with the same bytes (system prompt,
+//! code, failing output, reproduction tests, issue) and differs only in its closing request, so the server's prefix
+//! cache serves all but the first and a sample costs its output tokens.
 //!
 //! A candidate is applied to the worktree only long enough to capture the files it produces; the worktree is put
 //! back byte for byte before the next one, so every candidate starts from the base commit (or, for a revision
@@ -16,7 +16,8 @@ use std::path::Path;
 
 use crate::EditFormat;
 use crate::edits::{Edit, apply_edit, parse_edits};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Instant;
 
 use codingworker_llm::LlmClient;
@@ -305,7 +306,7 @@ pub(crate) fn progress(
         passes: last.passes(),
         total_tests: search.total_tests(),
         duplicate_of,
-        reproduction_tests: search.reproductions.len(),
+        reproduction_tests: crate::reproduce::samples(&search.reproductions),
         leading_passes,
         leading_size,
     })
@@ -346,7 +347,8 @@ impl Agent<'_> {
         // every run (a new user's repository, 2026-12-06: counting the call alone, the search stopped at "-1 s left").
         let mut candidate_secs: Vec<f64> = Vec::new();
         let mut variants_tried = false;
-        let mut built_on: HashSet<u32> = HashSet::new();
+        // Times each change (by [`change_key`]: a duplicate is the same change) has been built on.
+        let mut built_on: HashMap<u64, u32> = HashMap::new();
         for index in start..max {
             // A call that would end past the budget is not started: the budget is what the user waits.
             let typical = mean(&candidate_secs);
@@ -361,6 +363,19 @@ impl Agent<'_> {
                 break;
             }
             let mut plan = Plan::nth(index, primary, alternate, self.settings.temperature);
+            // A partial fix not yet built on is built on next, whatever the plan says: it is nearer a fix than any
+            // fresh sample (bench task 07, 2026-12-06: a revision passed 3 of 5 tests and four samples followed
+            // before the plan's second revision). Its second try samples: greedy would repeat the first.
+            if index >= 2
+                && let Some(times) = partial_to_build_on(&evaluated, &built_on).map(|p| built_on_times(&built_on, p))
+            {
+                let temperature = if times == 0 {
+                    self.settings.temperature
+                } else {
+                    SAMPLE_TEMPERATURE.max(self.settings.temperature)
+                };
+                plan = Plan { revise: true, temperature, ..plan };
+            }
             let revision = plan.revise.then(|| revision(&evaluated, &built_on, index)).flatten();
             if plan.revise && revision.is_none() {
                 // Nothing to revise yet: one more sample instead.
@@ -371,7 +386,7 @@ impl Agent<'_> {
             if let Some(revision) = &revision {
                 prompt.push_str(&revision.request(search.workdir));
                 if let Revision::BuildOn(partial) = revision {
-                    built_on.insert(partial.candidate.number);
+                    *built_on.entry(change_key(partial)).or_default() += 1;
                     base_files = partial.candidate.files.clone();
                 }
             }
@@ -498,18 +513,37 @@ impl Revision {
 
 /// The revision to ask for at plan `index`: building on the best partial fix not yet built on, else (first revision
 /// only) rewriting the best failing candidate. `None`: nothing to revise.
-fn revision(evaluated: &[Evaluated], built_on: &HashSet<u32>, index: u32) -> Option<Revision> {
-    let partial = evaluated
-        .iter()
-        .filter(|e| e.is_partial() && !built_on.contains(&e.candidate.number))
-        .max_by_key(|e| (e.passes(), std::cmp::Reverse(e.candidate.diff_lines)));
-    if let Some(partial) = partial {
+fn revision(evaluated: &[Evaluated], built_on: &HashMap<u64, u32>, index: u32) -> Option<Revision> {
+    if let Some(partial) = partial_to_build_on(evaluated, built_on) {
         return Some(Revision::BuildOn(partial.clone()));
     }
     if index >= BUILD_ON_AGAIN {
         return None;
     }
     evaluated.iter().filter(|e| !e.verdict.is_fixed()).max_by_key(|e| e.passes()).cloned().map(Revision::Differently)
+}
+
+/// Tries at building on one partial fix: a reply that gives no usable edit (bench task 07, 2026-12-06: a fragment of
+/// a function) gets one more.
+pub const BUILD_ONS: u32 = 2;
+
+/// The partial fix to build on next: the one passing most tests (then the smaller diff, then the one built on less)
+/// among those built on fewer than [`BUILD_ONS`] times.
+fn partial_to_build_on<'a>(evaluated: &'a [Evaluated], built_on: &HashMap<u64, u32>) -> Option<&'a Evaluated> {
+    evaluated.iter().filter(|e| e.is_partial() && built_on_times(built_on, e) < BUILD_ONS).max_by_key(|e| {
+        (e.passes(), std::cmp::Reverse(e.candidate.diff_lines), std::cmp::Reverse(built_on_times(built_on, e)))
+    })
+}
+
+fn built_on_times(built_on: &HashMap<u64, u32>, candidate: &Evaluated) -> u32 {
+    built_on.get(&change_key(candidate)).copied().unwrap_or(0)
+}
+
+/// What a candidate changes, as a key: a revision that repeats a partial fix is that fix, not a new one to build on.
+fn change_key(candidate: &Evaluated) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    candidate.candidate.files.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// [`capture`] with `base_files` (a partial fix being built on) in the worktree first; the result holds them too,
@@ -562,6 +596,35 @@ mod tests {
         assert_ne!(plans[3].format, plans[4].format);
         let seeds: std::collections::HashSet<u64> = plans.iter().map(|p| p.seed).collect();
         assert_eq!(seeds.len(), 6, "every sample has its own seed");
+    }
+
+    #[test]
+    fn a_partial_fix_is_built_on_twice_at_most_and_a_repeat_of_it_counts_as_it() {
+        use crate::verdict::SuiteRun;
+        let base = SuiteRun { passed: true, empty: false, output: String::new(), timed_out: false, results: None };
+        let with = |number: u32, text: &str, repro: &[bool]| {
+            let candidate = Candidate {
+                number,
+                origin: String::new(),
+                files: vec![("m.py".to_owned(), text.to_owned())],
+                diff_lines: 1,
+            };
+            let repro: Vec<(String, bool)> = repro.iter().enumerate().map(|(i, p)| (format!("t{i}"), *p)).collect();
+            Evaluated::new(candidate, Some(&base), Some(base.clone()), &repro)
+        };
+        let mut list = vec![with(1, "a", &[false, false]), with(2, "b", &[true, false])];
+        let mut built_on = HashMap::new();
+        assert_eq!(partial_to_build_on(&list, &built_on).map(|e| e.candidate.number), Some(2));
+        *built_on.entry(change_key(&list[1])).or_default() += 1;
+        // The revision repeated the partial fix: the same change, built on once already, still has a try left.
+        list.push(with(3, "b", &[true, false]));
+        let change = |e: &Evaluated| e.candidate.files[0].1.clone();
+        assert_eq!(partial_to_build_on(&list, &built_on).map(change).as_deref(), Some("b"));
+        *built_on.entry(change_key(&list[2])).or_default() += 1;
+        assert!(partial_to_build_on(&list, &built_on).is_none(), "two tries per change");
+        list.push(with(4, "c", &[true, false]));
+        assert_eq!(partial_to_build_on(&list, &built_on).map(|e| e.candidate.number), Some(4));
+        assert!(matches!(revision(&list, &built_on, 7), Some(Revision::BuildOn(e)) if e.candidate.number == 4));
     }
 
     #[test]

@@ -38,7 +38,7 @@ const SPAWNING: [&str; 18] = [
 ];
 
 /// The first process-spawning or networking call that `added` holds and `before` does not, if any.
-pub fn new_risky_call(before: &str, added: &str) -> Option<&'static str> {
+fn new_risky_call(before: &str, added: &str) -> Option<&'static str> {
     SPAWNING.iter().copied().find(|call| added.contains(call) && !before.contains(call))
 }
 
@@ -51,7 +51,8 @@ pub fn refuse_change(workdir: &Path, files: &[(String, String)]) -> Option<Strin
     })
 }
 
-/// Calls that write or delete a file, for [`writes_outside`].
+/// Calls that write, delete or open a file, for [`writes_outside`]. `open(` is there for reads too: a test of a
+/// bug fix has no reason to open `/etc/…` or `~/…` either.
 const WRITING: [&str; 12] = [
     "write_text(",
     "write_bytes(",
@@ -67,7 +68,7 @@ const WRITING: [&str; 12] = [
     "File::create(",
 ];
 
-/// A line of `code` that writes or deletes at an absolute or home path (`Path("/tmp/x").write_text(…)`): a test of a
+/// A line of `code` that writes, deletes or opens at an absolute or home path (`Path("/tmp/x").write_text(…)`): a test of a
 /// bug fix works inside the repository or a temporary directory it is given (a new user's hostile issue,
 /// 2026-12-06: a reproduction test wrote `/tmp/…/PWNED` on the host, and shipped in the pull request).
 fn writes_outside(code: &str) -> Option<&str> {
@@ -84,8 +85,8 @@ fn writes_outside(code: &str) -> Option<&str> {
 pub fn refuse_test(code: &str, files: &[crate::repo::RepoFile]) -> Option<String> {
     if let Some(line) = writes_outside(code) {
         return Some(format!(
-            "the test writes outside the repository (`{line}`), which would run on this machine in host mode \
-             (sandbox.mode = \"host\"); refused"
+            "the test writes or opens a file outside the repository (`{line}`), which would run on this machine in \
+             host mode (sandbox.mode = \"host\"); refused"
         ));
     }
     let call = SPAWNING.iter().copied().find(|call| code.contains(call))?;
@@ -143,7 +144,7 @@ mod tests {
         // Writing at an absolute path is refused; reading one, or writing a relative one, is a test's business.
         let pwn = "from pathlib import Path\nPath(\"/tmp/bt2/PWNED\").write_text(\"x\")\nassert f() == 1\n";
         let reason = refuse_test(pwn, &[file("def f(): return 1\n")]).unwrap();
-        assert!(reason.contains("writes outside the repository"), "{reason}");
+        assert!(reason.contains("outside the repository"), "{reason}");
         assert!(refuse_test("open('~/.bashrc', 'a').write('x')\n", &[file("")]).is_some());
         assert_eq!(refuse_test("assert normalize('/a/b/../c') == '/a/c'\n", &[file("")]), None);
         assert_eq!(refuse_test("open('data.csv', 'w').write('a,b')\n", &[file("")]), None);

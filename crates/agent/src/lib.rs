@@ -22,6 +22,7 @@ pub mod imports;
 pub mod limits;
 pub mod merge;
 pub mod outcomes;
+pub mod parts;
 pub mod repo;
 pub mod reproduce;
 pub mod select;
@@ -513,7 +514,7 @@ impl<'a> Agent<'a> {
             search.reproductions = found.kept;
             lessons = found.lessons;
         }
-        outcome.reproduction_tests = search.reproductions.len();
+        outcome.reproduction_tests = reproduce::samples(&search.reproductions);
         search.prefix = candidate_prefix(&search, &map, &failure);
 
         let mut evaluated = self.search(&search, started, Vec::new(), 0, &mut outcome, on_event).await?;
@@ -1147,6 +1148,35 @@ mod tests {
         let revision = all.iter().find(|p| p.contains("fixed part of the issue")).expect("a build-on revision");
         assert!(revision.contains("```\ndef double(x):\n    return 4 if x == 2 else x + x + 1\n```"), "{revision}");
         assert!(revision.contains("double(0)"), "what still fails: {revision}");
+    }
+
+    #[tokio::test]
+    async fn a_test_of_two_examples_is_run_in_parts_so_a_partial_fix_is_seen_and_built_on() {
+        // One sample asserts both examples: alone, it fails for the partial fix as for no fix at all.
+        let both = "```python\nfrom calc import double\nassert double(2) == 4, double(2)\nassert double(0) == 0, double(0)\n```";
+        let partial = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return 4 if x == 2 else x + x + 1\n>>>>>>> REPLACE\n";
+        let rest = "calc.py\n<<<<<<< SEARCH\n    return 4 if x == 2 else x + x + 1\n=======\n    return 4 if x == 2 else x + x\n>>>>>>> REPLACE\n";
+        let server = server_with(both, both, &[partial, BREAKS, rest]).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_with(&server, dir.path(), settings(1, 4)).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.reproduction_tests, 1, "parts are no samples of their own");
+        let parts = events
+            .iter()
+            .filter(|e| matches!(e, AgentEvent::Reproduction { kept: true, detail, .. } if detail.contains("one assertion of")))
+            .count();
+        assert_eq!(parts, 2, "{events:?}");
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        assert_eq!(outcome.reproduction_results, vec![("test_issue_1.py".to_owned(), true)], "parts are not reported");
+        let shipped = std::fs::read_to_string(dir.path().join("test_issue_1.py")).unwrap();
+        assert!(
+            shipped.contains("double(2) == 4") && shipped.contains("double(0) == 0"),
+            "the whole test ships: {shipped}"
+        );
+        assert!(!dir.path().join("test_issue_1_2.py").exists() && !dir.path().join("test_issue_1_3.py").exists());
+        let code = std::fs::read_to_string(dir.path().join("calc.py")).unwrap();
+        assert!(code.contains("return 4 if x == 2 else x + x\n"), "{code}");
+        assert!(prompts(&server).await.iter().any(|p| p.contains("fixed part of the issue")), "a build-on revision");
     }
 
     #[tokio::test]

@@ -552,6 +552,11 @@ impl Reproduction {
     }
 }
 
+/// How many samples `tests` hold: their whole tests, not counting parts.
+pub fn samples(tests: &[ReproTest]) -> usize {
+    tests.iter().filter(|t| t.part_of.is_none()).count()
+}
+
 /// A reproduction test the model wrote, kept because it fails on the base commit for the issue's reason.
 #[derive(Debug, Clone)]
 pub struct ReproTest {
@@ -563,6 +568,8 @@ pub struct ReproTest {
     pub assertions: String,
     /// Its failing output on the base commit, compacted.
     pub base_output: String,
+    /// For a part (one assertion of a sample, [`crate::parts`]): the path of the sample's whole test.
+    pub part_of: Option<String>,
 }
 
 impl ReproTest {
@@ -667,7 +674,7 @@ impl Agent<'_> {
         // the first sample (bench task 19: its issue is a command line).
         let uncalled = examples::issue_names_none(&search.shown, search.issue_text);
         for sample in round.first..round.first + round.count {
-            if kept.len() >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
+            if samples(&kept) >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
             }
             let asked = hinted(
@@ -718,7 +725,8 @@ impl Agent<'_> {
                 on_event(AgentEvent::Reproduction { path, kept: false, detail });
                 continue;
             };
-            let mut test = ReproTest { path: path.clone(), code, assertions, base_output: String::new() };
+            let mut test =
+                ReproTest { path: path.clone(), code, assertions, base_output: String::new(), part_of: None };
             if let Some(&passed) = fingerprints.get(&test.fingerprint()) {
                 // Another sample that says the same counts as agreement on what the code does.
                 passing.samples_passing += u32::from(passed);
@@ -782,7 +790,9 @@ impl Agent<'_> {
                     ),
                 },
             });
+            let parts = self.failing_parts(search, layout, issue, &test, &kept, on_event).await?;
             kept.push(test);
+            kept.extend(parts);
         }
         passing.kept = kept;
         passing.lessons = Lessons { echoed, no_file, miscalled, greedy };
@@ -884,7 +894,8 @@ impl Agent<'_> {
         let mut probes = 0;
         for claim in grounding::claims(&code) {
             let (actual, expected) = claim_key(&claim);
-            for test in kept.iter_mut() {
+            // Parts repeat their whole test's claims: the whole settles them.
+            for test in kept.iter_mut().filter(|t| t.part_of.is_none()) {
                 let rival = grounding::claims(&test.assertions).into_iter().find(|other| {
                     let (other_actual, other_expected) = claim_key(other);
                     other_actual == actual && other_expected != expected
@@ -929,6 +940,65 @@ impl Agent<'_> {
         Ok(code)
     }
 
+    /// The parts of a kept `test` ([`crate::parts`]) that fail on the base commit for a reason in the code, each at
+    /// its own path after those of `kept`; none unless two or more do (one failing part says no more than the whole
+    /// test), and none that repeats a part kept earlier.
+    async fn failing_parts(
+        &self,
+        search: &Search<'_>,
+        layout: &Layout,
+        issue: u64,
+        test: &ReproTest,
+        kept: &[ReproTest],
+        on_event: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<Vec<ReproTest>, AgentError> {
+        let room = crate::parts::MAX_PARTS.saturating_sub(kept.iter().filter(|t| t.part_of.is_some()).count());
+        let pieces = crate::parts::split(&layout.framework, &test.assertions);
+        if room < 2 || pieces.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_event(AgentEvent::Running {
+            what: format!("{} assertions of {} one by one on the base commit", pieces.len(), test.path),
+        });
+        let mut parts: Vec<ReproTest> = Vec::new();
+        for piece in pieces {
+            if parts.len() >= room {
+                break;
+            }
+            let path = layout.path(issue, kept.len() + 1 + parts.len());
+            let Some(code) = layout.wrap(issue, &path, &piece) else { continue };
+            let mut part = ReproTest {
+                path,
+                code,
+                assertions: piece,
+                base_output: String::new(),
+                part_of: Some(test.path.clone()),
+            };
+            let seen = kept.iter().chain(&parts).any(|t| t.part_of.is_some() && t.fingerprint() == part.fingerprint());
+            if seen || search.files.iter().any(|f| f.path == part.path) {
+                continue;
+            }
+            let (run, passed) = self.run_alone(search, layout, &part).await?;
+            let problem =
+                layout.base_problem(run.suite.passed, run.suite.timed_out, &run.suite.output, search.issue_text);
+            if !passed && problem.is_none() {
+                part.base_output = compact_failure(&run.suite.output, 400);
+                parts.push(part);
+            }
+        }
+        if parts.len() < 2 {
+            return Ok(Vec::new());
+        }
+        for part in &parts {
+            on_event(AgentEvent::Reproduction {
+                path: part.path.clone(),
+                kept: true,
+                detail: format!("one assertion of {}, fails on the base commit", test.path),
+            });
+        }
+        Ok(parts)
+    }
+
     /// Whether a test of `code` alone passes on the base commit (`false` when it cannot be written or run).
     async fn holds_on_base(
         &self,
@@ -942,7 +1012,8 @@ impl Agent<'_> {
         if search.files.iter().any(|f| f.path == path) {
             return Ok(false);
         }
-        let probe = ReproTest { path, code: wrapped, assertions: code.to_owned(), base_output: String::new() };
+        let probe =
+            ReproTest { path, code: wrapped, assertions: code.to_owned(), base_output: String::new(), part_of: None };
         Ok(self.run_alone(search, layout, &probe).await?.1)
     }
 
@@ -999,7 +1070,7 @@ impl Agent<'_> {
             return Ok(evaluated);
         }
         search.reproductions = found.kept;
-        outcome.reproduction_tests = search.reproductions.len();
+        outcome.reproduction_tests = samples(&search.reproductions);
         search.prefix = candidate_prefix(search, look.map, look.failure);
         let mut again: Vec<Evaluated> = Vec::with_capacity(evaluated.len());
         for earlier in evaluated {
@@ -1112,6 +1183,7 @@ mod tests {
             code: String::new(),
             assertions: String::new(),
             base_output: String::new(),
+            part_of: None,
         };
         let found = |samples_passing| Reproduction {
             kept: Vec::new(),
@@ -1269,6 +1341,7 @@ mod tests {
             code: "def test_issue_1():\n    assert f(1) == 2\n".into(),
             assertions: String::new(),
             base_output: String::new(),
+            part_of: None,
         };
         assert_eq!(test.in_house_style(dir.path(), &files).code, "def test_issue_1():\r\n\tassert f(1) == 2\r\n");
         // No test of that language: our form.
@@ -1284,6 +1357,7 @@ mod tests {
             code: "x\n".into(),
             assertions: String::new(),
             base_output: String::new(),
+            part_of: None,
         };
         drop(test.install(dir.path()).unwrap());
         assert!(!dir.path().join("tests/test_issue_1.py").exists());
@@ -1298,6 +1372,7 @@ mod tests {
             code: String::new(),
             assertions: assertions.into(),
             base_output: String::new(),
+            part_of: None,
         };
         let a = test("import intervals\nassert intervals.merge([(9, 10), (10, 11)]) == [(9, 11)]\nassert f(1.5) == 2");
         let b = test("from intervals import merge\nassert f(1.5)==2\nassert merge([(9, 10), (10, 11)]) == [(9, 11)]");

@@ -179,6 +179,13 @@ impl Agent<'_> {
         let mut repro = Vec::new();
         if let Some(layout) = &search.layout {
             for test in &search.reproductions {
+                // A part of a whole test that passed passes too: its statements are a subset of the whole's.
+                if let Some(whole) = &test.part_of
+                    && repro.iter().any(|(path, passed): &(String, bool)| path == whole && *passed)
+                {
+                    repro.push((test.path.clone(), true));
+                    continue;
+                }
                 let _installed = test.install(search.workdir)?;
                 let run = self.run_tests(search.workdir, &layout.command(&test.path), &layout.env()).await?;
                 if !run.suite.passed && failure.is_empty() {

@@ -197,6 +197,8 @@ impl Agent<'_> {
             .reproductions
             .iter()
             .zip(&chosen.reproductions)
+            // Parts are checks within a whole test, not tests of their own to report.
+            .filter(|(t, _)| t.part_of.is_none())
             .map(|(t, passed)| (t.path.clone(), *passed))
             .collect();
         let showing =
