@@ -10,7 +10,7 @@
 use crate::reproduce::Framework;
 
 /// Parts at most per sample, and in all: each part is one more test run per candidate that fails its whole test
-/// (about 0.3 s for a Python test on the host, more through Docker), so a few carry the signal.
+/// (about 0.2 s for a Python test on the host in bench task 07's log, more through Docker): a few carry the signal.
 pub const MAX_PARTS_PER_TEST: usize = 3;
 pub const MAX_PARTS: usize = 6;
 

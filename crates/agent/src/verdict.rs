@@ -191,6 +191,10 @@ impl Agent<'_> {
         outcome.tests_ran = chosen.suite.as_ref().is_some_and(|s| !s.empty);
         outcome.test_output_tail = chosen.failure.clone();
         outcome.verdict = chosen.verdict.clone();
+        // Parts are checks within their whole test, which is cited instead (and is what ships).
+        if let Verdict::Fixed { by } = &mut outcome.verdict {
+            by.retain(|name| !search.reproductions.iter().any(|t| t.part_of.is_some() && t.path == *name));
+        }
         outcome.still_failing = chosen.view.still_failing.clone();
         outcome.breaks_suite = chosen.view.regression;
         outcome.reproduction_results = search
