@@ -980,6 +980,9 @@ mod tests {
     const FIX: &str = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return x + x\n>>>>>>> REPLACE\n";
     const WRONG: &str = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return x * 3\n>>>>>>> REPLACE\n";
     const BREAKS: &str = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return x +\n>>>>>>> REPLACE\n";
+    /// A change that fixes `double(2)` only, and the change on top of it that completes the fix.
+    const PARTIAL: &str = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return 4 if x == 2 else x + x + 1\n>>>>>>> REPLACE\n";
+    const REST_OF_FIX: &str = "calc.py\n<<<<<<< SEARCH\n    return 4 if x == 2 else x + x + 1\n=======\n    return 4 if x == 2 else x + x\n>>>>>>> REPLACE\n";
     const REPRO: &str = "```python\nfrom calc import double\nassert double(2) == 4, double(2)\n```";
 
     fn reply(content: &str) -> ResponseTemplate {
@@ -1096,7 +1099,7 @@ mod tests {
     #[tokio::test]
     async fn a_change_that_passes_the_failing_test_but_not_the_issues_other_example_is_not_fixed() {
         // The suite's failing test checks double(2) only; the issue also says double(0) gives 1.
-        let partial = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return 4 if x == 2 else x + x + 1\n>>>>>>> REPLACE\n";
+        let partial = PARTIAL;
         let zero = "```python\nfrom calc import double\nassert double(0) == 0\n```";
         let server = server_with(zero, zero, &[partial, FIX]).await;
         let dir = repo_with(TEST);
@@ -1122,9 +1125,9 @@ mod tests {
     async fn a_partial_fix_is_built_on_and_the_revision_completes_it() {
         // Each reproduction test checks one of the issue's two examples; the greedy candidate fixes the first only.
         let zero = "```python\nfrom calc import double\nassert double(0) == 0, double(0)\n```";
-        let partial = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return 4 if x == 2 else x + x + 1\n>>>>>>> REPLACE\n";
+        let partial = PARTIAL;
         // Written against the partial fix: its search block does not even match the base.
-        let rest = "calc.py\n<<<<<<< SEARCH\n    return 4 if x == 2 else x + x + 1\n=======\n    return 4 if x == 2 else x + x\n>>>>>>> REPLACE\n";
+        let rest = REST_OF_FIX;
         let server = server_with(REPRO, zero, &[partial, BREAKS, rest]).await;
         let dir = repo_with(BLIND_TEST);
         let (result, events) = run_with(&server, dir.path(), settings(2, 4)).await;
@@ -1154,8 +1157,8 @@ mod tests {
     async fn a_test_of_two_examples_is_run_in_parts_so_a_partial_fix_is_seen_and_built_on() {
         // One sample asserts both examples: alone, it fails for the partial fix as for no fix at all.
         let both = "```python\nfrom calc import double\nassert double(2) == 4, double(2)\nassert double(0) == 0, double(0)\n```";
-        let partial = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return 4 if x == 2 else x + x + 1\n>>>>>>> REPLACE\n";
-        let rest = "calc.py\n<<<<<<< SEARCH\n    return 4 if x == 2 else x + x + 1\n=======\n    return 4 if x == 2 else x + x\n>>>>>>> REPLACE\n";
+        let partial = PARTIAL;
+        let rest = REST_OF_FIX;
         let server = server_with(both, both, &[partial, BREAKS, rest]).await;
         let dir = repo_with(BLIND_TEST);
         let (result, events) = run_with(&server, dir.path(), settings(1, 4)).await;
