@@ -452,6 +452,9 @@ impl Agent<'_> {
                     (self.evaluate(search, candidate).await?, None)
                 }
             };
+            if let Some(Revision::BuildOn(partial)) = &revision {
+                spend_if_no_progress(&mut built_on, partial, &result);
+            }
             evaluated.push(result);
             candidate_secs.push(asked.elapsed().as_secs_f64());
             // The running number counts variants and earlier rounds too; the place counts the model's own samples
@@ -533,6 +536,17 @@ fn partial_to_build_on<'a>(evaluated: &'a [Evaluated], built_on: &HashMap<u64, u
     evaluated.iter().filter(|e| e.is_partial() && built_on_times(built_on, e) < BUILD_ONS).max_by_key(|e| {
         (e.passes(), std::cmp::Reverse(e.candidate.diff_lines), std::cmp::Reverse(built_on_times(built_on, e)))
     })
+}
+
+/// A revision built on `partial` that passes no more tests than it is no step nearer a fix: it is not built on in
+/// turn, or a chain of revisions asks the same thing again and again (bench, 2026-12-06T134809Z: on 11 four
+/// revisions in a chain each passed 2 of 7, on 05 three passed 2 of 5, on 16 three passed 3 of 4). A reply that
+/// repeats the partial fix is left alone: it is that fix, whose second try samples.
+fn spend_if_no_progress(built_on: &mut HashMap<u64, u32>, partial: &Evaluated, revision: &Evaluated) {
+    let key = change_key(revision);
+    if key != change_key(partial) && revision.passes() <= partial.passes() {
+        built_on.insert(key, BUILD_ONS);
+    }
 }
 
 fn built_on_times(built_on: &HashMap<u64, u32>, candidate: &Evaluated) -> u32 {
@@ -625,6 +639,18 @@ mod tests {
         list.push(with(4, "c", &[true, false]));
         assert_eq!(partial_to_build_on(&list, &built_on).map(|e| e.candidate.number), Some(4));
         assert!(matches!(revision(&list, &built_on, 7), Some(Revision::BuildOn(e)) if e.candidate.number == 4));
+        // A revision on 4 that passes no more than 4 is not built on; one that passes more is.
+        let sideways = with(5, "d", &[false, true]);
+        spend_if_no_progress(&mut built_on, &list[3], &sideways);
+        list.push(sideways);
+        *built_on.entry(change_key(&list[3])).or_default() += 2;
+        assert!(partial_to_build_on(&list, &built_on).is_none(), "no progress, nothing to build on");
+        let repeat = with(6, "c", &[true, false]);
+        spend_if_no_progress(&mut built_on, &list[3], &repeat);
+        assert_eq!(built_on_times(&built_on, &repeat), 2, "a repeat of the partial fix is that fix");
+        let onward = with(7, "e", &[true, true]);
+        spend_if_no_progress(&mut built_on, &list[3], &onward);
+        assert_eq!(built_on_times(&built_on, &onward), 0, "it passes more: built on in turn");
     }
 
     #[test]
