@@ -332,6 +332,8 @@ impl Agent<'_> {
         let primary = self.settings.edit_format;
         let alternate = primary.alternate(shown_tokens);
         let max = self.settings.max_candidates.max(1);
+        // Past `max`, samples go on only while nothing is fixed (see `AgentSettings::extra_candidates`).
+        let limit = max + self.settings.extra_candidates;
         let remaining = max.saturating_sub(start);
         if !evaluated.is_empty()
             && select::settled(&evaluated, search.base.as_ref(), remaining, search.reproductions.len())
@@ -349,7 +351,10 @@ impl Agent<'_> {
         let mut variants_tried = false;
         // Times each change (by [`change_key`]: a duplicate is the same change) has been built on.
         let mut built_on: HashMap<u64, u32> = HashMap::new();
-        for index in start..max {
+        for index in start..limit {
+            if index >= max && evaluated.iter().any(|e| e.verdict.is_fixed()) {
+                break;
+            }
             // A call that would end past the budget is not started: the budget is what the user waits.
             let typical = mean(&candidate_secs);
             let remaining = self.settings.search_budget.as_secs_f64() - started.elapsed().as_secs_f64();
@@ -459,7 +464,11 @@ impl Agent<'_> {
             candidate_secs.push(asked.elapsed().as_secs_f64());
             // The running number counts variants and earlier rounds too; the place counts the model's own samples
             // against the most it may write ("candidate 11 of 10" read as a broken limit).
-            let place = format!("model candidate {} of at most {max}", index + 1);
+            let place = if index < max {
+                format!("model candidate {} of at most {max}", index + 1)
+            } else {
+                format!("model candidate {} of at most {limit} (nothing is fixed yet)", index + 1)
+            };
             if let Some(event) = progress(search, &evaluated, place, duplicate_of) {
                 on_event(event);
             }
@@ -471,7 +480,8 @@ impl Agent<'_> {
                 let until = (started.elapsed() + VARIANTS_EARLY).min(self.settings.search_budget);
                 evaluated = self.try_variants(search, started, until, evaluated, outcome, on_event).await?;
             }
-            if select::settled(&evaluated, search.base.as_ref(), max - index - 1, search.reproductions.len()) {
+            let remaining = max.saturating_sub(index + 1);
+            if select::settled(&evaluated, search.base.as_ref(), remaining, search.reproductions.len()) {
                 on_event(AgentEvent::SearchStopped { reason: SETTLED.into() });
                 break;
             }

@@ -73,6 +73,9 @@ pub struct AgentTask {
 pub struct AgentSettings {
     /// Candidate changes at most per attempt.
     pub max_candidates: u32,
+    /// Candidates past `max_candidates` while none is `fixed`, as long as the search budget lasts: with nothing
+    /// fixed there is no choice to protect, and budget left over is more tries.
+    pub extra_candidates: u32,
     /// Wall time for the search (reproduction tests and candidates); when it runs out, the best candidate so far is
     /// returned with its verdict.
     pub search_budget: Duration,
@@ -195,6 +198,7 @@ impl Default for AgentSettings {
     fn default() -> Self {
         Self {
             max_candidates: 10,
+            extra_candidates: 6,
             // The user's target is about 5 minutes a task on a CPU; the search takes most of it.
             search_budget: Duration::from_secs(240),
             reproduction_samples: 3,
@@ -1004,6 +1008,7 @@ mod tests {
             test_command: Some(vec!["python3".into(), "-m".into(), "unittest".into()]),
             reproduction_samples,
             max_candidates,
+            extra_candidates: 0,
             ..AgentSettings::default()
         }
     }
@@ -1546,6 +1551,34 @@ mod tests {
         let outcome = result.unwrap();
         assert_eq!(outcome.verdict, Verdict::NoRegressions);
         assert!(std::fs::read_to_string(dir.path().join("calc.py")).unwrap().contains("return x + x\n"));
+    }
+
+    #[tokio::test]
+    async fn with_nothing_fixed_at_the_maximum_the_extra_candidates_are_asked_for() {
+        let server = || async {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(reply(WRONG))
+                .up_to_n_times(3)
+                .with_priority(1)
+                .mount(&server)
+                .await;
+            Mock::given(method("POST")).respond_with(reply(FIX)).with_priority(2).mount(&server).await;
+            server
+        };
+        let without = server().await;
+        let dir = repo_with(TEST);
+        let outcome = run_with(&without, dir.path(), settings(0, 2)).await.0.unwrap();
+        assert!(!outcome.verdict.is_fixed() && outcome.candidates == 2, "{:?}", outcome.verdict);
+        // Two more allowed while nothing is fixed: the fourth candidate fixes it, and the search stops there.
+        let with = server().await;
+        let dir = repo_with(TEST);
+        let (result, events) =
+            run_with(&with, dir.path(), AgentSettings { extra_candidates: 5, ..settings(0, 2) }).await;
+        let outcome = result.unwrap();
+        assert!(outcome.verdict.is_fixed(), "{:?}", outcome.verdict);
+        assert_eq!(outcome.candidates, 4);
+        assert!(events.iter().any(|e| matches!(e, AgentEvent::Candidate { place, .. } if place.contains("of at most 7 (nothing is fixed yet)"))));
     }
 
     #[tokio::test]

@@ -238,9 +238,17 @@ impl Workspace {
         Ok(())
     }
 
-    /// Stages everything and commits as the configured author. `None` when there is nothing to commit.
-    pub async fn commit(&self, message: &str) -> Result<Option<CommitInfo>, GitError> {
-        run_git(Some(&self.path), &["add", "--all"], LOCAL_TIMEOUT).await?;
+    /// Stages `paths` (repository-relative; new, changed or deleted) and nothing else, and commits as the configured
+    /// author. `None` when none of them differs from `HEAD`. Only the files the agent wrote are named: a test run
+    /// leaves files of its own (`Cargo.lock`, caches) that are no part of the change (bench task 24, 2026-12-06: a
+    /// `Cargo.lock` written by `cargo test` went into the pull request).
+    pub async fn commit(&self, message: &str, paths: &[String]) -> Result<Option<CommitInfo>, GitError> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let mut add: Vec<&str> = vec!["add", "--all", "--"];
+        add.extend(paths.iter().map(String::as_str));
+        run_git(Some(&self.path), &add, LOCAL_TIMEOUT).await?;
         let staged = run_git(Some(&self.path), &["diff", "--cached", "--name-only", "-z"], LOCAL_TIMEOUT).await?;
         let files: Vec<String> = staged.split('\0').filter(|f| !f.is_empty()).map(str::to_owned).collect();
         if files.is_empty() {
@@ -570,14 +578,18 @@ mod tests {
         let ws = workspaces.prepare("o/r", remote_url, None, "codingworker/issue-1-x", "t1-a1").await.unwrap();
         assert_eq!(ws.base_branch, "main");
         assert!(ws.changed_files().await.unwrap().is_empty());
-        assert!(ws.commit("nothing").await.unwrap().is_none());
+        assert!(ws.commit("nothing", &[]).await.unwrap().is_none());
+        assert!(ws.commit("nothing", &["app.py".into()]).await.unwrap().is_none(), "unchanged: nothing to commit");
 
         std::fs::write(ws.path.join("app.py"), "x = 2\n").unwrap();
         std::fs::create_dir_all(ws.path.join("__pycache__")).unwrap();
         std::fs::write(ws.path.join("__pycache__/app.cpython-311.pyc"), "junk").unwrap();
         assert_eq!(ws.changed_files().await.unwrap(), vec!["app.py".to_string()]);
-        let commit = ws.commit("Fix #1: x\n\nRefs #1").await.unwrap().unwrap();
+        // A file a test run left (not ignored) is no part of the change: only the named paths are committed.
+        std::fs::write(ws.path.join("Cargo.lock"), "version = 4\n").unwrap();
+        let commit = ws.commit("Fix #1: x\n\nRefs #1", &["app.py".into()]).await.unwrap().unwrap();
         assert_eq!(commit.files, vec!["app.py".to_string()]);
+        assert!(!commit.patch.contains("Cargo.lock"));
         assert!(commit.diff_stat.contains("app.py"));
         assert!(commit.patch.contains("+x = 2"));
         let plan = ws.plan_push(&|_| None).await.unwrap();
@@ -596,7 +608,7 @@ mod tests {
         let ws2 = workspaces.prepare("o/r", remote_url, None, "codingworker/issue-1-x", "t1-a2").await.unwrap();
         assert_eq!(std::fs::read_to_string(ws2.path.join("app.py")).unwrap(), "x = 1\n");
         std::fs::write(ws2.path.join("app.py"), "x = 3\n").unwrap();
-        ws2.commit("again").await.unwrap().unwrap();
+        ws2.commit("again", &["app.py".into()]).await.unwrap().unwrap();
         // The worker last pushed `first` there: its own commit is replaced, under a lease on it.
         let plan = ws2.plan_push(&|_| Some(first.clone())).await.unwrap();
         assert_eq!((plan.branch.as_str(), plan.lease.as_deref()), ("codingworker/issue-1-x", Some(first.as_str())));
@@ -654,7 +666,7 @@ mod tests {
         let branch = "codingworker/issue-7-tags";
         let ws = workspaces.prepare("o/r", url, None, branch, "a1").await.unwrap();
         std::fs::write(ws.path.join("app.py"), "x = 2\n").unwrap();
-        let ours = ws.commit("ours").await.unwrap().unwrap().sha;
+        let ours = ws.commit("ours", &["app.py".into()]).await.unwrap().unwrap().sha;
         ws.push(url, &ws.plan_push(&|_| None).await.unwrap(), &[]).await.unwrap();
         ws.remove().await;
         let human = human_commit(dir.path(), &remote, branch).await;
@@ -662,7 +674,7 @@ mod tests {
         // Even with the store saying the worker pushed `ours` there, the human's commit on top keeps the branch.
         let ws = workspaces.prepare("o/r", url, None, branch, "a2").await.unwrap();
         std::fs::write(ws.path.join("app.py"), "x = 3\n").unwrap();
-        ws.commit("again").await.unwrap().unwrap();
+        ws.commit("again", &["app.py".into()]).await.unwrap().unwrap();
         let plan = ws.plan_push(&|b| (b == branch).then(|| ours.clone())).await.unwrap();
         assert_eq!((plan.branch.as_str(), plan.lease.as_deref()), ("codingworker/issue-7-tags-2", None));
         assert!(plan.explanation().unwrap().contains("did not write"), "{:?}", plan.explanation());
@@ -674,7 +686,7 @@ mod tests {
         // is not replaced either.
         let ws2 = workspaces.prepare("o/r", url, None, branch, "a3").await.unwrap();
         std::fs::write(ws2.path.join("app.py"), "x = 4\n").unwrap();
-        ws2.commit("third").await.unwrap().unwrap();
+        ws2.commit("third", &["app.py".into()]).await.unwrap().unwrap();
         let plan = ws2.plan_push(&|_| None).await.unwrap();
         assert_eq!(plan.branch, "codingworker/issue-7-tags-3");
     }
@@ -687,7 +699,7 @@ mod tests {
         let workspaces = GitWorkspaces::new(&dir.path().join("data"), author());
         let ws = workspaces.prepare("o/r", url, None, "main", "a1").await.unwrap();
         std::fs::write(ws.path.join("app.py"), "x = 2\n").unwrap();
-        ws.commit("ours").await.unwrap().unwrap();
+        ws.commit("ours", &["app.py".into()]).await.unwrap().unwrap();
         let plan = ws.plan_push(&|_| None).await.unwrap();
         assert!(plan.lease.is_some(), "main fast-forwards: {plan:?}");
         let human = human_commit(dir.path(), &remote, "main").await;

@@ -497,8 +497,12 @@ async fn run_agent_and_publish(
     if let Some(evidence) = &outcome.no_change_needed {
         return Ok(nothing_to_change(services, recorder, task, evidence, outcome.summary.clone()).await);
     }
-    let changed =
+    // The agent's own list: the workspace also holds what the test runs left (`Cargo.lock`, caches), no part of
+    // the change; those paths of the list that still differ from the base are what is checked and committed.
+    let in_workspace =
         workspace.changed_files().await.map_err(|e| StepError::new("reading the workspace", &e, e.is_retryable()))?;
+    let changed: Vec<String> =
+        outcome.changed_files.iter().filter(|path| in_workspace.contains(path)).cloned().collect();
     if changed.is_empty() {
         return Err(StepError { reason: "the agent made no change to the repository".into(), retryable: true });
     }
@@ -546,7 +550,7 @@ async fn run_agent_and_publish(
         backend_label(attempt.backend),
         chain.model
     );
-    let commit = match workspace.commit(&commit_message).await {
+    let commit = match workspace.commit(&commit_message, &changed).await {
         Ok(Some(commit)) => commit,
         Ok(None) => {
             return Err(StepError { reason: "the agent's changes were all ignored files".into(), retryable: true });
@@ -1093,6 +1097,7 @@ async fn run_agent(
     let llm = step.client;
     let mut settings = AgentSettings {
         max_candidates: config.max_candidates,
+        extra_candidates: config.extra_candidates,
         // Inside the attempt's own limit, with a fifth of it left for the last tests and the push.
         search_budget: Duration::from_secs(config.search_budget_secs.min(config.time_budget_secs * 4 / 5).max(1)),
         reproduction_samples: config.reproduction_samples,
