@@ -367,8 +367,8 @@ pub struct AgentSection {
     /// against the tests; the one the tests agree on is chosen.
     pub max_candidates: u32,
     /// Candidates past `max_candidates` while none is `fixed`, as long as `search_budget_secs` lasts (bench run
-    /// 2026-12-06T134809Z: 8 of the 14 unsolved tasks stopped at 10 candidates with a minute or more of the budget
-    /// left). A `fixed` candidate's choice is still settled within `max_candidates`.
+    /// 2026-12-06T134809Z: 8 of the 16 tasks without a `fixed` candidate stopped at 10 (13 model calls) with a
+    /// minute or more of the budget left). A `fixed` candidate's choice is still settled within `max_candidates`.
     pub extra_candidates: u32,
     /// Wall time for the search (reproduction tests and candidates), seconds. 240 keeps a task inside the user's
     /// 5-minute target on a CPU; when it runs out the best candidate so far is used with its honest verdict. An

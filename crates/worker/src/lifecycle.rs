@@ -553,7 +553,10 @@ async fn run_agent_and_publish(
     let commit = match workspace.commit(&commit_message, &changed).await {
         Ok(Some(commit)) => commit,
         Ok(None) => {
-            return Err(StepError { reason: "the agent's changes were all ignored files".into(), retryable: true });
+            return Err(StepError {
+                reason: "none of the files the agent wrote differs from the base".into(),
+                retryable: true,
+            });
         }
         Err(e) => return Err(StepError::new("committing", &e, e.is_retryable())),
     };
