@@ -87,7 +87,8 @@ pub struct Group {
     pub rank: u8,
 }
 
-/// The groups, best first: by verdict, then score, then tests passed, then the smallest diff among their members.
+/// The groups, best first: by verdict, then score and tests passed (for `fixed` groups score first, below it tests
+/// passed first), then the smallest diff among their members.
 pub fn groups(evaluated: &[Evaluated]) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for (i, e) in evaluated.iter().enumerate() {
@@ -103,11 +104,16 @@ pub fn groups(evaluated: &[Evaluated]) -> Vec<Group> {
     // On a tied score the group that passes more tests wins: a greedy answer sampled again joins its own group, so
     // three copies passing one test tie with one change passing three (bench task 16, 2026-12-06: the variant that
     // fixes the bug lost that tie to a smaller wrong diff).
+    // Below `fixed` no group shows the issue fixed, and agreement among changes that all fail something is weak
+    // evidence: the change that passes more of the issue's tests is the better bet for the tests the issue implies
+    // (bench task 05, 2026-12-06: four copies of one change passing 2 of 5 outranked a single one passing 3 of 5).
+    let fixed_rank = (Verdict::Fixed { by: Vec::new() }).rank();
     groups.sort_by(|a, b| {
+        let by_agreement = b.score.cmp(&a.score).then(b.passes.cmp(&a.passes));
+        let by_passes = b.passes.cmp(&a.passes).then(b.score.cmp(&a.score));
         b.rank
             .cmp(&a.rank)
-            .then(b.score.cmp(&a.score))
-            .then(b.passes.cmp(&a.passes))
+            .then(if a.rank >= fixed_rank { by_agreement } else { by_passes })
             .then(smallest(a).cmp(&smallest(b)))
     });
     groups
@@ -243,6 +249,18 @@ mod tests {
         ];
         // 3 members x 1 pass (the suite) = 3 ties 1 x 3; the bigger diff passes two of the issue's three tests.
         assert_eq!(choose(&list), Some(3));
+    }
+
+    #[test]
+    fn without_a_fix_the_change_that_passes_more_beats_a_bigger_group() {
+        let base = suite(true);
+        // Each still fails a reproduction test, so none is fixed: four copies pass 3 (the suite and two reproduction
+        // tests), a single change passes 4.
+        let mut list: Vec<Evaluated> =
+            (1..=4).map(|n| evaluated(n, 1, &base, true, &[true, true, false, false])).collect();
+        list.push(evaluated(5, 4, &base, true, &[true, true, true, false]));
+        assert!(list.iter().all(|e| !e.verdict.is_fixed()));
+        assert_eq!(choose(&list), Some(4), "4 x 3 = 12 outscores 1 x 4, but no group is fixed");
     }
 
     #[test]
