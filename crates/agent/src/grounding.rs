@@ -268,6 +268,13 @@ pub fn only_echoes(code: &str, issue: &str) -> bool {
     !claims.is_empty() && claims.iter().all(|claim| echoes_session(&claim.actual, &claim.expected, &session))
 }
 
+/// Whether any equality check of `code` expects what a pasted interpreter session in the issue printed for the same
+/// expression: for a guard test, which must pass on the base commit, such a check would pin the bug in place.
+pub fn echoes_any(code: &str, issue: &str) -> bool {
+    let session = session_outputs(issue);
+    claims(code).iter().any(|claim| echoes_session(&claim.actual, &claim.expected, &session))
+}
+
 /// What pasted interpreter sessions in the issue show: each `>>> expr` (Python) or, inside a fence, `> expr` (Node)
 /// with the line printed after it, both squeezed by [`session_key`].
 fn session_outputs(issue: &str) -> Vec<(String, String)> {

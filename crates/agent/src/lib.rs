@@ -4,7 +4,8 @@
 //! cannot tell a right change from a wrong one by itself. So an attempt is a search, in five steps, each its own
 //! module:
 //! 1. [`context`]: localise the files the issue is about (traceback frames, names, the import graph), no model call;
-//! 2. [`reproduce`]: reproduction tests written from the issue's examples, kept only when they fail on the base;
+//! 2. [`reproduce`]: reproduction tests written from the issue's examples, kept only when they fail on the base
+//!    (and a [`guards`] test of what the issue says stays as it is, kept only when it passes there);
 //! 3. [`candidates`]: several changes from one cached prompt (greedy, the other edit format, a revision, samples);
 //! 4. [`select`]: each run against the repository's tests and every reproduction test, chosen by agreement;
 //! 5. [`verdict`]: `fixed` only when a test that failed on the base passes, and nothing that passed breaks.
@@ -17,6 +18,7 @@ pub mod context;
 pub mod edits;
 pub mod examples;
 pub mod grounding;
+pub mod guards;
 pub mod host;
 pub mod imports;
 pub mod limits;
@@ -427,6 +429,8 @@ struct Search<'s> {
     test_command: Option<Vec<String>>,
     layout: Option<Layout>,
     reproductions: Vec<ReproTest>,
+    /// Tests of what the issue says stays as it is, passing on the base commit ([`guards`]).
+    guards: Vec<ReproTest>,
 }
 
 impl Search<'_> {
@@ -436,7 +440,7 @@ impl Search<'_> {
 
     /// Tests decide whether a change works, so a candidate may not edit them (nor a reproduction test).
     fn frozen(&self, edit: &Edit) -> Option<String> {
-        if self.reproductions.iter().any(|r| r.path == edit.path()) {
+        if self.reproductions.iter().chain(&self.guards).any(|r| r.path == edit.path()) {
             return Some(format!(
                 "{}: a reproduction test states what the issue expects; it is not edited",
                 edit.path()
@@ -494,6 +498,7 @@ impl<'a> Agent<'a> {
             test_command,
             layout,
             reproductions: Vec::new(),
+            guards: Vec::new(),
         };
         // A suite that fails on the base holds a fail-to-pass test, but often of one of the issue's examples only
         // (bench task 11, 2026-12-04: the failing test checked repeated keys, the issue also asks `parseQuery('')` to
@@ -517,6 +522,12 @@ impl<'a> Agent<'a> {
             }
             search.reproductions = found.kept;
             lessons = found.lessons;
+            // A guard matters only where a candidate can be shown fixed.
+            if base_red || !search.reproductions.is_empty() {
+                let prefix = format!("{}{}", code_section(&search.shown, &map), issue_section(search.issue_text));
+                search.guards =
+                    self.guard(&search, &layout, task.issue_number, &prefix, &mut outcome, on_event).await?;
+            }
         }
         outcome.reproduction_tests = reproduce::samples(&search.reproductions);
         search.prefix = candidate_prefix(&search, &map, &failure);
@@ -1255,6 +1266,69 @@ mod tests {
         assert!(
             code.contains("return x + x + 1") && all[0].starts_with(&code),
             "the reproduction prompt shares the code"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_change_that_breaks_what_the_issue_keeps_is_not_fixed_and_the_search_goes_on() {
+        const GUARDED: &str =
+            "def double(x):\n    if x < 0:\n        raise ValueError(\"negative\")\n    return x + x + 1\n";
+        // Passes the reproduction test, and drops the check the issue says stays.
+        const DROPS_CHECK: &str = "calc.py\n<<<<<<< SEARCH\n    if x < 0:\n        raise ValueError(\"negative\")\n    return x + x + 1\n=======\n    return x + x\n>>>>>>> REPLACE\n";
+        const GUARD: &str =
+            "```python\nfrom calc import double\nwith self.assertRaises(ValueError):\n    double(-1)\n```";
+        // A small model mixes in a check of what the issue asks to change: the whole fails on the base, the check of
+        // what stays is kept alone.
+        const MIXED: &str = "```python\nfrom calc import double\nassert double(2) == 4\nwith self.assertRaises(ValueError):\n    double(-1)\n```";
+        async fn server(guard: &str, candidates: &[&str]) -> MockServer {
+            let server = MockServer::start().await;
+            let asks_guard = Mock::given(method("POST")).and(body_string_contains("must stay as it is"));
+            asks_guard.respond_with(reply(guard)).with_priority(1).mount(&server).await;
+            let repro = Mock::given(method("POST")).and(body_string_contains("Write a short Python test"));
+            repro.respond_with(reply(REPRO)).with_priority(2).mount(&server).await;
+            for (i, candidate) in candidates.iter().enumerate() {
+                let mock = Mock::given(method("POST")).respond_with(reply(candidate)).with_priority(3 + i as u8);
+                let mock = if i + 1 < candidates.len() { mock.up_to_n_times(1) } else { mock };
+                mock.mount(&server).await;
+            }
+            server
+        }
+        let task =
+            |body: &str| AgentTask { issue_number: 1, title: "double() is off by one".into(), body: body.into() };
+        let keeps = task("double(2) gives 5 instead of 4. Negative numbers should still raise ValueError.");
+        let repo = || {
+            let dir = repo_with(BLIND_TEST);
+            std::fs::write(dir.path().join("calc.py"), GUARDED).unwrap();
+            dir
+        };
+        // Without a word of what stays, no guard is asked for: the change that drops the check is claimed fixed.
+        let (dir, first) = (repo(), server(GUARD, &[DROPS_CHECK]).await);
+        let (result, _) = run_task(&first, dir.path(), settings(1, 1), &task("double(2) gives 5 instead of 4.")).await;
+        assert!(result.unwrap().verdict.is_fixed());
+        assert!(!prompts(&first).await.iter().any(|p| p.contains("must stay as it is")));
+        // With it, the guard's check of what stays passes on the base commit and is kept; the same change is not fixed.
+        let (dir, second) = (repo(), server(MIXED, &[DROPS_CHECK]).await);
+        let (result, events) = run_task(&second, dir.path(), settings(1, 1), &keeps).await;
+        assert_eq!(result.unwrap().verdict, Verdict::TestsFail);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, AgentEvent::Reproduction { kept: true, detail, .. } if detail.contains("guard"))),
+            "{events:?}"
+        );
+        // Given more candidates, the search goes on to the change that keeps the check; the guard does not ship.
+        let (dir, third) = (repo(), server(GUARD, &[DROPS_CHECK, FIX]).await);
+        let (result, _) = run_task(&third, dir.path(), settings(1, 4), &keeps).await;
+        let outcome = result.unwrap();
+        assert_eq!(outcome.verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        let code = std::fs::read_to_string(dir.path().join("calc.py")).unwrap();
+        assert!(code.contains("raise ValueError") && code.contains("return x + x\n"), "{code}");
+        assert_eq!(outcome.changed_files, ["calc.py", "test_issue_1.py"]);
+        let candidates: Vec<String> =
+            prompts(&third).await.into_iter().filter(|p| p.contains("Change the code")).collect();
+        assert!(
+            candidates.iter().skip(1).any(|p| p.contains("what the issue says stays as it is) fails")),
+            "the guard's failure is shown"
         );
     }
 

@@ -21,6 +21,11 @@ pub const MAX_PARTS: usize = 6;
 /// after it that are indented deeper or close its brackets. Empty when there are fewer than two, or for a Cargo test
 /// (each part would be one more compile).
 pub fn split(framework: &Framework, assertions: &str) -> Vec<String> {
+    split_at_most(framework, assertions, MAX_PARTS_PER_TEST)
+}
+
+/// [`split`] with at most `most` parts.
+pub fn split_at_most(framework: &Framework, assertions: &str, most: usize) -> Vec<String> {
     let empty = match framework {
         Framework::Cargo { .. } => return Vec::new(),
         Framework::Pytest | Framework::Unittest => "pass",
@@ -33,7 +38,7 @@ pub fn split(framework: &Framework, assertions: &str) -> Vec<String> {
     }
     checks
         .iter()
-        .take(MAX_PARTS_PER_TEST)
+        .take(most)
         .map(|only| {
             let mut out: Vec<String> = Vec::with_capacity(lines.len());
             let mut at = 0;

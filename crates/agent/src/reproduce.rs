@@ -261,7 +261,7 @@ fn reports_a_hang(issue: &str) -> bool {
 
 /// Python code with the interpreter's `>>> ` and `... ` prompts taken off its lines: a model that copies the issue's
 /// session writes them (bench task 15, 2026-12-04: two samples of `>>> assert ...` died of `SyntaxError`).
-fn without_prompts(code: &str) -> String {
+pub(crate) fn without_prompts(code: &str) -> String {
     let mut out = String::with_capacity(code.len());
     for line in code.lines() {
         let trimmed = line.trim_start();
@@ -275,7 +275,7 @@ fn without_prompts(code: &str) -> String {
 /// `from src.pkg import x` as `from pkg import x` when the repository has a `src/` package and no test of its own
 /// imports through `src.`: the shipped test must import the way the project's tests do (its `src/` is on the path,
 /// not in the name), or it breaks under the project's own `pytest` while passing under `python -m pytest`.
-fn follow_src_imports(code: &str, files: &[RepoFile]) -> String {
+pub(crate) fn follow_src_imports(code: &str, files: &[RepoFile]) -> String {
     let own_tests_use_src = files
         .iter()
         .filter(|f| f.is_test && f.path.ends_with(".py"))
@@ -1019,7 +1019,7 @@ impl Agent<'_> {
 
     /// Runs `test` alone on the base commit (installed for the run, removed after) and says whether it passed:
     /// ran, collected something, and did not time out.
-    async fn run_alone(
+    pub(crate) async fn run_alone(
         &self,
         search: &Search<'_>,
         layout: &Layout,

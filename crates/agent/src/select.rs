@@ -2,8 +2,8 @@
 //!
 //! Candidates that pass the same set of tests (the repository's suite, each reproduction test) form a group; a group
 //! scores its size times the tests it passes (CodeT's dual execution agreement, as Agentless reranks patches). The
-//! verdict ranks first, so a change that shows a fix beats one that merely breaks nothing; ties on score go to the
-//! smaller diff. The search stops early once a candidate is fixed by a test that existed before the issue, or once
+//! verdict ranks first, so a change that shows a fix beats one that merely breaks nothing; below `fixed` the tests
+//! passed count before the score; ties go to the smaller diff. The search stops early once a candidate is fixed by a test that existed before the issue, or once
 //! the leading group cannot be overtaken by the candidates still to come.
 
 use crate::candidates::Candidate;
@@ -24,6 +24,8 @@ pub struct Evaluated {
     pub view: SuiteView,
     /// The first failing output with the change (suite, else a reproduction test), compacted; empty when all pass.
     pub failure: String,
+    /// Every guard test (what the issue says stays as it is) passes with the change; true when there is none.
+    pub guards_hold: bool,
 }
 
 impl Evaluated {
@@ -42,7 +44,18 @@ impl Evaluated {
             verdict,
             view,
             failure: String::new(),
+            guards_hold: true,
         }
+    }
+
+    /// The same with the guard tests' result: a change that breaks what the issue says stays as it is shows no fix,
+    /// whatever else it passes.
+    pub fn guarded(mut self, hold: bool) -> Self {
+        self.guards_hold = hold;
+        if !hold && self.verdict.is_fixed() {
+            self.verdict = Verdict::TestsFail;
+        }
+        self
     }
 
     /// The suite holds with the change (ran, nothing that passed on the base fails), when there is a suite.
@@ -51,8 +64,8 @@ impl Evaluated {
     }
 
     /// The pass set: what the candidate's group is keyed by.
-    fn signature(&self) -> (Option<bool>, Vec<String>, Vec<bool>) {
-        (self.suite_holds(), self.view.fail_to_pass.clone(), self.reproductions.clone())
+    fn signature(&self) -> (Option<bool>, Vec<String>, Vec<bool>, bool) {
+        (self.suite_holds(), self.view.fail_to_pass.clone(), self.reproductions.clone(), self.guards_hold)
     }
 
     /// Tests passed: the suite counts as one when it holds, plus each of its fail-to-pass tests and each reproduction
@@ -161,8 +174,8 @@ impl Agent<'_> {
         let snapshot = candidates::install(search.workdir, &candidate.files)?;
         let runs = self.run_candidate_tests(search).await;
         candidates::restore(search.workdir, &snapshot);
-        let (suite, repro, failure) = runs?;
-        let mut evaluated = Evaluated::new(candidate, search.base.as_ref(), suite, &repro);
+        let (suite, repro, guards_hold, failure) = runs?;
+        let mut evaluated = Evaluated::new(candidate, search.base.as_ref(), suite, &repro).guarded(guards_hold);
         evaluated.failure = failure;
         Ok(evaluated)
     }
@@ -170,7 +183,7 @@ impl Agent<'_> {
     async fn run_candidate_tests(
         &self,
         search: &Search<'_>,
-    ) -> Result<(Option<SuiteRun>, Vec<(String, bool)>, String), AgentError> {
+    ) -> Result<(Option<SuiteRun>, Vec<(String, bool)>, bool, String), AgentError> {
         let mut failure = String::new();
         let suite = match &search.test_command {
             Some(command) => {
@@ -200,7 +213,24 @@ impl Agent<'_> {
                 repro.push((test.path.clone(), run.suite.passed));
             }
         }
-        Ok((suite, repro, failure))
+        let mut guards_hold = true;
+        if let Some(layout) = &search.layout {
+            for guard in &search.guards {
+                let _installed = guard.install(search.workdir)?;
+                let run = self.run_tests(search.workdir, &layout.command(&guard.path), &layout.env()).await?;
+                if !run.suite.passed {
+                    guards_hold = false;
+                    if failure.is_empty() {
+                        failure = format!(
+                            "{} (what the issue says stays as it is) fails: {}",
+                            guard.path,
+                            compact_failure(&run.suite.output, 1000)
+                        );
+                    }
+                }
+            }
+        }
+        Ok((suite, repro, guards_hold, failure))
     }
 }
 
