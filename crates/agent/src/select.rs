@@ -3,8 +3,8 @@
 //! Candidates that pass the same set of tests (the repository's suite, each reproduction test) form a group; a group
 //! scores its size times the tests it passes (CodeT's dual execution agreement, as Agentless reranks patches). The
 //! verdict ranks first, so a change that shows a fix beats one that merely breaks nothing; below `fixed` the tests
-//! passed count before the score; ties go to the smaller diff. The search stops early once a candidate is fixed by a test that existed before the issue, or once
-//! the leading group cannot be overtaken by the candidates still to come.
+//! passed count before the score; ties go to the smaller diff. The search stops early once a candidate is fixed by a
+//! test that existed before the issue, or once the leading group cannot be overtaken by the candidates still to come.
 
 use crate::candidates::Candidate;
 use crate::repo::compact_failure;
