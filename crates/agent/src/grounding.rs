@@ -187,12 +187,7 @@ fn reported_actuals(issue: &str) -> Vec<String> {
 /// `'1h30m'`, what `format_duration` rightly prints) may be either, so neither counts. Squeezed by [`session_key`].
 fn session_actuals(issue: &str) -> Vec<String> {
     let lines: Vec<&str> = issue.lines().collect();
-    let starts_expected = |line: &&str| {
-        line.trim_start_matches(|c: char| c.is_whitespace() || "*_#->".contains(c))
-            .to_lowercase()
-            .starts_with("expected")
-    };
-    let Some(marker) = lines.iter().position(starts_expected) else {
+    let Some(marker) = lines.iter().copied().position(starts_expected) else {
         return Vec::new();
     };
     let before = lines[..marker].join("\n");
@@ -203,6 +198,66 @@ fn session_actuals(issue: &str) -> Vec<String> {
         .filter(|printed| !after.contains(printed.trim_matches(|c| c == '"' || c == '\'')))
         .map(session_key)
         .collect()
+}
+
+/// Whether a line of the issue begins what it expects ("Expected", "**Expected:**", "- expected"), where what the
+/// code does now ends.
+fn starts_expected(line: &str) -> bool {
+    line.trim_start_matches(|c: char| c.is_whitespace() || "*_#->".contains(c)).to_lowercase().starts_with("expected")
+}
+
+/// What the issue expects instead of each output its pasted sessions show, when it lists the values in order: the
+/// first line beginning "Expected" whose first sentence holds, in backticks, as many plain values (no names, no
+/// arithmetic) as the sessions before it print outputs (bench task 15, 2026-12-07: four `>>> evaluate(...)` lines
+/// with the wrong results, then "Expected `5`, `2`, `1.0` and `20.0`"; every sample of the model copied the wrong
+/// results, so no test was kept). Each entry is the session's (expression, output), squeezed by [`session_key`],
+/// and the expected value as the issue writes it. Empty when the counts differ or there is no such line.
+fn expected_instead(issue: &str) -> Vec<((String, String), String)> {
+    let lines: Vec<&str> = issue.lines().collect();
+    let Some(marker) = lines.iter().copied().position(starts_expected) else {
+        return Vec::new();
+    };
+    // Backticked spans are the odd pieces between backticks; the sentence ends at a ". " outside them.
+    let mut values = Vec::new();
+    for (i, piece) in lines[marker].split('`').enumerate() {
+        if i % 2 == 1 {
+            values.push(piece.trim());
+        } else if piece.contains(". ") || piece.trim_end().ends_with('.') {
+            break;
+        }
+    }
+    let session = session_outputs(&lines[..marker].join("\n"));
+    let plain = |value: &&str| is_literal(value) && !arithmetic(value);
+    if session.is_empty() || values.len() != session.len() || !values.iter().all(plain) {
+        return Vec::new();
+    }
+    session.into_iter().zip(values.into_iter().map(str::to_owned)).collect()
+}
+
+/// `code` with each one-line equality check that expects what the issue's session printed for the same expression
+/// made to expect what the issue lists instead ([`expected_instead`]), and how many checks were changed. The value
+/// is the issue's own, so the check stays grounded; without such a list `code` comes back as it was.
+pub fn expect_as_issue_lists(code: &str, issue: &str) -> (String, usize) {
+    let instead = expected_instead(issue);
+    if instead.is_empty() {
+        return (code.to_owned(), 0);
+    }
+    let mut changed = 0;
+    let mut out = String::with_capacity(code.len());
+    for line in code.lines() {
+        let check = without_comment(line.trim_start());
+        let replaced = sides(check).and_then(|(actual, expected)| {
+            let (_, wanted) =
+                instead.iter().find(|(shown, _)| echoes_session(actual, expected, std::slice::from_ref(shown)))?;
+            // `expected` is a slice of `line`: its offset says where to put the issue's value.
+            let start = expected.as_ptr() as usize - line.as_ptr() as usize;
+            Some(format!("{}{wanted}{}", &line[..start], &line[start + expected.len()..]))
+        });
+        changed += usize::from(replaced.is_some());
+        out.push_str(replaced.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    (out, changed)
 }
 
 /// Each `>>> expr` (Python) or, inside a fence, `> expr` (Node) of a pasted interpreter session in `text`, with the
@@ -641,6 +696,44 @@ fn split_top_str<'a>(text: &'a str, sep: &str) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bench task 15's issue: a session of wrong results, then the right ones listed in order.
+    const LISTED: &str = "Chains are wrong:\n\n```python\n>>> from calc import evaluate\n>>> evaluate(\"10 - 3 - 2\")\n9\n\
+                          >>> evaluate(\"8 / 4 / 2\")\n4.0\n```\n\nExpected `5` and `1.0`, i.e. left to right. \
+                          Precedence is fine (`2 + 3 * 4` gives 14).";
+
+    #[test]
+    fn a_check_that_copies_the_sessions_wrong_result_expects_the_value_the_issue_lists() {
+        let code = "import calc\nassert calc.evaluate(\"10 - 3 - 2\") == 9\nassert evaluate('8 / 4 / 2') == 4.0  # now\n\
+                    assert evaluate(\"2 + 3 * 4\") == 14\n";
+        let (fixed, changed) = expect_as_issue_lists(code, LISTED);
+        assert_eq!(changed, 2);
+        assert_eq!(
+            fixed,
+            "import calc\nassert calc.evaluate(\"10 - 3 - 2\") == 5\nassert evaluate('8 / 4 / 2') == 1.0  # now\n\
+             assert evaluate(\"2 + 3 * 4\") == 14\n"
+        );
+        // The expected value on the left, in JavaScript.
+        let js = "assert.strictEqual(9, evaluate(\"10 - 3 - 2\"));";
+        assert_eq!(expect_as_issue_lists(js, LISTED), ("assert.strictEqual(5, evaluate(\"10 - 3 - 2\"));\n".into(), 1));
+    }
+
+    #[test]
+    fn without_a_list_as_long_as_the_session_no_check_is_changed() {
+        let code = "assert evaluate(\"10 - 3 - 2\") == 9\n";
+        // One value for two outputs (task 13 lists more values than its session prints).
+        let short = LISTED.replace("`5` and `1.0`", "`5`");
+        assert_eq!(expect_as_issue_lists(code, &short), (code.into(), 0));
+        // Values that name the call (task 08) are not a list of results.
+        let named =
+            LISTED.replace("`5` and `1.0`", "`evaluate(\"10 - 3 - 2\") == 5` and `evaluate(\"8 / 4 / 2\") == 1.0`");
+        assert_eq!(expect_as_issue_lists(code, &named), (code.into(), 0));
+        // "Expected" on a line of its own, the values in a block after it (task 01).
+        let block = LISTED.replace("Expected `5` and `1.0`, i.e. left to right.", "Expected:\n\n`5`, `1.0`");
+        assert_eq!(expect_as_issue_lists(code, &block), (code.into(), 0));
+        // The values of the list's first sentence only: later ones are other cases.
+        assert_eq!(expected_instead(LISTED).len(), 2);
+    }
 
     #[test]
     fn claims_name_the_checked_expression_and_the_expected_literal() {

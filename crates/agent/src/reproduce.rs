@@ -314,13 +314,22 @@ fn expected_errors(issue: &str) -> Vec<String> {
     let raised_today = |name: &str| issue.lines().any(|l| l.trim_start().starts_with(&format!("{name}:")));
     let words: Vec<&str> =
         prose.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
-    words
-        .windows(2)
-        .filter(|pair| matches!(pair[0].to_lowercase().as_str(), "raise" | "raises" | "throw" | "throws"))
-        .map(|pair| pair[1])
-        .filter(|name| (name.ends_with("Error") || name.ends_with("Exception")) && !raised_today(name))
-        .map(str::to_owned)
-        .collect()
+    // (error, whether the words before its "raise" say it stays as it is: "should still raise X").
+    let named: Vec<(&str, bool)> = (1..words.len())
+        .filter(|&i| matches!(words[i - 1].to_lowercase().as_str(), "raise" | "raises" | "throw" | "throws"))
+        .filter(|&i| words[i].ends_with("Error") || words[i].ends_with("Exception"))
+        .map(|i| (words[i], kept_behaviour(&words[i.saturating_sub(4)..i])))
+        .collect();
+    // An error the issue says is *still* raised (for junk input) is behaviour it keeps; when the same error is also
+    // the symptom (a new user's issue, 2026-12-06: `int(':8080')` dies of `ValueError`, and junk "should still
+    // raise ValueError"), a test dying of it reproduces the bug, so it is never an error the issue asks for.
+    let kept = |name: &str| named.iter().any(|&(n, still)| still && n == name);
+    named.iter().filter(|&&(name, _)| !kept(name) && !raised_today(name)).map(|&(name, _)| name.to_owned()).collect()
+}
+
+/// Whether the words before a "raise" say the error stays as it is: "should still raise", "continue to raise".
+fn kept_behaviour(before: &[&str]) -> bool {
+    before.iter().any(|w| matches!(w.to_lowercase().as_str(), "still" | "keep" | "keeps" | "continue" | "continues"))
 }
 
 /// The run died of `error` (a traceback's last line or pytest's `E` line), rather than an assertion.
@@ -706,6 +715,9 @@ impl Agent<'_> {
             if matches!(layout.framework, Framework::Pytest | Framework::Unittest) {
                 code = imports::add_missing_imports(&without_prompts(&code), search.files, search.issue_text);
             }
+            // Before grounding, which drops a check that copies a wrong result the issue pasted: where the issue
+            // lists the right results in order, the check is made to expect them instead.
+            let (code, corrected) = grounding::expect_as_issue_lists(&code, search.issue_text);
             let (assertions, invented) = grounding::keep_grounded(&code, search.issue_text);
             if layout.wrap(issue, &path, &assertions).is_none() {
                 let detail = if invented > 0 {
@@ -782,13 +794,20 @@ impl Agent<'_> {
             on_event(AgentEvent::Reproduction {
                 path,
                 kept: true,
-                detail: match invented {
-                    0 => format!("{} test, fails on the base commit", layout.language()),
-                    n => format!(
-                        "{} test, fails on the base commit ({n} assertion(s) the issue does not back dropped)",
-                        layout.language()
-                    ),
-                },
+                detail: format!(
+                    "{} test, fails on the base commit{}{}",
+                    layout.language(),
+                    match invented {
+                        0 => String::new(),
+                        n => format!(" ({n} assertion(s) the issue does not back dropped)"),
+                    },
+                    match corrected {
+                        0 => String::new(),
+                        n => format!(
+                            " ({n} assertion(s) that copied a result the issue pasted now expect the one it lists)"
+                        ),
+                    }
+                ),
             });
             let parts = self.failing_parts(search, layout, issue, &test, &kept, on_event).await?;
             kept.push(test);
@@ -1129,6 +1148,15 @@ mod tests {
         assert_eq!(layout.base_problem(false, false, died, symptom), None);
         assert!(expected_errors("```\nraise KeyError(k)\n```\nIt crashes.").is_empty(), "code is not prose");
         assert_eq!(expected_errors("Unknown keys should raise KeyError, not return None."), ["KeyError"]);
+        // Named as what junk input still raises, the error is kept behaviour, not the change asked for, even when the
+        // issue shows the bug in prose only.
+        let kept = "`parse_port(\"host:\")` raises ValueError from `int('')`; it should return None. Junk such as \
+                    `\"a:b\"` should still raise ValueError.";
+        assert!(expected_errors(kept).is_empty(), "{:?}", expected_errors(kept));
+        assert_eq!(
+            expected_errors("Negative sizes should raise ValueError; zero should still raise KeyError."),
+            ["ValueError"]
+        );
         let wrapped = layout.wrap(
             7,
             "test_issue_7.py",
