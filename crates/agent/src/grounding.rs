@@ -242,16 +242,86 @@ pub fn expect_as_issue_lists(code: &str, issue: &str) -> (String, usize) {
     if instead.is_empty() {
         return (code.to_owned(), 0);
     }
+    replace_expected(code, |actual, expected| {
+        instead
+            .iter()
+            .find(|(shown, _)| echoes_session(actual, expected, std::slice::from_ref(shown)))
+            .map(|(_, wanted)| wanted.clone())
+    })
+}
+
+/// `code` with each one-line equality check of an expression whose expected value the issue's own example gives in
+/// a comment (`parseQuery('a=1&a=2');` then `// expected: { a: ['1', '2'] }`, see [`commented_expectations`]) made to
+/// expect that value when it expects another, and how many checks were changed. A small model copies the call and
+/// guesses the result (bench task 11, 2026-12-07: a kept sample asserted `{ tag: 'js', page: '2' }` where the issue
+/// says `{ tag: ['js', 'node'], page: '2' }`, so no candidate could pass it); the issue's value keeps the check
+/// grounded. An expression the issue gives two different values is left alone (its state may differ between them).
+pub fn expect_as_issue_comments(code: &str, issue: &str) -> (String, usize) {
+    let wanted = commented_expectations(issue);
+    if wanted.is_empty() {
+        return (code.to_owned(), 0);
+    }
+    replace_expected(code, |actual, expected| {
+        let (_, value) = wanted.iter().find(|(key, _)| *key == session_key(actual))?;
+        (!same_value(value, expected)).then(|| value.clone())
+    })
+}
+
+/// What the issue's examples say a call gives: each print or bare call of the issue with a comment that says
+/// "expected" or "should be" and gives a plain value (on its line or one of the two comment lines below it), as
+/// (expression squeezed by [`session_key`], the value as the issue writes it). A bare `// => V` is not read: issues
+/// mark what happens now so as often (bench task 05: `truncate('Hello world', 8); // => 'Hello wo…'`, the bug).
+/// Expressions the issue gives two different values are left out.
+fn commented_expectations(issue: &str) -> Vec<(String, String)> {
+    let says_expected = |comment: &&str| {
+        let lower = comment.to_ascii_lowercase();
+        lower.contains("expected") || lower.contains("should be")
+    };
+    let lines: Vec<&str> = issue.lines().collect();
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut conflicting = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some((_, call, shown, _)) = printed(line) else { continue };
+        let after = line.trim_start()[call.len()..].trim_start().trim_start_matches(';').trim_start();
+        let below = lines.iter().skip(i + 1).take(2).map(|l| l.trim_start());
+        let comments = std::iter::once(after).chain(below.take_while(|l| l.starts_with("//") || l.starts_with('#')));
+        let Some(value) = comments.filter(says_expected).find_map(expectation) else { continue };
+        if !is_literal(value) || arithmetic(value) {
+            continue;
+        }
+        let key = session_key(shown);
+        match found.iter().find(|(k, _)| *k == key) {
+            Some((_, earlier)) if !same_value(earlier, value) => conflicting.push(key),
+            Some(_) => {}
+            None => found.push((key, value.to_owned())),
+        }
+    }
+    found.retain(|(key, _)| !conflicting.contains(key));
+    found
+}
+
+/// Two literals write the same value: equal but for whitespace and the kind of quotes, or the same number (`4` and
+/// `4.0`).
+fn same_value(a: &str, b: &str) -> bool {
+    let (a, b) = (session_key(a), session_key(b));
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => (x - y).abs() < 1e-9,
+        _ => a == b,
+    }
+}
+
+/// `code` with the expected side of each one-line equality check replaced by what `wanted(actual, expected)` gives
+/// (the line kept as it is for `None`), and how many were replaced.
+fn replace_expected(code: &str, wanted: impl Fn(&str, &str) -> Option<String>) -> (String, usize) {
     let mut changed = 0;
     let mut out = String::with_capacity(code.len());
     for line in code.lines() {
         let check = without_comment(line.trim_start());
         let replaced = sides(check).and_then(|(actual, expected)| {
-            let (_, wanted) =
-                instead.iter().find(|(shown, _)| echoes_session(actual, expected, std::slice::from_ref(shown)))?;
+            let value = wanted(actual, expected)?;
             // `expected` is a slice of `line`: its offset says where to put the issue's value.
             let start = expected.as_ptr() as usize - line.as_ptr() as usize;
-            Some(format!("{}{wanted}{}", &line[..start], &line[start + expected.len()..]))
+            Some(format!("{}{value}{}", &line[..start], &line[start + expected.len()..]))
         });
         changed += usize::from(replaced.is_some());
         out.push_str(replaced.as_deref().unwrap_or(line));
@@ -733,6 +803,53 @@ mod tests {
         assert_eq!(expect_as_issue_lists(code, &block), (code.into(), 0));
         // The values of the list's first sentence only: later ones are other cases.
         assert_eq!(expected_instead(LISTED).len(), 2);
+    }
+
+    /// Bench task 11's issue: the call, what it gives now and what it should give, in comments.
+    const COMMENTED: &str = "parseQuery keeps the last value only:\n\n```js\nconst { parseQuery } = require('./query');\n\
+                             parseQuery('tag=js&tag=node&page=2');\n// actual:   { tag: 'node', page: '2' }\n\
+                             // expected: { tag: ['js', 'node'], page: '2' }\n```\n\nAlso:\n\n```js\n\
+                             parseQuery('');   // actual: { '': '' }   expected: {}\n```\n";
+
+    #[test]
+    fn a_check_of_a_call_the_issue_gives_the_expected_value_of_expects_that_value() {
+        let code = "assert.deepStrictEqual(parseQuery('tag=js&tag=node&page=2'), { tag: 'js', page: '2' });\n\
+                    assert.deepStrictEqual(query.parseQuery(\"tag=js&tag=node&page=2\"), {tag: ['js', 'node'], page: '2'});\n\
+                    assert.deepStrictEqual(parseQuery(''), { '': '' });\n\
+                    assert.deepStrictEqual(parseQuery('?'), {});\n";
+        let (fixed, changed) = expect_as_issue_comments(code, COMMENTED);
+        assert_eq!(changed, 2, "{fixed}");
+        assert_eq!(
+            fixed,
+            "assert.deepStrictEqual(parseQuery('tag=js&tag=node&page=2'), { tag: ['js', 'node'], page: '2' });\n\
+             assert.deepStrictEqual(query.parseQuery(\"tag=js&tag=node&page=2\"), {tag: ['js', 'node'], page: '2'});\n\
+             assert.deepStrictEqual(parseQuery(''), {});\n\
+             assert.deepStrictEqual(parseQuery('?'), {});\n",
+            "the same value in other quotes and spacing stays; a call the issue gives no value for stays"
+        );
+        let py = "assert evaluate('8 / 4 / 2') == 2\nassert evaluate('1 + 1') == 3\n";
+        let issue = "```python\nprint(evaluate('8 / 4 / 2'))  # expected: 1.0\n```\n";
+        assert_eq!(
+            expect_as_issue_comments(py, issue),
+            ("assert evaluate('8 / 4 / 2') == 1.0\nassert evaluate('1 + 1') == 3\n".into(), 1)
+        );
+    }
+
+    #[test]
+    fn a_call_the_issue_gives_two_values_or_none_changes_no_check() {
+        let code = "assert.deepStrictEqual(inv.quantity('apple'), 1);\n";
+        let twice = "```js\ninv.quantity('apple'); // expected: 3\ninv.remove('apple', 2);\ninv.quantity('apple'); // expected: 1\n```\n";
+        assert_eq!(expect_as_issue_comments(code, twice), (code.into(), 0));
+        let without = "Removing makes `inv.quantity('apple')` go negative.";
+        assert_eq!(expect_as_issue_comments(code, without), (code.into(), 0));
+        assert!(commented_expectations(COMMENTED).len() == 2);
+        // Task 05: `// =>` marks what the code does now, and the expected block's comments name no expectation.
+        let arrows = "```js\ntruncate('Hello world', 8);  // => 'Hello wo…'   (9 characters)\n```\n\
+                      Expected:\n```js\ntruncate('Hello world', 8);  // 'Hello w…'\n```\n";
+        let check = "assert.strictEqual(truncate('Hello world', 8), 'Hello w…');\n";
+        assert_eq!(expect_as_issue_comments(check, arrows), (check.into(), 0));
+        let named = "```js\nparseQuery('a=1'); // expected: makeQuery(1)\n```\n";
+        assert!(commented_expectations(named).is_empty(), "a value that calls something is not plain");
     }
 
     #[test]

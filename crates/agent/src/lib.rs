@@ -435,7 +435,7 @@ struct Search<'s> {
 
 impl Search<'_> {
     fn total_tests(&self) -> usize {
-        usize::from(self.test_command.is_some()) + self.reproductions.len()
+        select::most_passes(self.base.as_ref(), self.reproductions.len())
     }
 
     /// Tests decide whether a change works, so a candidate may not edit them (nor a reproduction test).

@@ -716,8 +716,10 @@ impl Agent<'_> {
                 code = imports::add_missing_imports(&without_prompts(&code), search.files, search.issue_text);
             }
             // Before grounding, which drops a check that copies a wrong result the issue pasted: where the issue
-            // lists the right results in order, the check is made to expect them instead.
+            // lists the right results in order, or gives one in a comment beside the call, the check is made to
+            // expect that instead.
             let (code, corrected) = grounding::expect_as_issue_lists(&code, search.issue_text);
+            let (code, aligned) = grounding::expect_as_issue_comments(&code, search.issue_text);
             let (assertions, invented) = grounding::keep_grounded(&code, search.issue_text);
             if layout.wrap(issue, &path, &assertions).is_none() {
                 let detail = if invented > 0 {
@@ -795,7 +797,7 @@ impl Agent<'_> {
                 path,
                 kept: true,
                 detail: format!(
-                    "{} test, fails on the base commit{}{}",
+                    "{} test, fails on the base commit{}{}{}",
                     layout.language(),
                     match invented {
                         0 => String::new(),
@@ -806,6 +808,10 @@ impl Agent<'_> {
                         n => format!(
                             " ({n} assertion(s) that copied a result the issue pasted now expect the one it lists)"
                         ),
+                    },
+                    match aligned {
+                        0 => String::new(),
+                        n => format!(" ({n} assertion(s) now expect the value the issue's example gives for the call)"),
                     }
                 ),
             });

@@ -156,7 +156,7 @@ pub fn settled(evaluated: &[Evaluated], base: Option<&SuiteRun>, remaining: u32,
     if leader.rank < (Verdict::Fixed { by: Vec::new() }).rank() {
         return false;
     }
-    let total_tests = usize::from(base.is_some()) + reproductions;
+    let total_tests = most_passes(base, reproductions);
     let remaining = remaining as usize;
     let best_rival = groups[1..]
         .iter()
@@ -165,6 +165,18 @@ pub fn settled(evaluated: &[Evaluated], base: Option<&SuiteRun>, remaining: u32,
         .max()
         .unwrap_or(0);
     leader.score > best_rival
+}
+
+/// The most tests a candidate can pass ([`Evaluated::passes`]): the suite as one, each test that fails on the base
+/// (a fail-to-pass test; the whole suite as one when its results cannot be read test by test), and each reproduction
+/// test. Counting the base's failing tests keeps a progress line from reading "passes 9/8" (bench task 02, whose
+/// repository has a failing test of its own).
+pub fn most_passes(base: Option<&SuiteRun>, reproductions: usize) -> usize {
+    let base_failing = base.map_or(0, |b| match &b.results {
+        Some(results) => results.failing.len(),
+        None => usize::from(!b.passed && !b.empty),
+    });
+    usize::from(base.is_some()) + base_failing + reproductions
 }
 
 impl Agent<'_> {
@@ -344,5 +356,26 @@ mod tests {
         assert_eq!(list[2].verdict, Verdict::TestsFail);
         assert_eq!(choose(&list), Some(1));
         assert!(settled(&list, Some(&base), 3, 0), "fixed by a test that existed before");
+    }
+
+    #[test]
+    fn no_candidate_passes_more_tests_than_the_most_there_are() {
+        let red = SuiteRun {
+            passed: false,
+            results: Some(crate::outcomes::TestResults { total: 3, failing: ["test_a".to_owned()].into() }),
+            ..suite(false)
+        };
+        let green_read = SuiteRun {
+            passed: true,
+            results: Some(crate::outcomes::TestResults { total: 3, failing: Default::default() }),
+            ..suite(true)
+        };
+        let fixed = Evaluated::new(candidate(1, 1), Some(&red), Some(green_read), &[("t0".to_owned(), true)]);
+        assert_eq!(fixed.passes(), 3, "the suite, its fail-to-pass test and the reproduction test");
+        assert_eq!(most_passes(Some(&red), 1), 3);
+        let whole = Evaluated::new(candidate(2, 1), Some(&suite(false)), Some(suite(true)), &[]);
+        assert_eq!((whole.passes(), most_passes(Some(&suite(false)), 0)), (2, 2), "a red suite read as a whole");
+        assert_eq!(most_passes(Some(&suite(true)), 2), 3);
+        assert_eq!(most_passes(None, 2), 2);
     }
 }
