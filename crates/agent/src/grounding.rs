@@ -426,12 +426,8 @@ fn session_key(text: &str) -> String {
 
 /// An expected value that a session printed for the same expression; numbers compare by value (`4` and `4.0`).
 fn echoes_session(actual: &str, expected: &str, session: &[(String, String)]) -> bool {
-    let (actual, expected) = (session_key(actual), session_key(expected));
-    let same = |shown: &str| match (shown.parse::<f64>(), expected.parse::<f64>()) {
-        (Ok(a), Ok(b)) => (a - b).abs() < 1e-9,
-        _ => shown == expected,
-    };
-    session.iter().any(|(expr, shown)| *expr == actual && same(shown))
+    let actual = session_key(actual);
+    session.iter().any(|(expr, shown)| *expr == actual && same_value(shown, expected))
 }
 
 /// `a.b.c(x)` -> `c(x)`: drops every `name.` where the name starts with a letter (decimals stay).
