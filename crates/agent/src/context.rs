@@ -2,10 +2,11 @@
 //!
 //! In a repository of dozens of files the prompt can show two or three. The evidence, strongest first: the frames of
 //! a traceback in the issue or the failing tests (the innermost frame most), the functions and classes the issue
-//! names and which file defines them, the words of the issue in paths and signatures, the import graph (a file
-//! the innermost frame imports is where a bad value often comes from) and one step along calls (what the issue's
-//! function calls, and what is called where a command-line flag the issue names is read; most where several of them
-//! meet). A decoy module with a similar name loses to the one that defines what the issue calls.
+//! names and which file defines them, the strings the issue quotes that only one or two files hold, the words of the
+//! issue in paths and signatures, the import graph (a file the innermost frame imports is where a bad value often
+//! comes from) and one step along calls (what the issue's function calls, and what is called where a command-line
+//! flag the issue names is read; most where several of them meet). A decoy module with a similar name loses to the
+//! one that defines what the issue calls.
 
 use std::collections::{HashMap, HashSet};
 
@@ -32,6 +33,13 @@ const DECLARES_FLAG: i64 = 12;
 const MEETING: i64 = 40;
 /// A callee defined in more files than this is too common a name to point anywhere.
 const MAX_DEFINERS: usize = 2;
+/// Points for a source file that holds, in quotes, a string the issue quotes (`"lb"` in `Parcel(20, "lb")`, the
+/// `"Hello, World!"` of a docstring), once per such string, when at most [`MAX_QUOTERS`] source files hold it: the
+/// code that names a unit or documents an example handles it, however many calls it is from any frame. Bench tasks
+/// 18 (the pound factor in `units.py`, two calls below the traceback) and 20 (`slug.py`, whose docstring gives the
+/// issue's ASCII example). Chosen so two such strings outweigh a definition of a name the issue calls.
+const QUOTED: i64 = 30;
+const MAX_QUOTERS: usize = 2;
 
 /// Files ranked by how likely the fix is in them, best first.
 pub fn rank<'f>(files: &'f [RepoFile], issue_text: &str, failure: &str) -> Vec<&'f RepoFile> {
@@ -83,6 +91,9 @@ pub fn scored<'f>(files: &'f [RepoFile], issue_text: &str, failure: &str) -> Vec
         *scores.entry(path).or_default() += IMPORTED;
     }
     for (path, points) in call_hops(files, issue_text, &names) {
+        *scores.entry(path).or_default() += points;
+    }
+    for (path, points) in quoted_strings(files, issue_text) {
         *scores.entry(path).or_default() += points;
     }
     let mut ranked: Vec<(&RepoFile, i64)> =
@@ -152,6 +163,47 @@ fn call_hops<'f>(files: &'f [RepoFile], issue_text: &str, names: &HashSet<String
     }
     points.extend(called.into_iter().map(|(path, by)| (path, if by.len() > 1 { CALLED + MEETING } else { CALLED })));
     points
+}
+
+/// Points for the source files that hold a string the issue quotes, [`QUOTED`] per string, for the strings that at
+/// most [`MAX_QUOTERS`] source files hold (a string in many files points nowhere).
+fn quoted_strings<'f>(files: &'f [RepoFile], issue_text: &str) -> Vec<(&'f str, i64)> {
+    let sources: Vec<&RepoFile> = files.iter().filter(|f| !f.is_test).collect();
+    let mut points = Vec::new();
+    for quote in issue_quotes(issue_text) {
+        let forms = [format!("\"{quote}\""), format!("'{quote}'")];
+        let holders: Vec<&str> = sources
+            .iter()
+            .filter(|f| forms.iter().any(|form| f.content.contains(form.as_str())))
+            .map(|f| f.path.as_str())
+            .collect();
+        if holders.len() <= MAX_QUOTERS {
+            points.extend(holders.into_iter().map(|path| (path, QUOTED)));
+        }
+    }
+    points
+}
+
+/// The strings the issue puts in double quotes, each line on its own (an apostrophe is not a quote): `Parcel(20,
+/// "lb", dim_unit="in")` gives `lb` and `in`. Only strings of 2 to 60 characters with a letter or digit in them.
+fn issue_quotes(text: &str) -> HashSet<String> {
+    let mut quotes = HashSet::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split('"').collect();
+        // An odd part is inside quotes only when its closing quote is on the line too.
+        for (i, part) in parts.iter().enumerate() {
+            let length = part.chars().count();
+            if i % 2 == 1
+                && i + 1 < parts.len()
+                && (2..=60).contains(&length)
+                && part.chars().any(char::is_alphanumeric)
+                && part.trim() == *part
+            {
+                quotes.insert((*part).to_owned());
+            }
+        }
+    }
+    quotes
 }
 
 /// Long command-line flags the issue names (`--tail 0`, `--dry-run`), without the dashes.
@@ -774,6 +826,25 @@ mod tests {
 
     fn set(names: &[&str]) -> HashSet<String> {
         names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_string_the_issue_quotes_leads_to_the_one_file_that_holds_it() {
+        let issue = "Crash for pounds:\n```python\nparcel = Parcel(20, \"lb\", dim_unit=\"in\")\nprint(build_quote(parcel, carrier=\"postal\"))\n```\nI don't think \"it's\" right.";
+        assert_eq!(
+            issue_quotes(issue),
+            ["lb", "in", "postal", "it's"].into_iter().map(String::from).collect::<HashSet<_>>()
+        );
+        let files = vec![
+            file("src/ship/units.py", "FACTORS = {\"kg\": 1.0, \"lb\": 2.2, 'in': 2.54}\n"),
+            file("src/ship/a.py", "CARRIER = \"postal\"\n"),
+            file("src/ship/b.py", "CARRIER = 'postal'\n"),
+            file("src/ship/c.py", "DEFAULT = \"postal\"\n"),
+            file("tests/test_units.py", "assert to_kg(1, \"lb\") == 0.45\n"),
+        ];
+        let points = quoted_strings(&files, issue);
+        // Two strings only units.py holds; "postal" is in three files and points nowhere; tests do not count.
+        assert_eq!(points, [("src/ship/units.py", QUOTED), ("src/ship/units.py", QUOTED)]);
     }
 
     #[test]
