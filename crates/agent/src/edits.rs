@@ -270,6 +270,13 @@ fn parse_whole_files(lines: &[&str], known_files: &[(String, String)]) -> Vec<Ed
         let mut body: Vec<&str> = lines[start..i.min(lines.len())].to_vec();
         i += 1;
         let mut path = info_path.or(before_path);
+        // A bare path of a shown file as the block's first line is the model naming the file inside the fence (bench
+        // task 18, 2026-12-07: `src/shipwise/units.py` opened the block and the candidate died of a NameError); as
+        // code it would never run, so it names the file and is not part of it.
+        if let Some(named) = body.first().and_then(|first| shown_path_line(first, known_files)) {
+            path = path.or(Some(named));
+            body.remove(0);
+        }
         if path.is_none()
             && let Some(first) = body.first()
             && (first.trim_start().starts_with('#') || first.trim_start().starts_with("//"))
@@ -289,6 +296,20 @@ fn parse_whole_files(lines: &[&str], known_files: &[(String, String)]) -> Vec<Ed
         }
     }
     edits
+}
+
+/// The shown file that `line` is nothing but the path of (`src/pkg/units.py`, or its tail `pkg/units.py`, bold or in
+/// backticks), if any; a line of code such as `math.pi` names no shown file.
+fn shown_path_line(line: &str, known_files: &[(String, String)]) -> Option<String> {
+    let word = clean_token(line.trim());
+    if word.is_empty() || !looks_like_path(word) {
+        return None;
+    }
+    known_files
+        .iter()
+        .map(|(path, _)| path)
+        .find(|path| *path == word || path.ends_with(&format!("/{word}")) || word.ends_with(&format!("/{path}")))
+        .cloned()
 }
 
 /// The known file sharing the most non-blank lines with `content`, if it shares a meaningful number.
@@ -665,6 +686,24 @@ mod tests {
         assert_eq!(edits, vec![Edit::WholeFile { path: "stats.py".into(), content: "x = 1\n".into() }]);
         let edits = parse_edits("```\n# lib/util.py\ny = 2\n```", &[]);
         assert_eq!(edits, vec![Edit::WholeFile { path: "lib/util.py".into(), content: "y = 2\n".into() }]);
+    }
+
+    #[test]
+    fn a_shown_files_path_on_the_first_line_inside_the_fence_names_the_file() {
+        let shown = vec![("src/shipwise/units.py".to_owned(), "FACTOR = 2.2\n".to_owned())];
+        let edits = parse_edits("```\nsrc/shipwise/units.py\nFACTOR = 0.45\n```", &shown);
+        assert_eq!(
+            edits,
+            vec![Edit::WholeFile { path: "src/shipwise/units.py".into(), content: "FACTOR = 0.45\n".into() }]
+        );
+        let edits = parse_edits("units.py:\n```python\n**shipwise/units.py**\nFACTOR = 0.45\n```", &shown);
+        assert_eq!(edits, vec![Edit::WholeFile { path: "units.py".into(), content: "FACTOR = 0.45\n".into() }]);
+        // A first line that is code, or the path of a file not shown, stays in the file.
+        let edits = parse_edits("```python src/shipwise/units.py\nmath.pi\nFACTOR = 2.2\n```", &shown);
+        assert_eq!(
+            edits,
+            vec![Edit::WholeFile { path: "src/shipwise/units.py".into(), content: "math.pi\nFACTOR = 2.2\n".into() }]
+        );
     }
 
     #[test]
