@@ -69,12 +69,7 @@ pub fn printed_expectations(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + 64);
     for (i, line) in lines.iter().enumerate() {
         let assertion = printed(line).and_then(|(indent, call, printed, js)| {
-            let after = line.trim_start()[call.len()..].trim_start().trim_start_matches(';').trim_start();
-            let expected = expectation(after).or_else(|| {
-                // Only the comment lines right below: `store.set(k, 1);` above a `console.log` is not meant.
-                let comments = lines.iter().skip(i + 1).take(2).map(|l| l.trim_start());
-                comments.take_while(|l| l.starts_with("//") || l.starts_with('#')).find_map(expectation)
-            })?;
+            let expected = example_comments(&lines, i, call).find_map(expectation)?;
             Some(if js {
                 format!("{indent}assert.deepStrictEqual({printed}, {expected});")
             } else {
@@ -85,6 +80,14 @@ pub fn printed_expectations(code: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The comments that go with the example `call` on `lines[i]`: the rest of its own line, then the comment lines
+/// right below it, two at most (`store.set(k, 1);` above a `console.log` is not meant).
+fn example_comments<'l>(lines: &[&'l str], i: usize, call: &str) -> impl Iterator<Item = &'l str> {
+    let after = lines[i].trim_start()[call.len()..].trim_start().trim_start_matches(';').trim_start();
+    let below = lines.iter().skip(i + 1).take(2).map(|l| l.trim_start());
+    std::iter::once(after).chain(below.take_while(|l| l.starts_with("//") || l.starts_with('#')))
 }
 
 /// A `console.log(x)` or `print(x)` line, or a bare call statement such as `parseQuery('');` (an issue shows
@@ -282,10 +285,9 @@ fn commented_expectations(issue: &str) -> Vec<(String, String)> {
     let mut conflicting = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let Some((_, call, shown, _)) = printed(line) else { continue };
-        let after = line.trim_start()[call.len()..].trim_start().trim_start_matches(';').trim_start();
-        let below = lines.iter().skip(i + 1).take(2).map(|l| l.trim_start());
-        let comments = std::iter::once(after).chain(below.take_while(|l| l.starts_with("//") || l.starts_with('#')));
-        let Some(value) = comments.filter(says_expected).find_map(expectation) else { continue };
+        let Some(value) = example_comments(&lines, i, call).filter(says_expected).find_map(expectation) else {
+            continue;
+        };
         if !is_literal(value) || arithmetic(value) {
             continue;
         }
