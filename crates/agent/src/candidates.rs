@@ -86,13 +86,15 @@ pub struct Candidate {
 pub type Captured = (Vec<(String, String)>, Vec<String>);
 
 /// The edits of `reply` applied to the worktree, their result captured, and the worktree restored. Edits to
-/// `frozen` paths (tests, reproduction tests) are refused with a reason. `Err` when nothing usable came of it.
+/// `frozen` paths (tests, reproduction tests) are refused with a reason; with `keep_inline_tests`, so is a source
+/// file whose inline tests ([`inline_tests_kept`]) lose or change a line. `Err` when nothing usable came of it.
 pub fn capture(
     workdir: &Path,
     reply: &str,
     shown: &[(String, String)],
     frozen: &dyn Fn(&Edit) -> Option<String>,
     resolve: &dyn Fn(&Edit) -> Edit,
+    keep_inline_tests: bool,
 ) -> Result<Captured, String> {
     let edits = parse_edits(reply, shown);
     if edits.is_empty() {
@@ -126,10 +128,18 @@ pub fn capture(
         let after = crate::textfile::read_text(&workdir.join(path)).unwrap_or_default();
         // A file rewritten to what it was, give or take trailing whitespace, is not a change.
         let before = before.and_then(|b| crate::textfile::decode(b).ok()).map(|f| f.text);
-        let same = before.is_some_and(|b| normalized(&b) == normalized(&after));
-        if !same {
-            changed.push((path.clone(), after));
+        let same = before.as_deref().is_some_and(|b| normalized(b) == normalized(&after));
+        if same {
+            continue;
         }
+        if keep_inline_tests && before.as_deref().is_some_and(|b| !inline_tests_kept(b, &after)) {
+            problems.push(format!(
+                "{path}: the change edits or removes the file's own tests; tests decide whether the fix works, so \
+                 they are not edited unless the issue asks"
+            ));
+            continue;
+        }
+        changed.push((path.clone(), after));
     }
     restore(workdir, &snapshot);
     if changed.is_empty() {
@@ -268,6 +278,18 @@ pub fn excerpt(workdir: &Path, files: &[(String, String)]) -> String {
 }
 
 /// Text with trailing whitespace removed from every line and from the end.
+/// Whether every line of `before`'s inline tests is still in `after`'s, in order (blank lines aside): tests may be
+/// added, none changed or removed. Inline tests are a Rust `#[cfg(test)]` item and what follows it, conventionally
+/// the end of the file. On bench task 12 (2026-12-07) the shipped candidate rewrote the assertion of
+/// `src/lib.rs`'s `orders_numerically` to the value the issue reports as the bug.
+pub fn inline_tests_kept(before: &str, after: &str) -> bool {
+    fn tests(text: &str) -> Vec<&str> {
+        text.lines().map(str::trim).skip_while(|l| !l.starts_with("#[cfg(test)]")).filter(|l| !l.is_empty()).collect()
+    }
+    let mut after = tests(after).into_iter();
+    tests(before).into_iter().all(|line| after.any(|l| l == line))
+}
+
 pub fn normalized(text: &str) -> String {
     text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_owned()
 }
@@ -581,11 +603,12 @@ fn capture_on(
     frozen: &dyn Fn(&Edit) -> Option<String>,
     resolve: &dyn Fn(&Edit) -> Edit,
 ) -> Result<Captured, String> {
+    let keep = !crate::talks_about_tests(search.issue_text);
     if base_files.is_empty() {
-        return capture(workdir, reply, &search.shown, frozen, resolve);
+        return capture(workdir, reply, &search.shown, frozen, resolve, keep);
     }
     let snapshot = install(workdir, base_files).map_err(|e| format!("could not install the earlier change: {e}"))?;
-    let on_top = capture(workdir, reply, &search.shown, frozen, resolve);
+    let on_top = capture(workdir, reply, &search.shown, frozen, resolve, keep);
     restore(workdir, &snapshot);
     match on_top {
         Ok((changed, problems)) => {
@@ -594,7 +617,7 @@ fn capture_on(
             files.extend(changed);
             Ok((files, problems))
         }
-        Err(_) => capture(workdir, reply, &search.shown, frozen, resolve),
+        Err(_) => capture(workdir, reply, &search.shown, frozen, resolve, keep),
     }
 }
 
@@ -717,7 +740,7 @@ mod tests {
         std::fs::write(dir.path().join("calc.py"), "def double(x):\r\n    return x + x + 1\r\n").unwrap();
         let reply = "calc.py\n<<<<<<< SEARCH\n    return x + x + 1\n=======\n    return x + x\n>>>>>>> REPLACE\n";
         let shown = vec![("calc.py".to_owned(), "def double(x):\r\n    return x + x + 1\r\n".to_owned())];
-        let (files, problems) = capture(dir.path(), reply, &shown, &|_| None, &|e| e.clone()).unwrap();
+        let (files, problems) = capture(dir.path(), reply, &shown, &|_| None, &|e| e.clone(), true).unwrap();
         assert!(problems.is_empty());
         assert_eq!(files.len(), 1);
         assert!(files[0].1.contains("return x + x\r\n") || files[0].1.contains("return x + x\n"));
@@ -726,15 +749,37 @@ mod tests {
             "def double(x):\r\n    return x + x + 1\r\n"
         );
         assert_eq!(diff_lines(dir.path(), &files), 2);
-        let refused = capture(dir.path(), reply, &shown, &|e| Some(format!("{} is frozen", e.path())), &|e| e.clone());
+        let refused =
+            capture(dir.path(), reply, &shown, &|e| Some(format!("{} is frozen", e.path())), &|e| e.clone(), true);
         assert_eq!(refused.unwrap_err(), "calc.py is frozen");
+    }
+
+    #[test]
+    fn a_change_that_edits_a_files_own_tests_is_refused_and_one_that_adds_a_test_is_not() {
+        let lib = "pub fn f() -> u8 { 1 }\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn one() {\n        assert_eq!(super::f(), 2);\n    }\n}\n";
+        let with = |from: &str, to: &str| lib.replace(from, to);
+        assert!(inline_tests_kept(lib, &with("{ 1 }", "{ 2 }")));
+        let added = with("mod tests {\n", "mod tests {\n    #[test]\n    fn two() {}\n\n");
+        assert!(inline_tests_kept(lib, &added));
+        assert!(!inline_tests_kept(lib, &with("f(), 2)", "f(), 1)")), "an assertion made to agree with the code");
+        assert!(!inline_tests_kept(lib, "pub fn f() -> u8 { 2 }\n"), "the tests removed");
+        assert!(inline_tests_kept("def f():\n    return 1\n", "def f():\n    return 2\n"), "no inline tests");
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
+        let shown = vec![("lib.rs".to_owned(), lib.to_owned())];
+        let reply = "lib.rs\n<<<<<<< SEARCH\n        assert_eq!(super::f(), 2);\n=======\n        assert_eq!(super::f(), 1);\n>>>>>>> REPLACE\n";
+        let refused = capture(dir.path(), reply, &shown, &|_| None, &|e| e.clone(), true).unwrap_err();
+        assert!(refused.contains("own tests"), "{refused}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("lib.rs")).unwrap(), lib);
+        assert!(capture(dir.path(), reply, &shown, &|_| None, &|e| e.clone(), false).is_ok(), "the issue asks");
     }
 
     #[test]
     fn a_new_file_is_removed_again() {
         let dir = tempfile::tempdir().unwrap();
         let reply = "new.py\n```python\nx = 1\n```\n";
-        let (files, _) = capture(dir.path(), reply, &[], &|_| None, &|e| e.clone()).unwrap();
+        let (files, _) = capture(dir.path(), reply, &[], &|_| None, &|e| e.clone(), true).unwrap();
         assert_eq!(files, [("new.py".to_owned(), "x = 1\n".to_owned())]);
         assert!(!dir.path().join("new.py").exists());
         let snapshot = install(dir.path(), &files).unwrap();

@@ -856,7 +856,7 @@ fn resolve_path(edit: &Edit, files: &[RepoFile], shown: &[(String, String)]) -> 
 /// a test file as it was is harmless and passes.
 fn protects_tests(edit: &Edit, files: &[RepoFile], issue_text: &str, workdir: &Path) -> Option<String> {
     let file = files.iter().find(|f| f.path == edit.path())?;
-    if !file.is_test || issue_text.to_lowercase().contains("test") {
+    if !file.is_test || talks_about_tests(issue_text) {
         return None;
     }
     let unchanged = match edit {
@@ -868,6 +868,14 @@ fn protects_tests(edit: &Edit, files: &[RepoFile], issue_text: &str, workdir: &P
         return None;
     }
     Some(format!("{}: tests decide whether the fix works, so they are not edited unless the issue asks", file.path))
+}
+
+/// Whether the issue talks about tests: a word that starts with `test` or ends with `test` or `tests` (`tested`,
+/// `pytest`, `unittest`), not one that merely holds it (`latest`, `contest`, bench task 12's `latest()`).
+pub(crate) fn talks_about_tests(issue_text: &str) -> bool {
+    issue_text.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|word| {
+        word.starts_with("test") || ["pytest", "unittest", "doctest", "subtest", "subtests"].contains(&word)
+    })
 }
 
 /// Ends the attempt with nothing to change: an outcome, not a failure. No candidate is asked for, and the issue is
@@ -1722,6 +1730,9 @@ mod tests {
         assert!(protects_tests(&change, &files, "double() is off by one", dir.path()).is_some());
         assert!(protects_tests(&same, &files, "double() is off by one", dir.path()).is_none());
         assert!(protects_tests(&change, &files, "add a test for double()", dir.path()).is_none());
+        assert!(protects_tests(&change, &files, "`latest()` picks 1.9.0 over v2.0.0", dir.path()).is_some());
+        assert!(talks_about_tests("pytest -q fails on import") && talks_about_tests("Tests: the fixture is wrong"));
+        assert!(!talks_about_tests("the latest contest entries are dropped"));
         let code = Edit::WholeFile { path: "calc.py".into(), content: "x\n".into() };
         assert!(protects_tests(&code, &files, "double() is off by one", dir.path()).is_none());
     }

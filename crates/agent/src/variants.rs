@@ -8,6 +8,8 @@
 //! model call, so once the model's candidates have shown no fix, the variants of the functions a kept reproduction
 //! test reaches are run one at a time like any candidate. Only a test that failed on the base commit and passes with
 //! the variant, with nothing broken, can make one win; a variant never claims more than a model-written candidate.
+//! (Two more shapes came later: a loop over a collection its callbacks change, and `xs[-n:]` for "the last n", which
+//! is everything when `n` is 0.)
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -27,6 +29,9 @@ const MAX_NAME_VARIANTS: usize = 2;
 /// Copy variants among them, at most.
 const MAX_COPY_VARIANTS: usize = 2;
 
+/// Zero-count variants among them, at most.
+const MAX_ZERO_COUNT_VARIANTS: usize = 2;
+
 /// What a variant changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -37,6 +42,8 @@ pub enum Kind {
     /// A loop over a collection made to iterate over a copy (`for (const fn of list.slice())`), for a callback
     /// that changes the collection while it is walked.
     Copy,
+    /// A slice of the last `n` made empty for `n` = 0 (`xs[-n:]` is all of `xs` when `n` is 0).
+    ZeroCount,
 }
 
 /// One variant of one line.
@@ -62,6 +69,7 @@ impl Variant {
             Kind::Boundary => format!("boundary variant: `{}` to `{}`", self.from, self.to),
             Kind::Name => format!("name variant: `{}` read as `{}`, the name the issue passes", self.from, self.to),
             Kind::Copy => format!("copy variant: the loop walks `{}`, a copy of `{}`", self.to, self.from),
+            Kind::ZeroCount => format!("zero-count variant: `{}` as `{}`", self.from, self.to),
         };
         format!("{what} in {} ({}, line {})", self.function, self.path, self.line)
     }
@@ -110,6 +118,9 @@ pub fn variants(files: &[RepoFile], called: &[String], issue_text: &str, max: us
     let mut copies: Vec<Variant> = reached.iter().flat_map(copy_variants).collect();
     copies.truncate(MAX_COPY_VARIANTS);
     out.extend(copies);
+    let mut zero: Vec<Variant> = reached.iter().flat_map(zero_count_variants).collect();
+    zero.truncate(MAX_ZERO_COUNT_VARIANTS);
+    out.extend(zero);
     for r in &reached {
         for index in r.lines.clone() {
             out.extend(flips_on_line(r.file, index, &r.name));
@@ -232,6 +243,82 @@ fn copy_variants(r: &Reached<'_>) -> Vec<Variant> {
         });
     }
     out
+}
+
+/// Each slice of the last `n` items in `r` whose count is a plain name, made empty when the count is 0: Python's
+/// `xs[-n:]` as `(xs[-n:] if n else xs[:0])`, JavaScript's `xs.slice(-n)` as `(n ? xs.slice(-n) : xs.slice(0, 0))`.
+/// `-0` is `0`, so the slice of "the last 0" is the whole sequence: `tail -n 0` printing everything (bench task 19,
+/// where every candidate special-cased the command line and left `last_records(records, 0)` returning all).
+fn zero_count_variants(r: &Reached<'_>) -> Vec<Variant> {
+    let python = r.file.path.ends_with(".py");
+    let javascript = [".js", ".mjs", ".cjs", ".ts"].iter().any(|e| r.file.path.ends_with(e));
+    if !python && !javascript {
+        return Vec::new();
+    }
+    let text: Vec<&str> = r.file.content.split_inclusive('\n').collect();
+    let mut out = Vec::new();
+    for index in r.lines.clone() {
+        let Some(line) = text.get(index) else { continue };
+        let opening = if python { "[-" } else { ".slice(-" };
+        for (at, _) in line.match_indices(opening) {
+            let count_start = at + opening.len();
+            let count_len = line[count_start..].bytes().take_while(|b| is_ident(*b) || *b == b'.').count();
+            let count = &line[count_start..count_start + count_len];
+            let close = if python { ":]" } else { ")" };
+            let plain = !count.is_empty() && !count.starts_with(|c: char| c.is_ascii_digit()) && !count.ends_with('.');
+            if !plain || !line[count_start + count_len..].starts_with(close) || in_string_or_comment(line, at) {
+                continue;
+            }
+            let Some(start) = receiver_start(line, at) else { continue };
+            let end = count_start + count_len + close.len();
+            let (receiver, slice) = (&line[start..at], &line[start..end]);
+            let guarded = if python {
+                format!("({slice} if {count} else {receiver}[:0])")
+            } else {
+                format!("({count} ? {slice} : {receiver}.slice(0, 0))")
+            };
+            out.push(Variant {
+                path: r.file.path.clone(),
+                content: with_line(r.file, index, &format!("{}{guarded}{}", &line[..start], &line[end..])),
+                line: index + 1,
+                kind: Kind::ZeroCount,
+                from: slice.to_owned(),
+                to: guarded,
+                function: r.name.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Where the expression that ends at byte `end` of `line` starts: names, attributes and calls or subscripts with
+/// balanced brackets (`list(records)`, `self.items`, `rows[1]`). `None` when there is none.
+fn receiver_start(line: &str, end: usize) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut i = end;
+    while i > 0 {
+        let b = bytes[i - 1];
+        if is_ident(b) || b == b'.' {
+            i -= 1;
+        } else if b == b')' || b == b']' {
+            let (close, open) = (b, if b == b')' { b'(' } else { b'[' });
+            let mut depth = 0usize;
+            loop {
+                i = i.checked_sub(1)?;
+                if bytes[i] == close {
+                    depth += 1;
+                } else if bytes[i] == open {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+        } else {
+            break;
+        }
+    }
+    (i < end && (is_ident(bytes[i]) || bytes[i] == b'(' || bytes[i] == b'[') && bytes[i] != b'.').then_some(i)
 }
 
 /// The byte range of the collection a `for` line walks, the pattern of its copy (`{}` stands for it) and the
@@ -489,7 +576,8 @@ impl Agent<'_> {
         on_event(AgentEvent::Running {
             what: format!(
                 "{} variant(s) of the code {} reaches: no candidate shows a fix, so comparisons flipped at their \
-                 boundary, names read as the issue passes them and loops over a copy are tested, one at a time",
+                 boundary, names read as the issue passes them, loops over a copy and slices of the last 0 made empty are \
+                 tested, one at a time",
                 pending.len(),
                 called.join(", ")
             ),
@@ -534,6 +622,34 @@ mod tests {
 
     fn file(path: &str, content: &str) -> RepoFile {
         crate::repo::load_one(path, content)
+    }
+
+    #[test]
+    fn a_slice_of_the_last_n_is_made_empty_for_zero() {
+        let source = "def last_records(records, n):\n    \"\"\"The last n records.\"\"\"\n    if n < 0:\n        \
+                      raise ValueError('no')\n    return list(records)[-n:]\n\n\ndef first(xs):\n    return xs[-1]\n";
+        let files = [file("src/logscan/select.py", source)];
+        let found: Vec<Variant> = variants(&files, &["last_records".to_owned()], "", MAX_VARIANTS)
+            .into_iter()
+            .filter(|v| v.kind == Kind::ZeroCount)
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].content.contains("    return (list(records)[-n:] if n else list(records)[:0])\n"));
+        assert_eq!(
+            found[0].describe(),
+            "zero-count variant: `list(records)[-n:]` as `(list(records)[-n:] if n else \
+                                          list(records)[:0])` in last_records (src/logscan/select.py, line 5)"
+        );
+
+        let js = "function tail(lines, count) {\n  return this.lines.slice(-count);\n}\n";
+        let found = variants(&[file("src/tail.js", js)], &["tail".to_owned()], "", MAX_VARIANTS);
+        assert!(found[0].content.contains("return (count ? this.lines.slice(-count) : this.lines.slice(0, 0));"));
+        // A literal count, a string and a slice to a name are left alone.
+        let other = "def f(xs, n):\n    a = xs[-1:]\n    b = '[-n:]'\n    return xs[-n:n]\n";
+        assert!(variants(&[file("m.py", other)], &["f".to_owned()], "", MAX_VARIANTS).is_empty());
+        assert_eq!(receiver_start("x = a.b(c[1])", 13), Some(4));
+        assert_eq!(receiver_start("x = (1)", 7), Some(4));
+        assert_eq!(receiver_start("x = ", 4), None);
     }
 
     #[test]
