@@ -277,19 +277,46 @@ pub fn excerpt(workdir: &Path, files: &[(String, String)]) -> String {
     out
 }
 
-/// Text with trailing whitespace removed from every line and from the end.
 /// Whether every line of `before`'s inline tests is still in `after`'s, in order (blank lines aside): tests may be
-/// added, none changed or removed. Inline tests are a Rust `#[cfg(test)]` item and what follows it, conventionally
-/// the end of the file. On bench task 12 (2026-12-07) the shipped candidate rewrote the assertion of
-/// `src/lib.rs`'s `orders_numerically` to the value the issue reports as the bug.
+/// added, none changed or removed. Inline tests are Rust's `#[cfg(test)] mod ... { ... }`, to its closing brace;
+/// a `#[cfg(test)]` on anything else (an import) is not a test. On bench task 12 (2026-12-07) the shipped candidate
+/// rewrote the assertion of `src/lib.rs`'s `orders_numerically` to the value the issue reports as the bug.
 pub fn inline_tests_kept(before: &str, after: &str) -> bool {
-    fn tests(text: &str) -> Vec<&str> {
-        text.lines().map(str::trim).skip_while(|l| !l.starts_with("#[cfg(test)]")).filter(|l| !l.is_empty()).collect()
-    }
-    let mut after = tests(after).into_iter();
-    tests(before).into_iter().all(|line| after.any(|l| l == line))
+    let mut after = inline_tests(after).into_iter();
+    inline_tests(before).into_iter().all(|line| after.any(|l| l == line))
 }
 
+/// The trimmed, non-blank lines of every `#[cfg(test)]` module of `text`, attribute to closing brace.
+fn inline_tests(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let module = lines[i].starts_with("#[cfg(test)]")
+            && lines.get(i + 1).is_some_and(|l| l.starts_with("mod ") || l.starts_with("pub mod "));
+        if !module {
+            i += 1;
+            continue;
+        }
+        out.push(lines[i]);
+        let mut depth = 0i64;
+        let mut opened = false;
+        for line in &lines[i + 1..] {
+            i += 1;
+            out.push(line);
+            // Braces in strings and comments are rare in a test module's outline; a miscount only widens it.
+            depth += line.matches('{').count() as i64 - line.matches('}').count() as i64;
+            opened |= line.contains('{');
+            if opened && depth <= 0 {
+                break;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Text with trailing whitespace removed from every line and from the end.
 pub fn normalized(text: &str) -> String {
     text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_owned()
 }
@@ -764,6 +791,12 @@ mod tests {
         assert!(!inline_tests_kept(lib, &with("f(), 2)", "f(), 1)")), "an assertion made to agree with the code");
         assert!(!inline_tests_kept(lib, "pub fn f() -> u8 { 2 }\n"), "the tests removed");
         assert!(inline_tests_kept("def f():\n    return 1\n", "def f():\n    return 2\n"), "no inline tests");
+        // A test-only import is not a test module, and code after a test module is code.
+        let gated = "#[cfg(test)]\nuse std::fmt;\n\npub fn f() -> u8 { 1 }\n";
+        assert!(inline_tests_kept(gated, &gated.replace("{ 1 }", "{ 2 }")));
+        let middle = format!("{lib}\npub fn g() -> u8 {{ 3 }}\n");
+        assert!(inline_tests_kept(&middle, &middle.replace("{ 3 }", "{ 4 }")));
+        assert!(!inline_tests_kept(&middle, &middle.replace("f(), 2)", "f(), 1)")));
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
