@@ -298,20 +298,16 @@ fn inline_tests(text: &str) -> Vec<&str> {
             i += 1;
             continue;
         }
-        out.push(lines[i]);
+        // From the `mod` line to the one that closes its brace (braces in a test's strings are rare; one there
+        // moves the end by a few lines).
         let mut depth = 0i64;
-        let mut opened = false;
-        for line in &lines[i + 1..] {
-            i += 1;
-            out.push(line);
-            // Braces in strings and comments are rare in a test module's outline; a miscount only widens it.
+        let body = lines[i + 1..].iter().position(|line| {
             depth += line.matches('{').count() as i64 - line.matches('}').count() as i64;
-            opened |= line.contains('{');
-            if opened && depth <= 0 {
-                break;
-            }
-        }
-        i += 1;
+            line.contains('}') && depth <= 0
+        });
+        let end = body.map_or(lines.len(), |at| i + 1 + at + 1);
+        out.extend_from_slice(&lines[i..end]);
+        i = end;
     }
     out
 }

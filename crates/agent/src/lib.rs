@@ -870,8 +870,9 @@ fn protects_tests(edit: &Edit, files: &[RepoFile], issue_text: &str, workdir: &P
     Some(format!("{}: tests decide whether the fix works, so they are not edited unless the issue asks", file.path))
 }
 
-/// Whether the issue talks about tests: a word that starts with `test` or ends with `test` or `tests` (`tested`,
-/// `pytest`, `unittest`), not one that merely holds it (`latest`, `contest`, bench task 12's `latest()`).
+/// Whether the issue talks about tests: a word that starts with `test` (`tests`, `tested`) or is `pytest`,
+/// `unittest`, `doctest` or `subtest(s)`; not one that merely holds it (`latest`, `contest`, bench task 12's
+/// `latest()`).
 pub(crate) fn talks_about_tests(issue_text: &str) -> bool {
     issue_text.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|word| {
         word.starts_with("test") || ["pytest", "unittest", "doctest", "subtest", "subtests"].contains(&word)

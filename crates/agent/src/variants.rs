@@ -255,16 +255,15 @@ fn zero_count_variants(r: &Reached<'_>) -> Vec<Variant> {
     if !python && !javascript {
         return Vec::new();
     }
+    let (opening, close) = if python { ("[-", ":]") } else { (".slice(-", ")") };
     let text: Vec<&str> = r.file.content.split_inclusive('\n').collect();
     let mut out = Vec::new();
     for index in r.lines.clone() {
         let Some(line) = text.get(index) else { continue };
-        let opening = if python { "[-" } else { ".slice(-" };
         for (at, _) in line.match_indices(opening) {
             let count_start = at + opening.len();
             let count_len = line[count_start..].bytes().take_while(|b| is_ident(*b) || *b == b'.').count();
             let count = &line[count_start..count_start + count_len];
-            let close = if python { ":]" } else { ")" };
             let plain = !count.is_empty() && !count.starts_with(|c: char| c.is_ascii_digit()) && !count.ends_with('.');
             if !plain || !line[count_start + count_len..].starts_with(close) || in_string_or_comment(line, at) {
                 continue;
@@ -318,7 +317,7 @@ fn receiver_start(line: &str, end: usize) -> Option<usize> {
             break;
         }
     }
-    (i < end && (is_ident(bytes[i]) || bytes[i] == b'(' || bytes[i] == b'[') && bytes[i] != b'.').then_some(i)
+    (i < end && (is_ident(bytes[i]) || bytes[i] == b'(' || bytes[i] == b'[')).then_some(i)
 }
 
 /// The byte range of the collection a `for` line walks, the pattern of its copy (`{}` stands for it) and the
