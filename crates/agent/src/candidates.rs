@@ -298,6 +298,12 @@ fn inline_tests(text: &str) -> Vec<&str> {
             i += 1;
             continue;
         }
+        // `mod tests;` keeps its tests in another file: the module here is the attribute and that line.
+        if lines[i + 1].ends_with(';') {
+            out.extend_from_slice(&lines[i..i + 2]);
+            i += 2;
+            continue;
+        }
         // From the `mod` line to the one that closes its brace (braces in a test's strings are rare; one there
         // moves the end by a few lines).
         let mut depth = 0i64;
@@ -793,6 +799,10 @@ mod tests {
         let middle = format!("{lib}\npub fn g() -> u8 {{ 3 }}\n");
         assert!(inline_tests_kept(&middle, &middle.replace("{ 3 }", "{ 4 }")));
         assert!(!inline_tests_kept(&middle, &middle.replace("f(), 2)", "f(), 1)")));
+        // `mod tests;` keeps its tests in another file: the code after it is code, the declaration stays.
+        let external = "#[cfg(test)]\nmod tests;\n\npub fn g() -> u8 {\n    3\n}\n";
+        assert!(inline_tests_kept(external, &external.replace("    3", "    4")));
+        assert!(!inline_tests_kept(external, &external.replace("mod tests;\n", "")), "the declaration removed");
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
