@@ -578,7 +578,7 @@ const LITERAL_NAMES: &[&str] = &[
 
 /// A side is a literal when, outside its strings, every name in it is one of [`LITERAL_NAMES`] and it has no
 /// comparison left (an unbalanced or chained line is not decided here).
-fn is_literal(side: &str) -> bool {
+pub(crate) fn is_literal(side: &str) -> bool {
     if side.is_empty() || !balanced(side) {
         return false;
     }
@@ -698,7 +698,7 @@ fn strings(text: &str) -> Vec<String> {
 }
 
 /// The line without a trailing `// ...` or `# ...` comment (outside strings).
-fn without_comment(line: &str) -> &str {
+pub(crate) fn without_comment(line: &str) -> &str {
     places(line)
         .into_iter()
         .find(|&(i, c, place)| place == Place::Code && (c == '#' || line[i..].starts_with("//")))
@@ -718,7 +718,7 @@ fn strip_strings(text: &str) -> String {
     out
 }
 
-fn balanced(text: &str) -> bool {
+pub(crate) fn balanced(text: &str) -> bool {
     let bare = strip_strings(text);
     let mut depth = 0i32;
     for c in bare.chars() {

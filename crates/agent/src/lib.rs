@@ -21,6 +21,7 @@ pub mod grounding;
 pub mod guards;
 pub mod host;
 pub mod imports;
+pub mod issue_tests;
 pub mod limits;
 pub mod merge;
 pub mod outcomes;
@@ -1506,6 +1507,31 @@ mod tests {
         let (result, _) = run_task(&copies, dir.path(), settings(2, 2), &task).await;
         let outcome = result.unwrap();
         assert_eq!((outcome.no_change_needed, outcome.verdict), (None, Verdict::NoRegressions));
+    }
+
+    #[tokio::test]
+    async fn the_issues_own_examples_make_a_test_that_checks_every_one_of_them() {
+        let task = AgentTask {
+            issue_number: 1,
+            title: "double() is off by one".into(),
+            body: "```python\n>>> from calc import double\n>>> double(2)\n5\n>>> double(3)\n7\n```\n\nExpected `4` and `6`."
+                .into(),
+        };
+        // The model's samples assert nothing: the test that is kept is the one read from the issue.
+        let blank = "```python\nfrom calc import double\nprint(double(2))\n```";
+        let server = server_with(blank, blank, &[FIX]).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, events) = run_task(&server, dir.path(), settings(2, 2), &task).await;
+        assert_eq!(result.unwrap().verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
+        assert!(events.iter().any(|e| matches!(e, AgentEvent::Reproduction { kept: true, detail, .. }
+            if detail.contains("read from the issue's examples"))));
+        let shipped = std::fs::read_to_string(dir.path().join("test_issue_1.py")).unwrap();
+        assert!(shipped.contains("double(2) == 4") && shipped.contains("double(3) == 6"), "{shipped}");
+        // A change that fixes the first example only is not a fix of the issue.
+        let server = server_with(blank, blank, &[PARTIAL]).await;
+        let dir = repo_with(BLIND_TEST);
+        let (result, _) = run_task(&server, dir.path(), settings(2, 2), &task).await;
+        assert_ne!(result.unwrap().verdict, Verdict::Fixed { by: vec!["test_issue_1.py".into()] });
     }
 
     #[tokio::test]

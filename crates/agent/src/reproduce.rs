@@ -22,7 +22,7 @@ use crate::repo::compact_failure;
 use crate::select::Evaluated;
 use crate::{
     Agent, AgentError, AgentEvent, AgentOutcome, Call, Search, candidate_prefix, candidates, code_section, examples,
-    grounding, imports, issue_section,
+    grounding, imports, issue_section, issue_tests,
 };
 
 /// The test framework reproduction tests are written for.
@@ -674,44 +674,42 @@ impl Agent<'_> {
             format!("{}{}\n{}", code_section(&search.shown, map), issue_section(search.issue_text), layout.request());
         let mut kept: Vec<ReproTest> = Vec::new();
         let mut passing = Reproduction::default();
-        // Each test's fingerprint, and whether it passed on the base commit.
-        let mut fingerprints: HashMap<String, bool> = HashMap::new();
+        // Each test's fingerprint: whether it passed on the base commit (not by echoing the issue's session), and
+        // whether it echoed the session.
+        let mut fingerprints: HashMap<String, (bool, bool)> = HashMap::new();
         // Echoed session, missing file, wrong call: each sets what later samples are told.
         let Lessons { mut echoed, mut no_file, mut miscalled, mut greedy } = round.lessons;
         let examples = examples::calling_examples(&search.shown, search.files, search.issue_text);
         // An issue that names none of the shown functions gives no call to copy: the suite's calls are shown from
         // the first sample (bench task 19: its issue is a command line).
         let uncalled = examples::issue_names_none(&search.shown, search.issue_text);
-        for sample in round.first..round.first + round.count {
-            if samples(&kept) >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
+        // The first round starts with the test the issue's own examples make, which costs no model call.
+        let mut from_issue = match layout.framework {
+            _ if round.first > 0 => None,
+            Framework::Pytest | Framework::Unittest => issue_tests::python(search.issue_text),
+            Framework::NodeTest | Framework::Jest => issue_tests::javascript(search.issue_text),
+            Framework::Cargo { .. } => None,
+        };
+        let mut sample = round.first;
+        loop {
+            let read = from_issue.take();
+            let done = read.is_none() && sample >= round.first + round.count;
+            if done || samples(&kept) >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
             }
-            let asked = hinted(
-                &prompt,
-                Hints { echoed, no_file, miscalled, examples: if miscalled || uncalled { &examples } else { &[] } },
-            );
-            // A prompt not asked before (the first, or one a hint changed) has a greedy answer not seen yet, and the
-            // likeliest one is the one to try first (bench task 19, 2026-12-05: samples at 0.8 ignored the suite's
-            // calls they were shown); asked again, greedy decoding would only repeat it.
-            let fresh = greedy.insert(asked.clone());
-            let temperature = if fresh { self.settings.temperature } else { candidates::SAMPLE_TEMPERATURE };
-            let reply = self
-                .ask(
-                    // Imports and a few assertions: more is a small model rambling, at 50 ms a token.
-                    Call {
-                        round: 0,
-                        purpose: "reproduction test",
-                        temperature,
-                        seed: 7 + u64::from(sample),
-                        max_tokens: 300,
-                    },
-                    asked,
-                    outcome,
-                    on_event,
-                )
-                .await?;
+            let from_issue_read = read.is_some();
+            let written = match read {
+                Some(code) => code,
+                None => {
+                    sample += 1;
+                    let shown = if miscalled || uncalled { &examples[..] } else { &[] };
+                    let hints = Hints { echoed, no_file, miscalled, examples: shown };
+                    let reply = self.sample(&prompt, sample - 1, hints, &mut greedy, outcome, on_event).await?;
+                    code_of_reply(&reply)
+                }
+            };
             let path = layout.path(issue, kept.len());
-            let mut code = follow_src_imports(&grounding::printed_expectations(&code_of_reply(&reply)), search.files);
+            let mut code = follow_src_imports(&grounding::printed_expectations(&written), search.files);
             if matches!(layout.framework, Framework::Pytest | Framework::Unittest) {
                 code = imports::add_missing_imports(&without_prompts(&code), search.files, search.issue_text);
             }
@@ -724,6 +722,8 @@ impl Agent<'_> {
             if layout.wrap(issue, &path, &assertions).is_none() {
                 let detail = if invented > 0 {
                     "every assertion expects a value the issue never gives, or the opposite of what it shows".into()
+                } else if from_issue_read {
+                    "the issue's examples give no check to run".into()
                 } else {
                     "the reply asserted nothing".into()
                 };
@@ -741,9 +741,11 @@ impl Agent<'_> {
             };
             let mut test =
                 ReproTest { path: path.clone(), code, assertions, base_output: String::new(), part_of: None };
-            if let Some(&passed) = fingerprints.get(&test.fingerprint()) {
-                // Another sample that says the same counts as agreement on what the code does.
-                passing.samples_passing += u32::from(passed);
+            if let Some(&(passed, echo)) = fingerprints.get(&test.fingerprint()) {
+                // Another sample that says the same counts as agreement on what the code does, and a sample that
+                // repeats a test that echoed the session echoed it too.
+                passing.samples_passing += u32::from(passed && !from_issue_read);
+                echoed |= echo && !from_issue_read;
                 on_event(AgentEvent::Reproduction {
                     path,
                     kept: false,
@@ -772,10 +774,11 @@ impl Agent<'_> {
             // A test that only repeats the issue's pasted session passes on the base by construction: it says
             // nothing of whether the code is right, so it is no evidence for "nothing to change".
             let echo = passed && grounding::only_echoes(&test.assertions, search.issue_text);
-            echoed |= echo;
-            let evidence = passed && !echo;
+            // What the test read from the issue did is no lesson for the model's samples, and no sample's vote.
+            echoed |= echo && !from_issue_read;
+            let evidence = passed && !echo && !from_issue_read;
             if passed || problem.is_none() {
-                fingerprints.insert(test.fingerprint(), evidence);
+                fingerprints.insert(test.fingerprint(), (passed && !echo, echo));
             }
             if evidence {
                 test.base_output = compact_failure(&run.suite.output, 400);
@@ -784,8 +787,8 @@ impl Agent<'_> {
             }
             if let Some(mut problem) = problem {
                 let missing = !passed && opens_a_missing_file(&run.suite.output);
-                no_file |= missing;
-                miscalled |= !passed && !missing && calls_wrongly(&run.suite.output);
+                no_file |= missing && !from_issue_read;
+                miscalled |= !passed && !missing && !from_issue_read && calls_wrongly(&run.suite.output);
                 if passed && !evidence {
                     problem.push_str(" (it expects what the issue's pasted session shows the code doing now)");
                 }
@@ -797,8 +800,9 @@ impl Agent<'_> {
                 path,
                 kept: true,
                 detail: format!(
-                    "{} test, fails on the base commit{}{}{}",
+                    "{} test{}, fails on the base commit{}{}{}",
                     layout.language(),
+                    if from_issue_read { " read from the issue's examples" } else { "" },
                     match invented {
                         0 => String::new(),
                         n => format!(" ({n} assertion(s) the issue does not back dropped)"),
@@ -899,6 +903,33 @@ fn claim_key(claim: &grounding::Claim) -> (String, String) {
 }
 
 impl Agent<'_> {
+    /// One model sample of a reproduction test: greedy the first time a prompt (with its hints) is asked, drawn
+    /// with seed `7 + sample` after.
+    async fn sample(
+        &self,
+        prompt: &str,
+        sample: u32,
+        hints: Hints<'_>,
+        greedy: &mut HashSet<String>,
+        outcome: &mut AgentOutcome,
+        on_event: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<String, AgentError> {
+        let asked = hinted(prompt, hints);
+        // A prompt not asked before (the first, or one a hint changed) has a greedy answer not seen yet, and the
+        // likeliest one is the one to try first (bench task 19, 2026-12-05: samples at 0.8 ignored the suite's
+        // calls they were shown); asked again, greedy decoding would only repeat it.
+        let fresh = greedy.insert(asked.clone());
+        let temperature = if fresh { self.settings.temperature } else { candidates::SAMPLE_TEMPERATURE };
+        self.ask(
+            // Imports and a few assertions: more is a small model rambling, at 50 ms a token.
+            Call { round: 0, purpose: "reproduction test", temperature, seed: 7 + u64::from(sample), max_tokens: 300 },
+            asked,
+            outcome,
+            on_event,
+        )
+        .await
+    }
+
     /// Two samples that expect different results of one expression cannot both be right. A small model copies the
     /// issue's "returns X" as often as its "expected Y" (bench task 05, 2026-12-04: one sample asserted the truncated
     /// string the issue reports as wrong, and the right change failed that test); the assertion the base commit
