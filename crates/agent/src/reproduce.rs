@@ -789,7 +789,7 @@ impl Agent<'_> {
                 let missing = !passed && opens_a_missing_file(&run.suite.output);
                 no_file |= missing && !from_issue_read;
                 miscalled |= !passed && !missing && !from_issue_read && calls_wrongly(&run.suite.output);
-                if passed && !evidence {
+                if echo {
                     problem.push_str(" (it expects what the issue's pasted session shows the code doing now)");
                 }
                 on_event(AgentEvent::Reproduction { path, kept: false, detail: problem });
