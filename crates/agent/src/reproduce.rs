@@ -691,9 +691,13 @@ impl Agent<'_> {
             Framework::Cargo { .. } => None,
         };
         let mut sample = round.first;
+        // Once the issue's own examples make a kept test, one model sample is enough to add what they miss: more
+        // mostly repeat it (bench tasks 01 and 15, 2026-12-07: the greedy sample was the test read from the issue,
+        // and the search ran out of its budget before a full fix on 09 and 15).
+        let mut count = round.count;
         loop {
             let read = from_issue.take();
-            let done = read.is_none() && sample >= round.first + round.count;
+            let done = read.is_none() && sample >= round.first + count;
             if done || samples(&kept) >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
             }
@@ -819,6 +823,9 @@ impl Agent<'_> {
                     }
                 ),
             });
+            if from_issue_read {
+                count = count.min(1);
+            }
             let parts = self.failing_parts(search, layout, issue, &test, &kept, on_event).await?;
             kept.push(test);
             kept.extend(parts);
