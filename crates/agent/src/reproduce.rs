@@ -690,14 +690,14 @@ impl Agent<'_> {
             Framework::NodeTest | Framework::Jest => issue_tests::javascript(search.issue_text),
             Framework::Cargo { .. } => None,
         };
+        // The model's samples run in full after a kept test read from the issue: they check what the issue says in
+        // prose, which its examples miss (bench task 16, 2026-12-07T172853Z, with one sample after it: the only kept
+        // test was the pasted example, a candidate that fixed that case alone was claimed `fixed`, and the hidden
+        // test of the case the issue describes in words failed).
         let mut sample = round.first;
-        // Once the issue's own examples make a kept test, one model sample is enough to add what they miss: more
-        // mostly repeat it (bench tasks 01 and 15, 2026-12-07: the greedy sample was the test read from the issue,
-        // and the search ran out of its budget before a full fix on 09 and 15).
-        let mut count = round.count;
         loop {
             let read = from_issue.take();
-            let done = read.is_none() && sample >= round.first + count;
+            let done = read.is_none() && sample >= round.first + round.count;
             if done || samples(&kept) >= self.settings.max_reproduction_tests || started.elapsed() >= round.until {
                 break;
             }
@@ -823,9 +823,6 @@ impl Agent<'_> {
                     }
                 ),
             });
-            if from_issue_read {
-                count = count.min(1);
-            }
             let parts = self.failing_parts(search, layout, issue, &test, &kept, on_event).await?;
             kept.push(test);
             kept.extend(parts);
