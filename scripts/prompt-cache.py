@@ -41,7 +41,7 @@ def main():
         lines = f.read().splitlines()[first:]
     segments, current = [], None
     for evaluated, generated in calls(lines):
-        # The probe: "ok" and one token out; no agent call is that small.
+        # The probe: "ok" and one token out; an agent call (hundreds of tokens allowed out) almost never is.
         if generated <= 1 and evaluated <= 40:
             current = []
             segments.append(current)
@@ -51,8 +51,9 @@ def main():
         report = json.load(f)
     if len(segments) < len(report["results"]):
         sys.exit(f"{len(segments)} probes in the log for {len(report['results'])} results: wrong FIRST_LINE?")
-    totals = {}
+    totals, mismatched = {}, 0
     for result, segment in zip(report["results"], segments):
+        mismatched += len(segment) != result["llm_calls"]
         evaluated = sum(segment)
         cached = result["prompt_tokens"] - evaluated
         agent = totals.setdefault(result["agent"], [0, 0, 0])
@@ -62,6 +63,9 @@ def main():
         note = "" if len(segment) == result["llm_calls"] else f"  (calls: {result['llm_calls']} reported)"
         print(f"{result['task']:<36} {result['agent']:<13} calls {len(segment):>3}  prompt {result['prompt_tokens']:>6}"
               f"  evaluated {evaluated:>6}  cached {cached:>6}{note}")
+    # CodingWorker counts every call exactly, so mismatches on its tasks mean FIRST_LINE is off (aider's own count
+    # can be short).
+    print(f"{mismatched} of {len(report['results'])} tasks with another call count in the log than reported")
     for agent, (n, prompt, evaluated) in totals.items():
         share = (prompt - evaluated) / prompt if prompt else 0.0
         print(f"{agent}: {n} tasks, per task {prompt / n:,.0f} prompt tokens, {evaluated / n:,.0f} evaluated, "
