@@ -94,6 +94,9 @@ impl Agent<'_> {
         let reply = self.ask(call, format!("{prompt_prefix}\n{request}"), outcome, on_event).await?;
         let path = layout.path(issue, GUARD_INDEX);
         let mut code = reproduce::follow_src_imports(&reproduce::code_of_reply(&reply), search.files);
+        if matches!(layout.framework, Framework::NodeTest | Framework::Jest) {
+            code = reproduce::follow_js_requires(&code, search.files);
+        }
         if matches!(layout.framework, Framework::Pytest | Framework::Unittest) {
             code = imports::add_missing_imports(&reproduce::without_prompts(&code), search.files, search.issue_text);
         }

@@ -972,7 +972,7 @@ fn summary(outcome: &AgentOutcome) -> String {
         String::new()
     };
     // A change no model wrote says so: the reviewer should know it came from flipping a comparison and testing it.
-    let variant = ["boundary", "name", "copy"]
+    let variant = ["boundary", "name", "copy", "zero-count", "fit"]
         .iter()
         .find_map(|kind| {
             let what = outcome.origin.strip_prefix(kind)?.strip_prefix(" variant: ")?;

@@ -44,6 +44,46 @@ pub struct Layout {
     pub framework: Framework,
     /// The directory (relative, `""` for the root) where the repository keeps its tests.
     pub dir: String,
+    /// A JavaScript repository's own package (from its `package.json`), which an issue's example `require`s by name.
+    pub package: Option<NpmPackage>,
+}
+
+/// A JavaScript repository's own package: its `name` and the file its `main` points at (relative to the root,
+/// `index.js` when `package.json` gives none), so a test that `require`s the package by name loads the checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpmPackage {
+    pub name: String,
+    pub main: String,
+}
+
+impl NpmPackage {
+    /// The package described by `manifest` (a `package.json`'s text), or `None` without a usable `name`.
+    pub fn from_manifest(manifest: &str) -> Option<NpmPackage> {
+        let json: serde_json::Value = serde_json::from_str(manifest).ok()?;
+        let name = json.get("name")?.as_str()?.trim();
+        if name.is_empty() || name.starts_with('.') || name.contains(['\'', '"', '\\']) {
+            return None;
+        }
+        let main = json.get("main").and_then(|m| m.as_str()).unwrap_or("index.js");
+        let main = main.trim().trim_start_matches("./");
+        let main = if main.is_empty() { "index.js" } else { main };
+        Some(NpmPackage { name: name.to_owned(), main: main.to_owned() })
+    }
+
+    /// `line` with each `require` of the package by name (`'tidylog'`, `'tidylog/src/time'`) made a path from a test
+    /// file `up` (`"../"` per directory) below the root: the issue's example requires the published package, which is
+    /// not installed in the checkout, and the test died of `Cannot find module` (bench task 23, 2026-12-07T062700Z:
+    /// all six samples broken, no test kept, the fix went out as a draft).
+    fn localise(&self, line: &str, up: &str) -> String {
+        let mut line = line.to_owned();
+        for quote in ['\'', '"'] {
+            let whole = format!("require({quote}{}{quote})", self.name);
+            line = line.replace(&whole, &format!("require({quote}{up}{}{quote})", self.main));
+            let sub = format!("require({quote}{}/", self.name);
+            line = line.replace(&sub, &format!("require({quote}{up}"));
+        }
+        line
+    }
 }
 
 impl Layout {
@@ -51,7 +91,7 @@ impl Layout {
     pub fn detect(root: &Path, files: &[RepoFile], pytest_available: bool) -> Option<Layout> {
         if let Ok(manifest) = std::fs::read_to_string(root.join("Cargo.toml")) {
             let crate_name = package_name(&manifest)?.replace('-', "_");
-            return Some(Layout { framework: Framework::Cargo { crate_name }, dir: "tests".into() });
+            return Some(Layout { framework: Framework::Cargo { crate_name }, dir: "tests".into(), package: None });
         }
         let tests = |ext: &[&str]| -> Vec<&RepoFile> {
             files.iter().filter(|f| f.is_test && ext.iter().any(|e| f.path.ends_with(e))).collect()
@@ -62,7 +102,11 @@ impl Layout {
         if !javascript.is_empty() || (python.is_empty() && root.join("package.json").is_file() && sources(".js") > 0) {
             let jest = std::fs::read_to_string(root.join("package.json")).is_ok_and(|p| p.contains("jest"));
             let framework = if jest { Framework::Jest } else { Framework::NodeTest };
-            return Some(Layout { framework, dir: common_dir(&javascript).unwrap_or_else(|| "test".into()) });
+            let dir = common_dir(&javascript).unwrap_or_else(|| "test".into());
+            let package = std::fs::read_to_string(root.join("package.json"))
+                .ok()
+                .and_then(|manifest| NpmPackage::from_manifest(&manifest));
+            return Some(Layout { framework, dir, package });
         }
         if python.is_empty() && sources(".py") == 0 {
             return None;
@@ -74,7 +118,7 @@ impl Layout {
         let framework = if pytest_available && !unittest_only { Framework::Pytest } else { Framework::Unittest };
         let dir = common_dir(&python)
             .unwrap_or_else(|| if root.join("tests").is_dir() { "tests".into() } else { String::new() });
-        Some(Layout { framework, dir })
+        Some(Layout { framework, dir, package: None })
     }
 
     pub fn language(&self) -> &'static str {
@@ -172,8 +216,13 @@ impl Layout {
                     .filter(|l| !l.contains("require('assert')") && !l.contains("require(\"assert\")"))
                     .filter(|l| !l.contains("node:assert") && !l.contains("node:test"))
                     .map(|l| {
-                        l.replace("require('./", &format!("require('{up}"))
-                            .replace("require(\"./", &format!("require(\"{up}"))
+                        let l = l
+                            .replace("require('./", &format!("require('{up}"))
+                            .replace("require(\"./", &format!("require(\"{up}"));
+                        match &self.package {
+                            Some(package) => package.localise(&l, &up),
+                            None => l,
+                        }
                     })
                     .collect();
                 let runner =
@@ -291,6 +340,95 @@ pub(crate) fn follow_src_imports(code: &str, files: &[RepoFile]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Root-relative `require('./x')` lines of a JavaScript test made to load a file that exists and exports what the
+/// line takes from it. A small model names a module by its file name alone (`require('./logger')` for
+/// `src/logger.js`) or the file that defines a name rather than the one that exports it (bench task 23,
+/// 2026-12-07: `const { createLogger } = require('./logger')`, where `src/index.js` exports it; the sample died of
+/// `Cannot find module` and was dropped). The one source file that exports every destructured name wins (the one
+/// the path's file name matches when several do); without destructured names, the one file of that name. A line
+/// that already resolves and exports its names, or with no single answer, is left as written.
+pub(crate) fn follow_js_requires(code: &str, files: &[RepoFile]) -> String {
+    let sources: Vec<&RepoFile> =
+        files.iter().filter(|f| !f.is_test && [".js", ".cjs"].iter().any(|e| f.path.ends_with(e))).collect();
+    if sources.is_empty() || !code.contains("require(") {
+        return code.to_owned();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for line in code.lines() {
+        out.push(match relocated_require(line, &sources) {
+            Some(line) => line,
+            None => line.to_owned(),
+        });
+    }
+    let mut text = out.join("\n");
+    if code.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// `line` with its root-relative `require` pointed at the file [`follow_js_requires`] picks, or `None` to keep it.
+fn relocated_require(line: &str, sources: &[&RepoFile]) -> Option<String> {
+    let quote = ['\'', '"'].into_iter().find(|q| line.contains(&format!("require({q}./")))?;
+    let open = format!("require({quote}./");
+    let start = line.find(&open)? + open.len();
+    let len = line[start..].find(quote)?;
+    let wanted = &line[start..start + len];
+    let names = destructured(line);
+    let exports_all = |f: &RepoFile| !names.is_empty() && names.iter().all(|n| exports(&f.content, n));
+    let resolved = sources.iter().find(|f| {
+        let path = f.path.trim_end_matches(".js").trim_end_matches(".cjs");
+        path == wanted || f.path == wanted || path == format!("{wanted}/index")
+    });
+    if let Some(file) = resolved
+        && (names.is_empty() || exports_all(file))
+    {
+        return None;
+    }
+    let stem = wanted.rsplit('/').next().unwrap_or(wanted).trim_end_matches(".js");
+    let named = |f: &&&RepoFile| f.path.trim_end_matches(".js").rsplit('/').next() == Some(stem);
+    let found: Vec<&&RepoFile> = if names.is_empty() {
+        sources.iter().filter(named).collect()
+    } else {
+        let exporting: Vec<&&RepoFile> = sources.iter().filter(|f| exports_all(f)).collect();
+        let by_name: Vec<&&RepoFile> = exporting.iter().copied().filter(named).collect();
+        if by_name.len() == 1 { by_name } else { exporting }
+    };
+    let [file] = found[..] else { return None };
+    let target = file.path.trim_end_matches(".js");
+    Some(format!("{}{target}{}", &line[..start], &line[start + len..]))
+}
+
+/// The names a `const { a, b: c } = require(...)` line takes from the module (`a`, `b`); empty for other shapes.
+fn destructured(line: &str) -> Vec<String> {
+    let Some((left, _)) = line.split_once("= require(") else { return Vec::new() };
+    let Some(open) = left.find('{') else { return Vec::new() };
+    let Some(close) = left.rfind('}') else { return Vec::new() };
+    left.get(open + 1..close)
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|item| item.split(':').next())
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether a CommonJS module's `content` exports `name`: `exports.name =`, or `name` as a word in the text from its
+/// first `module.exports` on.
+fn exports(content: &str, name: &str) -> bool {
+    if content.contains(&format!("exports.{name} ")) || content.contains(&format!("exports.{name}=")) {
+        return true;
+    }
+    let Some(at) = content.find("module.exports") else { return false };
+    let tail = &content[at..];
+    tail.match_indices(name).any(|(i, _)| {
+        let before = tail[..i].bytes().next_back().is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'_'));
+        let after = tail[i + name.len()..].bytes().next().is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'_'));
+        before && after
+    })
 }
 
 /// Errors the issue expects to be raised: `X` in "should raise X", "raises `X`", "throws X" (names ending in Error
@@ -714,6 +852,9 @@ impl Agent<'_> {
             };
             let path = layout.path(issue, kept.len());
             let mut code = follow_src_imports(&grounding::printed_expectations(&written), search.files);
+            if matches!(layout.framework, Framework::NodeTest | Framework::Jest) {
+                code = follow_js_requires(&code, search.files);
+            }
             if matches!(layout.framework, Framework::Pytest | Framework::Unittest) {
                 code = imports::add_missing_imports(&without_prompts(&code), search.files, search.issue_text);
             }
@@ -1173,7 +1314,7 @@ mod tests {
 
     #[test]
     fn a_test_dying_of_the_error_the_issue_asks_for_does_not_reproduce_it() {
-        let layout = Layout { framework: Framework::Pytest, dir: String::new() };
+        let layout = Layout { framework: Framework::Pytest, dir: String::new(), package: None };
         let issue = "rectangle should reject negative sides\n`rectangle(-1, 2)` should raise `ValueError`.";
         let died = "E       ValueError: negative side\nFAILED test_issue_7.py::test_issue_7";
         let problem = layout.base_problem(false, false, died, issue).unwrap();
@@ -1234,6 +1375,33 @@ mod tests {
     }
 
     #[test]
+    fn a_require_by_file_name_alone_loads_the_file_that_exports_the_names() {
+        let files = [
+            file(
+                "src/index.js",
+                "const { Logger } = require('./logger');\nfunction createLogger() {}\nmodule.exports = { createLogger, Logger };\n",
+            ),
+            file("src/logger.js", "class Logger {}\nmodule.exports = { Logger };\n"),
+            file("src/time.js", "exports.now = () => 1;\n"),
+            file("test/logger.test.js", "module.exports = { createLogger };\n"),
+        ];
+        let code = "const { createLogger } = require('./logger');\nconst { Logger } = require(\"./logger\");\n\
+                    const time = require('./time');\nconst { now } = require('./src/time');\nassert.ok(1);\n";
+        let rewritten = follow_js_requires(code, &files);
+        assert_eq!(
+            rewritten,
+            "const { createLogger } = require('./src/index');\nconst { Logger } = require(\"./src/logger\");\n\
+             const time = require('./src/time');\nconst { now } = require('./src/time');\nassert.ok(1);\n"
+        );
+        // Nothing exports the name, or nothing is named so: as written.
+        let unknown = "const { nothing } = require('./logger');\nconst x = require('./missing');";
+        assert_eq!(follow_js_requires(unknown, &files), unknown);
+        assert_eq!(destructured("const { a, b: c } = require('./x');"), ["a", "b"]);
+        assert!(exports("module.exports = { createLogger, Logger };", "Logger"));
+        assert!(!exports("module.exports = { createLoggers };", "createLogger"));
+    }
+
+    #[test]
     fn imports_through_src_follow_the_repositorys_own_tests() {
         let code = "from src.shopcalc.pricing import bulk_price\nassert bulk_price(250, 10) == 2250";
         let package = file("src/shopcalc/pricing.py", "def bulk_price(a, b): ...");
@@ -1276,12 +1444,12 @@ mod tests {
             file("tests/unit/test_b.py", ""),
         ];
         let layout = Layout::detect(dir.path(), &py, true).unwrap();
-        assert_eq!(layout, Layout { framework: Framework::Pytest, dir: "tests/unit".into() });
+        assert_eq!(layout, Layout { framework: Framework::Pytest, dir: "tests/unit".into(), package: None });
         assert_eq!(layout.path(12, 0), "tests/unit/test_issue_12.py");
         assert_eq!(layout.path(12, 1), "tests/unit/test_issue_12_2.py");
         let unittest = vec![file("calc.py", ""), file("test_calc.py", "import unittest\n")];
         let layout = Layout::detect(dir.path(), &unittest, true).unwrap();
-        assert_eq!(layout, Layout { framework: Framework::Unittest, dir: String::new() });
+        assert_eq!(layout, Layout { framework: Framework::Unittest, dir: String::new(), package: None });
         assert_eq!(layout.command("test_issue_3.py"), ["python3", "test_issue_3.py"]);
         let js = vec![file("lib/store.js", ""), file("test/store.test.js", "")];
         let layout = Layout::detect(dir.path(), &js, false).unwrap();
@@ -1295,10 +1463,10 @@ mod tests {
     #[test]
     fn python_assertions_become_a_test_of_the_framework() {
         let code = "from calc import double\nassert double(2) == 4, double(2)\n";
-        let pytest = Layout { framework: Framework::Pytest, dir: "tests".into() };
+        let pytest = Layout { framework: Framework::Pytest, dir: "tests".into(), package: None };
         let text = pytest.wrap(7, "tests/test_issue_7.py", code).unwrap();
         assert!(text.contains("from calc import double\n\n\ndef test_issue_7():\n    assert double(2) == 4"), "{text}");
-        let unittest = Layout { framework: Framework::Unittest, dir: String::new() };
+        let unittest = Layout { framework: Framework::Unittest, dir: String::new(), package: None };
         let text = unittest.wrap(7, "test_issue_7.py", code).unwrap();
         assert!(
             text.contains("class Issue7Test(unittest.TestCase):\n    def test_issue_7(self):\n        assert"),
@@ -1314,8 +1482,9 @@ mod tests {
     #[test]
     fn a_main_block_the_model_wrote_runs_under_every_runner() {
         let code = "import config\n\ndef test_parse():\n    assert config.parse(\"a = 1\") == {'a': '1'}\n\nif __name__ == '__main__':\n    test_parse()\n    assert config.parse(\" \") == {}\n    unittest.main()\nassert config.parse(\"\") == {}\n";
-        let text =
-            Layout { framework: Framework::Pytest, dir: String::new() }.wrap(3, "test_issue_3.py", code).unwrap();
+        let text = Layout { framework: Framework::Pytest, dir: String::new(), package: None }
+            .wrap(3, "test_issue_3.py", code)
+            .unwrap();
         assert!(!text.contains("unittest.main()"), "the wrapper is the runner: {text}");
         assert!(text.contains("    test_parse()\n"), "the function is called unconditionally: {text}");
         assert_eq!(text.matches("test_parse()\n").count(), 1, "and once: {text}");
@@ -1333,7 +1502,7 @@ mod tests {
         let case = "from calc import evaluate\nimport unittest\n\nclass CalcTests(unittest.TestCase):\n    \
                     def test_chain(self):\n        self.assertEqual(evaluate(\"10 - 3 - 2\"), 5)\n";
         for framework in [Framework::Unittest, Framework::Pytest] {
-            let layout = Layout { framework: framework.clone(), dir: String::new() };
+            let layout = Layout { framework: framework.clone(), dir: String::new(), package: None };
             for code in [method, case] {
                 let text = layout.wrap(15, "test_issue_15.py", code).unwrap();
                 std::fs::write(dir.path().join("test_issue_15.py"), &text).unwrap();
@@ -1351,7 +1520,7 @@ mod tests {
 
     #[test]
     fn javascript_requires_are_rewritten_relative_to_the_test_file() {
-        let layout = Layout { framework: Framework::NodeTest, dir: "test/unit".into() };
+        let layout = Layout { framework: Framework::NodeTest, dir: "test/unit".into(), package: None };
         let code = "const assert = require('assert');\nconst { parse } = require('./lib/query');\nassert.deepStrictEqual(parse('a=1&a=2'), { a: ['1', '2'] });";
         let text = layout.wrap(11, "test/unit/issue-11.test.js", code).unwrap();
         assert!(text.contains("require('../../lib/query')"), "{text}");
@@ -1361,8 +1530,43 @@ mod tests {
     }
 
     #[test]
+    fn a_require_of_the_repositorys_own_package_by_name_loads_the_checkout() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = r#"{ "name": "tidylog", "version": "3.0.1", "main": "./src/index.js" }"#;
+        std::fs::write(dir.path().join("package.json"), manifest).unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::create_dir_all(dir.path().join("test")).unwrap();
+        let index = "module.exports = { level: (o) => o.logLevel || 'info' };\n";
+        std::fs::write(dir.path().join("src/index.js"), index).unwrap();
+        std::fs::write(dir.path().join("src/time.js"), "module.exports = { now: () => 'then' };\n").unwrap();
+        let files = vec![file("src/index.js", index), file("test/log.test.js", "")];
+        let layout = Layout::detect(dir.path(), &files, false).unwrap();
+        let package = NpmPackage { name: "tidylog".into(), main: "src/index.js".into() };
+        assert_eq!(layout.package, Some(package));
+        let code = "const { level } = require('tidylog');\nconst { now } = require(\"tidylog/src/time\");\n\
+                    assert.deepStrictEqual(now(), 'then');\nassert.deepStrictEqual(level({ level: 'warn' }), 'warn');";
+        let text = layout.wrap(1, "test/issue-1.test.js", code).unwrap();
+        assert!(text.contains("require('../src/index.js')") && text.contains("require(\"../src/time\")"), "{text}");
+        std::fs::write(dir.path().join("test/issue-1.test.js"), &text).unwrap();
+        let run = std::process::Command::new("node")
+            .args(["--test", "test/issue-1.test.js"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let output = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        // It fails on the assertion about the bug, not on a module it cannot find.
+        assert!(!run.status.success() && output.contains("'warn'"), "{text}\n{output}");
+        assert!(!output.contains("Cannot find module"), "{output}");
+        // Names that could break out of the string literal, and a manifest without `main`.
+        assert_eq!(NpmPackage::from_manifest(r#"{ "name": "a'b" }"#), None);
+        assert_eq!(NpmPackage::from_manifest(r#"{ "name": "x" }"#).map(|p| p.main), Some("index.js".into()));
+        assert_eq!(NpmPackage::from_manifest("not json"), None);
+    }
+
+    #[test]
     fn rust_assertions_become_an_integration_test() {
-        let layout = Layout { framework: Framework::Cargo { crate_name: "caldate".into() }, dir: "tests".into() };
+        let layout =
+            Layout { framework: Framework::Cargo { crate_name: "caldate".into() }, dir: "tests".into(), package: None };
         let text = layout.wrap(6, "tests/issue_6.rs", "use caldate::is_leap;\nassert!(!is_leap(1900));").unwrap();
         assert_eq!(text.lines().filter(|l| l.starts_with("use ")).count(), 1);
         assert!(text.contains("#[test]\nfn issue_6() {\n    assert!(!is_leap(1900));\n}"), "{text}");
@@ -1370,7 +1574,7 @@ mod tests {
 
     #[test]
     fn only_a_test_that_fails_for_a_reason_in_the_code_is_kept() {
-        let layout = Layout { framework: Framework::Pytest, dir: String::new() };
+        let layout = Layout { framework: Framework::Pytest, dir: String::new(), package: None };
         let keep = |out: &str, issue: &str| layout.base_problem(false, false, out, issue).is_none();
         assert!(layout.base_problem(true, false, "", "").is_some());
         assert!(layout.base_problem(false, true, "", "").is_some());

@@ -8,8 +8,8 @@
 //! model call, so once the model's candidates have shown no fix, the variants of the functions a kept reproduction
 //! test reaches are run one at a time like any candidate. Only a test that failed on the base commit and passes with
 //! the variant, with nothing broken, can make one win; a variant never claims more than a model-written candidate.
-//! (Two more shapes came later: a loop over a collection its callbacks change, and `xs[-n:]` for "the last n", which
-//! is everything when `n` is 0.)
+//! (Three more shapes came later: a loop over a collection its callbacks change, `xs[-n:]` for "the last n", which
+//! is everything when `n` is 0, and a cut to a limit that a suffix then overruns.)
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -32,6 +32,9 @@ const MAX_COPY_VARIANTS: usize = 2;
 /// Zero-count variants among them, at most.
 const MAX_ZERO_COUNT_VARIANTS: usize = 2;
 
+/// Fit variants among them, at most.
+const MAX_FIT_VARIANTS: usize = 2;
+
 /// What a variant changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -44,6 +47,9 @@ pub enum Kind {
     Copy,
     /// A slice of the last `n` made empty for `n` = 0 (`xs[-n:]` is all of `xs` when `n` is 0).
     ZeroCount,
+    /// A cut to `n` that a suffix is then appended to, made to leave room for the suffix
+    /// (`text.slice(0, max) + ellipsis` to `text.slice(0, max - ellipsis.length) + ellipsis`).
+    Fit,
 }
 
 /// One variant of one line.
@@ -70,6 +76,7 @@ impl Variant {
             Kind::Name => format!("name variant: `{}` read as `{}`, the name the issue passes", self.from, self.to),
             Kind::Copy => format!("copy variant: the loop walks `{}`, a copy of `{}`", self.to, self.from),
             Kind::ZeroCount => format!("zero-count variant: `{}` as `{}`", self.from, self.to),
+            Kind::Fit => format!("fit variant: `{}` as `{}`, leaving room for what is appended", self.from, self.to),
         };
         format!("{what} in {} ({}, line {})", self.function, self.path, self.line)
     }
@@ -121,6 +128,9 @@ pub fn variants(files: &[RepoFile], called: &[String], issue_text: &str, max: us
     let mut zero: Vec<Variant> = reached.iter().flat_map(zero_count_variants).collect();
     zero.truncate(MAX_ZERO_COUNT_VARIANTS);
     out.extend(zero);
+    let mut fits: Vec<Variant> = reached.iter().flat_map(fit_variants).collect();
+    fits.truncate(MAX_FIT_VARIANTS);
+    out.extend(fits);
     for r in &reached {
         for index in r.lines.clone() {
             out.extend(flips_on_line(r.file, index, &r.name));
@@ -285,6 +295,61 @@ fn zero_count_variants(r: &Reached<'_>) -> Vec<Variant> {
                 to: guarded,
                 function: r.name.clone(),
             });
+        }
+    }
+    out
+}
+
+/// Each cut of a text to a count that a suffix is appended to in `r`, both plain names, made to leave room for the
+/// suffix: JavaScript's `s.slice(0, n) + tail` (or `.substring(0, n)`) as `s.slice(0, n - tail.length) + tail`,
+/// Python's `s[:n] + tail` as `s[:n - len(tail)] + tail`. A limit that the appended ellipsis overruns is a bug users
+/// file ("truncate() returns strings longer than maxLength", bench task 05, which the model fixed in 6 of 15 runs).
+fn fit_variants(r: &Reached<'_>) -> Vec<Variant> {
+    let python = r.file.path.ends_with(".py");
+    let javascript = [".js", ".mjs", ".cjs", ".ts"].iter().any(|e| r.file.path.ends_with(e));
+    let cuts: &[(&str, &str)] = match (python, javascript) {
+        (true, _) => &[("[:", "]"), ("[0:", "]")],
+        (_, true) => &[(".slice(0, ", ")"), (".substring(0, ", ")"), (".slice(0,", ")")],
+        _ => return Vec::new(),
+    };
+    let plain =
+        |name: &str| !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) && !name.ends_with('.');
+    let text: Vec<&str> = r.file.content.split_inclusive('\n').collect();
+    let mut out = Vec::new();
+    for index in r.lines.clone() {
+        let Some(line) = text.get(index) else { continue };
+        for (opening, close) in cuts {
+            for (at, _) in line.match_indices(opening) {
+                if at == 0 || !(is_ident(line.as_bytes()[at - 1]) || b")]".contains(&line.as_bytes()[at - 1])) {
+                    continue;
+                }
+                let count_start = at + opening.len();
+                let count_len = line[count_start..].bytes().take_while(|b| is_ident(*b) || *b == b'.').count();
+                let count = &line[count_start..count_start + count_len];
+                let after = &line[count_start + count_len..];
+                let Some(rest) = after.strip_prefix(close) else { continue };
+                let Some(joined) = rest.trim_start().strip_prefix('+') else { continue };
+                let joined = joined.trim_start();
+                let suffix_len = joined.bytes().take_while(|b| is_ident(*b) || *b == b'.').count();
+                let suffix = &joined[..suffix_len];
+                let called = joined[suffix_len..].trim_start().starts_with(['(', '[']);
+                if !plain(count) || !plain(suffix) || called || count == suffix || in_string_or_comment(line, at) {
+                    continue;
+                }
+                let room =
+                    if python { format!("{count} - len({suffix})") } else { format!("{count} - {suffix}.length") };
+                let end = count_start + count_len;
+                let changed = format!("{}{room}{}", &line[..count_start], &line[end..]);
+                out.push(Variant {
+                    path: r.file.path.clone(),
+                    content: with_line(r.file, index, &changed),
+                    line: index + 1,
+                    kind: Kind::Fit,
+                    from: format!("{opening}{count}{close}").trim_start_matches('.').to_owned(),
+                    to: format!("{opening}{room}{close}").trim_start_matches('.').to_owned(),
+                    function: r.name.clone(),
+                });
+            }
         }
     }
     out
@@ -575,8 +640,8 @@ impl Agent<'_> {
         on_event(AgentEvent::Running {
             what: format!(
                 "{} variant(s) of the code {} reaches: no candidate shows a fix, so comparisons flipped at their \
-                 boundary, names read as the issue passes them, loops over a copy and slices of the last 0 made empty are \
-                 tested, one at a time",
+                 boundary, names read as the issue passes them, loops over a copy, slices of the last 0 made empty and \
+                 cuts that leave room for what is appended are tested, one at a time",
                 pending.len(),
                 called.join(", ")
             ),
@@ -649,6 +714,34 @@ mod tests {
         assert_eq!(receiver_start("x = a.b(c[1])", 13), Some(4));
         assert_eq!(receiver_start("x = (1)", 7), Some(4));
         assert_eq!(receiver_start("x = ", 4), None);
+    }
+
+    #[test]
+    fn a_cut_that_a_suffix_is_appended_to_leaves_room_for_it() {
+        let js = "function truncate(text, maxLength, ellipsis = '…') {\n  if (text.length <= maxLength) {\n    \
+                  return text;\n  }\n  return text.slice(0, maxLength) + ellipsis;\n}\n";
+        let fits = |path: &str, source: &str, called: &str| -> Vec<Variant> {
+            variants(&[file(path, source)], &[called.to_owned()], "", MAX_VARIANTS)
+                .into_iter()
+                .filter(|v| v.kind == Kind::Fit)
+                .collect()
+        };
+        let found = fits("text.js", js, "truncate");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].content.contains("  return text.slice(0, maxLength - ellipsis.length) + ellipsis;\n"));
+        assert_eq!(
+            found[0].describe(),
+            "fit variant: `slice(0, maxLength)` as `slice(0, maxLength - ellipsis.length)`, leaving room for what is \
+             appended in truncate (text.js, line 5)"
+        );
+        let python = "def shorten(text, width, marker='...'):\n    if len(text) <= width:\n        return text\n    \
+                      return text[:width] + marker\n";
+        let found = fits("src/pkg/text.py", python, "shorten");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].content.contains("    return text[:width - len(marker)] + marker\n"), "{found:?}");
+        // A literal count, a call appended, and a cut with nothing appended are left alone.
+        let other = "def f(s, n, g):\n    a = s[:3] + g\n    b = s[:n] + g(s)\n    return s[:n]\n";
+        assert!(fits("m.py", other, "f").is_empty());
     }
 
     #[test]
