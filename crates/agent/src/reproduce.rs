@@ -422,13 +422,7 @@ fn exports(content: &str, name: &str) -> bool {
     if content.contains(&format!("exports.{name} ")) || content.contains(&format!("exports.{name}=")) {
         return true;
     }
-    let Some(at) = content.find("module.exports") else { return false };
-    let tail = &content[at..];
-    tail.match_indices(name).any(|(i, _)| {
-        let before = tail[..i].bytes().next_back().is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'_'));
-        let after = tail[i + name.len()..].bytes().next().is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'_'));
-        before && after
-    })
+    content.find("module.exports").is_some_and(|at| crate::variants::mentions(&content[at..], name))
 }
 
 /// Errors the issue expects to be raised: `X` in "should raise X", "raises `X`", "throws X" (names ending in Error

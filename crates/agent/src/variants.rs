@@ -274,8 +274,10 @@ fn zero_count_variants(r: &Reached<'_>) -> Vec<Variant> {
             let count_start = at + opening.len();
             let count_len = line[count_start..].bytes().take_while(|b| is_ident(*b) || *b == b'.').count();
             let count = &line[count_start..count_start + count_len];
-            let plain = !count.is_empty() && !count.starts_with(|c: char| c.is_ascii_digit()) && !count.ends_with('.');
-            if !plain || !line[count_start + count_len..].starts_with(close) || in_string_or_comment(line, at) {
+            if !plain_name(count)
+                || !line[count_start + count_len..].starts_with(close)
+                || in_string_or_comment(line, at)
+            {
                 continue;
             }
             let Some(start) = receiver_start(line, at) else { continue };
@@ -312,8 +314,6 @@ fn fit_variants(r: &Reached<'_>) -> Vec<Variant> {
         (_, true) => &[(".slice(0, ", ")"), (".substring(0, ", ")"), (".slice(0,", ")")],
         _ => return Vec::new(),
     };
-    let plain =
-        |name: &str| !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) && !name.ends_with('.');
     let text: Vec<&str> = r.file.content.split_inclusive('\n').collect();
     let mut out = Vec::new();
     for index in r.lines.clone() {
@@ -333,7 +333,12 @@ fn fit_variants(r: &Reached<'_>) -> Vec<Variant> {
                 let suffix_len = joined.bytes().take_while(|b| is_ident(*b) || *b == b'.').count();
                 let suffix = &joined[..suffix_len];
                 let called = joined[suffix_len..].trim_start().starts_with(['(', '[']);
-                if !plain(count) || !plain(suffix) || called || count == suffix || in_string_or_comment(line, at) {
+                if !plain_name(count)
+                    || !plain_name(suffix)
+                    || called
+                    || count == suffix
+                    || in_string_or_comment(line, at)
+                {
                     continue;
                 }
                 let room =
@@ -353,6 +358,12 @@ fn fit_variants(r: &Reached<'_>) -> Vec<Variant> {
         }
     }
     out
+}
+
+/// Whether `text` (identifier characters and dots, as the slice scans collect them) is a name or attribute path,
+/// not a number literal or a path cut short (`n`, `self.limit`; not `3`, not `opts.`).
+fn plain_name(text: &str) -> bool {
+    !text.is_empty() && !text.starts_with(|c: char| c.is_ascii_digit()) && !text.ends_with('.')
 }
 
 /// Where the expression that ends at byte `end` of `line` starts: names, attributes and calls or subscripts with
@@ -497,7 +508,7 @@ fn spells_alike(code_name: &str, key: &str) -> bool {
 }
 
 /// Whether `text` holds `word` as a whole word (case kept: `LOG_LEVEL` does not mention `logLevel`).
-fn mentions(text: &str, word: &str) -> bool {
+pub(crate) fn mentions(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {
         let before = text[..at].bytes().last().is_none_or(|b| !is_ident(b));
         let after = text.as_bytes().get(at + word.len()).is_none_or(|b| !is_ident(*b));
