@@ -44,7 +44,11 @@ pub fn calling_examples(shown: &[(String, String)], files: &[RepoFile], issue: &
     }
     // Stable: equal scores keep the files' order.
     found.sort_by_key(|f| std::cmp::Reverse(f.0));
-    found.into_iter().take(MAX_EXAMPLES).map(|(_, line)| line).collect()
+    // A call that shares no word with the issue is the one a small model copies wrong when it sits beside one that
+    // does (bench task 19, 2026-12-07T203051Z: shown `last_records` and `first_records` calls, the only kept test
+    // asserted `first_records(iter(range(2)), 5)`, so the zero-count variant of `last_records` was never tried).
+    let relevant = found.first().is_some_and(|f| f.0 > 0);
+    found.into_iter().filter(|f| !relevant || f.0 > 0).take(MAX_EXAMPLES).map(|(_, line)| line).collect()
 }
 
 /// Whether `issue` names no function defined in `shown` (path, content): its examples are command lines or prose,
@@ -141,11 +145,14 @@ mod tests {
             file("src/pkg/cli.py", "assert last_records([], 1) == []\n", false),
         ];
         let got = calling_examples(&shown, &files, "--tail 0 prints the whole log");
+        assert_eq!(got, vec!["assert last_records(iter(range(10)), 3) == [7, 8, 9]".to_owned()]);
+        // With no call nearer the issue than another, all of them are shown.
+        let got = calling_examples(&shown, &files, "the select module misbehaves");
         assert_eq!(
             got,
             vec![
-                "assert last_records(iter(range(10)), 3) == [7, 8, 9]".to_owned(),
                 "assert first_records(iter(range(10)), 3) == [0, 1, 2]".to_owned(),
+                "assert last_records(iter(range(10)), 3) == [7, 8, 9]".to_owned(),
             ]
         );
         assert!(calling_examples(&[], &files, "tail").is_empty());

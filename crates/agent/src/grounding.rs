@@ -470,6 +470,72 @@ pub fn claims(code: &str) -> Vec<Claim> {
         .collect()
 }
 
+/// `code` without the one-line equality checks that contradict one of `suite`'s (the repository's test files): the
+/// same self-contained expression checked there against another value. The suite passes on the base commit and a
+/// change may not break it, so such a check could pass only with a regression, and never as `fixed` (bench task 19,
+/// 2026-12-07: a kept sample asserted `last_records(iter(range(10)), 3) == []` where `test_tail` asserts
+/// `[7, 8, 9]`, and the right change was left at `tests fail`). Returns the code and how many checks it lost.
+///
+/// An expression is self-contained when every name in it is called or is a literal name: `f(iter(range(3)), 2)`
+/// is, while `f(records, 2)` or `inv.total()` reads a variable that may differ between the two tests.
+pub fn keep_consistent_with_suite(code: &str, suite: &[&str]) -> (String, usize) {
+    let suite_claims: Vec<(String, String)> = suite
+        .iter()
+        .flat_map(|file| claims(file))
+        .filter(|claim| self_contained(&claim.actual))
+        .map(|claim| (session_key(&claim.actual), claim.expected))
+        .collect();
+    let contradicting: Vec<usize> = claims(code)
+        .into_iter()
+        .filter(|claim| self_contained(&claim.actual))
+        .filter(|claim| {
+            let key = session_key(&claim.actual);
+            let theirs: Vec<&str> =
+                suite_claims.iter().filter(|(k, _)| *k == key).map(|(_, expected)| expected.as_str()).collect();
+            !theirs.is_empty() && !theirs.iter().any(|expected| same_value(expected, &claim.expected))
+        })
+        .map(|claim| claim.line)
+        .collect();
+    if contradicting.is_empty() {
+        return (code.to_owned(), 0);
+    }
+    (without_checks(code, |line| contradicting.contains(&line)), contradicting.len())
+}
+
+/// Whether every name in `expression` (outside its strings) is called, or is one of [`LITERAL_NAMES`].
+fn self_contained(expression: &str) -> bool {
+    let bare = strip_strings(expression);
+    let chars: Vec<char> = bare.chars().collect();
+    let mut i = 0;
+    let mut calls = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let name: String = chars[start..i].iter().collect();
+            let next = chars[i..].iter().find(|c| !c.is_whitespace());
+            if next == Some(&'(') {
+                calls += 1;
+            } else if !LITERAL_NAMES.contains(&name.as_str()) {
+                return false;
+            }
+        } else if c.is_ascii_digit() {
+            // A number, `1e-9` or `0x1F` included, is no name.
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
+                i += 1;
+            }
+        } else {
+            // A dot too: in `Decimal("1").quantize(...)` the method is of a value the expression makes, and a name
+            // before a dot was judged already.
+            i += 1;
+        }
+    }
+    calls > 0
+}
+
 /// Whether a line of test code checks something (and so may be taken out of it).
 fn is_check(line: &str) -> bool {
     let line = line.trim_start();
@@ -861,6 +927,30 @@ mod tests {
             found,
             [(1, "truncate('Hello world', 8)", "'Hello w…'"), (2, "truncate('Hello world', 8, '...')", "'Hello...'")]
         );
+    }
+
+    #[test]
+    fn a_check_that_contradicts_the_suite_is_taken_out() {
+        let suite = ["def test_tail():\n    assert last_records(iter(range(10)), 3) == [7, 8, 9]\n    \
+                      assert total == 5\n"];
+        let code = "def test_issue():\n    assert last_records(iter(range(10)),3) == []\n    \
+                    assert last_records(iter(range(10)), 0) == []\n    assert last_records(iter(range(10)), 3) == [7,8,9]\n    \
+                    assert total == 6\n";
+        let (kept, dropped) = keep_consistent_with_suite(code, &suite);
+        assert_eq!(dropped, 1);
+        assert_eq!(
+            kept,
+            "def test_issue():\n    pass\n    assert last_records(iter(range(10)), 0) == []\n    \
+             assert last_records(iter(range(10)), 3) == [7,8,9]\n    assert total == 6\n"
+        );
+        assert!(self_contained("parseQuery('a=1&b=2')"));
+        assert!(self_contained("Decimal(\"1.5\").quantize(Decimal(\"0.1\"))"));
+        assert!(!self_contained("last_records(records, 3)"));
+        assert!(!self_contained("inv.quantity('apple')"));
+        assert!(!self_contained("42"));
+        let js = ["assert.deepStrictEqual(parseQuery('a=1'), { a: '1' });\n"];
+        let (_, dropped) = keep_consistent_with_suite("assert.deepStrictEqual(parseQuery('a=1'), {});\n", &js);
+        assert_eq!(dropped, 1);
     }
 
     #[test]

@@ -826,6 +826,7 @@ impl Agent<'_> {
         // prose, which its examples miss (bench task 16, 2026-12-07T172853Z, with one sample after it: the only kept
         // test was the pasted example, a candidate that fixed that case alone was claimed `fixed`, and the hidden
         // test of the case the issue describes in words failed).
+        let suite: Vec<&str> = search.files.iter().filter(|f| f.is_test).map(|f| f.content.as_str()).collect();
         let mut sample = round.first;
         loop {
             let read = from_issue.take();
@@ -858,9 +859,12 @@ impl Agent<'_> {
             let (code, corrected) = grounding::expect_as_issue_lists(&code, search.issue_text);
             let (code, aligned) = grounding::expect_as_issue_comments(&code, search.issue_text);
             let (assertions, invented) = grounding::keep_grounded(&code, search.issue_text);
+            let (assertions, contradicting) = grounding::keep_consistent_with_suite(&assertions, &suite);
             if layout.wrap(issue, &path, &assertions).is_none() {
                 let detail = if invented > 0 {
                     "every assertion expects a value the issue never gives, or the opposite of what it shows".into()
+                } else if contradicting > 0 {
+                    "every assertion expects another value than the repository's own tests do for the same call".into()
                 } else if from_issue_read {
                     "the issue's examples give no check to run".into()
                 } else {
@@ -939,12 +943,16 @@ impl Agent<'_> {
                 path,
                 kept: true,
                 detail: format!(
-                    "{} test{}, fails on the base commit{}{}{}",
+                    "{} test{}, fails on the base commit{}{}{}{}",
                     layout.language(),
                     if from_issue_read { " read from the issue's examples" } else { "" },
                     match invented {
                         0 => String::new(),
                         n => format!(" ({n} assertion(s) the issue does not back dropped)"),
+                    },
+                    match contradicting {
+                        0 => String::new(),
+                        n => format!(" ({n} assertion(s) the repository's tests contradict dropped)"),
                     },
                     match corrected {
                         0 => String::new(),
