@@ -470,21 +470,15 @@ pub fn claims(code: &str) -> Vec<Claim> {
         .collect()
 }
 
-/// `code` without the one-line equality checks that contradict one of `suite`'s (the repository's test files): the
-/// same self-contained expression checked there against another value. The suite passes on the base commit and a
+/// `code` without the one-line equality checks that contradict one of `suite_claims` (the repository's tests', from
+/// [`suite_claims`]): the same self-contained expression checked there against another value. The suite passes on the base commit and a
 /// change may not break it, so such a check could pass only with a regression, and never as `fixed` (bench task 19,
 /// 2026-12-07: a kept sample asserted `last_records(iter(range(10)), 3) == []` where `test_tail` asserts
 /// `[7, 8, 9]`, and the right change was left at `tests fail`). Returns the code and how many checks it lost.
 ///
 /// An expression is self-contained when every name in it is called or is a literal name: `f(iter(range(3)), 2)`
 /// is, while `f(records, 2)` or `inv.total()` reads a variable that may differ between the two tests.
-pub fn keep_consistent_with_suite(code: &str, suite: &[&str]) -> (String, usize) {
-    let suite_claims: Vec<(String, String)> = suite
-        .iter()
-        .flat_map(|file| claims(file))
-        .filter(|claim| self_contained(&claim.actual))
-        .map(|claim| (session_key(&claim.actual), claim.expected))
-        .collect();
+pub fn keep_consistent_with_suite(code: &str, suite_claims: &[(String, String)]) -> (String, usize) {
     let contradicting: Vec<usize> = claims(code)
         .into_iter()
         .filter(|claim| self_contained(&claim.actual))
@@ -502,38 +496,28 @@ pub fn keep_consistent_with_suite(code: &str, suite: &[&str]) -> (String, usize)
     (without_checks(code, |line| contradicting.contains(&line)), contradicting.len())
 }
 
-/// Whether every name in `expression` (outside its strings) is called, or is one of [`LITERAL_NAMES`].
+/// The self-contained one-line equality checks of `suite` (test files' contents), as (expression's key, expected
+/// value): what [`keep_consistent_with_suite`] compares a sample with, read once per reproduction round.
+pub fn suite_claims(suite: &[&str]) -> Vec<(String, String)> {
+    suite
+        .iter()
+        .flat_map(|file| claims(file))
+        .filter(|claim| self_contained(&claim.actual))
+        .map(|claim| (session_key(&claim.actual), claim.expected))
+        .collect()
+}
+
+/// Whether `expression` calls something and every name in it (outside its strings) is called or is one of
+/// [`LITERAL_NAMES`]. A method of a value the expression makes (`Decimal("1").quantize(...)`) counts as called.
 fn self_contained(expression: &str) -> bool {
     let bare = strip_strings(expression);
-    let chars: Vec<char> = bare.chars().collect();
-    let mut i = 0;
     let mut calls = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_alphabetic() || c == '_' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                i += 1;
-            }
-            let name: String = chars[start..i].iter().collect();
-            let next = chars[i..].iter().find(|c| !c.is_whitespace());
-            if next == Some(&'(') {
-                calls += 1;
-            } else if !LITERAL_NAMES.contains(&name.as_str()) {
-                return false;
-            }
-        } else if c.is_ascii_digit() {
-            // A number, `1e-9` or `0x1F` included, is no name.
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
-                i += 1;
-            }
-        } else {
-            // A dot too: in `Decimal("1").quantize(...)` the method is of a value the expression makes, and a name
-            // before a dot was judged already.
-            i += 1;
-        }
-    }
-    calls > 0
+    let all = names(&bare).all(|(word, tail)| {
+        let called = tail.trim_start().starts_with('(');
+        calls += usize::from(called);
+        called || LITERAL_NAMES.contains(&word)
+    });
+    all && calls > 0
 }
 
 /// Whether a line of test code checks something (and so may be taken out of it).
@@ -648,21 +632,26 @@ pub(crate) fn is_literal(side: &str) -> bool {
     if side.is_empty() || !balanced(side) {
         return false;
     }
-    let bare = strip_strings(side);
-    let mut rest = bare.as_str();
-    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || c == '_') {
+    names(&strip_strings(side)).all(|(word, tail)| {
+        // An object's key (`{ a: 1 }`) is a name, not a call; a path (`Kind::A`) is not a plain value.
+        let key = tail.trim_start().starts_with(':') && !tail.trim_start().starts_with("::");
+        key || LITERAL_NAMES.contains(&word)
+    })
+}
+
+/// Each name in `code` (a word that starts with a letter or `_`; numbers such as `1e9` are not names), with the
+/// text after it.
+fn names(code: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = code;
+    std::iter::from_fn(move || {
+        let start = rest.find(|c: char| c.is_alphanumeric() || c == '_')?;
         let after = &rest[start..];
         let end = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
         let (word, tail) = after.split_at(end);
-        // An object's key (`{ a: 1 }`) is a name, not a call; a path (`Kind::A`) is not a plain value.
-        let key = tail.trim_start().starts_with(':') && !tail.trim_start().starts_with("::");
-        let name = word.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
-        if name && !key && !LITERAL_NAMES.contains(&word) {
-            return false;
-        }
         rest = tail;
-    }
-    true
+        Some((word, tail))
+    })
+    .filter(|(word, _)| word.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_'))
 }
 
 enum Atom {
@@ -936,7 +925,7 @@ mod tests {
         let code = "def test_issue():\n    assert last_records(iter(range(10)),3) == []\n    \
                     assert last_records(iter(range(10)), 0) == []\n    assert last_records(iter(range(10)), 3) == [7,8,9]\n    \
                     assert total == 6\n";
-        let (kept, dropped) = keep_consistent_with_suite(code, &suite);
+        let (kept, dropped) = keep_consistent_with_suite(code, &suite_claims(&suite));
         assert_eq!(dropped, 1);
         assert_eq!(
             kept,
@@ -949,7 +938,8 @@ mod tests {
         assert!(!self_contained("inv.quantity('apple')"));
         assert!(!self_contained("42"));
         let js = ["assert.deepStrictEqual(parseQuery('a=1'), { a: '1' });\n"];
-        let (_, dropped) = keep_consistent_with_suite("assert.deepStrictEqual(parseQuery('a=1'), {});\n", &js);
+        let (_, dropped) =
+            keep_consistent_with_suite("assert.deepStrictEqual(parseQuery('a=1'), {});\n", &suite_claims(&js));
         assert_eq!(dropped, 1);
     }
 

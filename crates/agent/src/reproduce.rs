@@ -827,6 +827,7 @@ impl Agent<'_> {
         // test was the pasted example, a candidate that fixed that case alone was claimed `fixed`, and the hidden
         // test of the case the issue describes in words failed).
         let suite: Vec<&str> = search.files.iter().filter(|f| f.is_test).map(|f| f.content.as_str()).collect();
+        let suite = grounding::suite_claims(&suite);
         let mut sample = round.first;
         loop {
             let read = from_issue.take();
